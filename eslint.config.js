@@ -1,0 +1,32 @@
+// Flat config. The one architectural rule: only backend packages may import compute runtimes.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const runtimeImports = {
+  patterns: [
+    {
+      group: ['@tensorflow/*', 'onnxruntime-*'],
+      message: 'Only packages/backend-* may import compute runtimes; use @levelskip/core interfaces instead.',
+    },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', 'out/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly' },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': ['error', runtimeImports],
+      '@typescript-eslint/no-restricted-imports': 'off',
+    },
+  },
+  {
+    files: ['packages/backend-*/**'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+);

@@ -1,0 +1,54 @@
+/**
+ * Backend-neutral tensor operations. Custom fills, samplers and the generic level-skipping
+ * composition are written against this interface, so they run on every backend.
+ *
+ * Layout: every image-like tensor is logically NCHW at this boundary, whatever a backend
+ * stores internally. Each op returns a new tensor that the caller owns and must `dispose`.
+ */
+export interface TensorOps<T> {
+  /** Name of the backend these ops belong to (for error messages). */
+  readonly name: string;
+  /** The logical shape (NCHW for images). */
+  shape(x: T): readonly number[];
+  /** Copies host data in. `data.length` must equal the product of `shape`. */
+  fromFloat32(data: Float32Array, shape: readonly number[]): T;
+  /** Copies data out to the host (async: device backends read back asynchronously). */
+  toFloat32(x: T): Promise<Float32Array>;
+  zeros(shape: readonly number[]): T;
+  /** Elementwise a + b (same shapes). */
+  add(a: T, b: T): T;
+  /** Elementwise a - b (same shapes). */
+  sub(a: T, b: T): T;
+  /** Elementwise a * b (same shapes). */
+  mul(a: T, b: T): T;
+  /** x * factor. */
+  scale(x: T, factor: number): T;
+  /** Concatenation along `axis` (1 = channels for NCHW). */
+  concat(xs: readonly T[], axis: number): T;
+  /** A box `[begin, begin + size)` per dimension. */
+  slice(x: T, begin: readonly number[], size: readonly number[]): T;
+  /** Resizes an NCHW tensor; `bicubic` is PyTorch's convention (a = -0.75, half-pixel, no antialias). */
+  resize(x: T, height: number, width: number, mode: ResizeMode): T;
+  /** Average pooling of an NCHW tensor with a square window, 'same' padding, padded cells excluded. */
+  avgPool(x: T, window: number, stride: number): T;
+  clone(x: T): T;
+  dispose(x: T | readonly T[]): void;
+}
+
+export type ResizeMode = 'nearest' | 'bilinear' | 'bicubic';
+
+/** Host-side tensor: how weights and data move between checkpoints, backends and users. */
+export interface HostTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** Named weights, PyTorch layouts (NCHW activations, OIHW convs, [out, in] linears). */
+export type NamedTensors = ReadonlyMap<string, HostTensor>;
+
+/** Product of a shape's dimensions. */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}

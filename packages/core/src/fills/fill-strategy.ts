@@ -1,0 +1,121 @@
+/**
+ * Fill strategies: what a skipped U-Net feeds its first computed decoder level in place of
+ * the missing deep features `h` (channels of level L+1, spatial size of level L).
+ *
+ * Built-in fills are plain data so that a backend can fuse them into its graph; custom fills
+ * are functions over core's backend-neutral `TensorOps`.
+ */
+import { LevelskipError } from '../errors/levelskip-error.js';
+import type { TensorOps } from '../backend/tensor-ops.js';
+import type { UNetSpec } from '../spec/unet-spec.js';
+
+/** Zero tensor of the missing input's shape (the paper's zero fill). */
+export interface ZeroFill {
+  readonly kind: 'zero';
+}
+/** The cut level's own encoder skip features, tiled (or truncated) along channels. */
+export interface DuplicateFill {
+  readonly kind: 'duplicate';
+}
+/** Learned side paths: encoder level → middle shape → decoder level, with bicubic resizes. Needs `sidePaths`. */
+export interface InterpolateFill {
+  readonly kind: 'interpolate';
+}
+/**
+ * Deep features reused from the most recent step of the same sampling run that computed them
+ * (training-free, in the spirit of DeepCache). Needs a per-run `FeatureCache` in the predict options;
+ * a step whose cache entry is still empty runs at full depth and fills it.
+ */
+export interface CacheFill {
+  readonly kind: 'cache';
+}
+
+/** Everything a custom fill may look at. Tensors here are owned by the caller: do not dispose them. */
+export interface FillContext<T> {
+  /** The cut level L = N - 1 - k whose decoder input is missing. */
+  readonly level: number;
+  /** Levels skipped. */
+  readonly k: number;
+  /** Number of levels N. */
+  readonly levels: number;
+  /** Decoder stage in use (0 for single-decoder U-Nets). */
+  readonly stage: number;
+  /** NCHW shape the fill must return: [B, channels of decoder level L+1, size of level L, size of level L]. */
+  readonly shape: readonly [number, number, number, number];
+  /** Skip features that decoder level L's first block concatenates with the fill. */
+  readonly skip: T;
+  /** The whole skip stack, in push order (conv_in output first). */
+  readonly skips: readonly T[];
+  /** Deep features cached from an earlier step of this run, when a `FeatureCache` was passed. */
+  readonly cached: T | undefined;
+  /** Diffusion timesteps of the batch. */
+  readonly timesteps: readonly number[];
+  readonly spec: UNetSpec;
+}
+
+/** A user-supplied fill. It returns a new tensor of `context.shape`, which the caller then owns. */
+export interface CustomFill<T> {
+  readonly kind: 'custom';
+  /** Shown in progress output and errors. */
+  readonly name: string;
+  readonly fill: (context: FillContext<T>, ops: TensorOps<T>) => T;
+}
+
+export type BuiltinFill = ZeroFill | DuplicateFill | InterpolateFill | CacheFill;
+export type BuiltinFillKind = BuiltinFill['kind'];
+export type FillStrategy<T = unknown> = BuiltinFill | CustomFill<T>;
+export type FillKind = FillStrategy['kind'];
+
+export const builtinFillKinds: readonly BuiltinFillKind[] = ['zero', 'duplicate', 'interpolate', 'cache'];
+
+export const zeroFill: ZeroFill = Object.freeze({ kind: 'zero' });
+export const duplicateFill: DuplicateFill = Object.freeze({ kind: 'duplicate' });
+export const interpolateFill: InterpolateFill = Object.freeze({ kind: 'interpolate' });
+export const cacheFill: CacheFill = Object.freeze({ kind: 'cache' });
+
+/** Wraps a function as a custom fill. */
+export function customFill<T>(name: string, fill: CustomFill<T>['fill']): CustomFill<T> {
+  return Object.freeze({ kind: 'custom', name, fill });
+}
+
+/** Parses a built-in fill name (`'zero' | 'duplicate' | 'interpolate' | 'cache'`), e.g. from a CLI flag. */
+export function parseFill(name: string): BuiltinFill {
+  if ((builtinFillKinds as readonly string[]).includes(name)) return Object.freeze({ kind: name as BuiltinFillKind });
+  throw new LevelskipError('INVALID_FILL', `Unknown fill "${name}": use one of ${builtinFillKinds.join(', ')}, or a custom fill function`);
+}
+
+/**
+ * Checks that a fill can run on a model: called when a denoiser is built and before a sampling
+ * run starts, so an impossible combination fails at once, not at step 700.
+ */
+export function assertFillSupported(spec: UNetSpec, fill: FillStrategy<unknown>): void {
+  if (typeof fill !== 'object' || fill === null || typeof (fill as { kind?: unknown }).kind !== 'string') {
+    throw new LevelskipError('INVALID_FILL', 'fill must be an object with a kind, e.g. { kind: "zero" } or customFill(name, fn)');
+  }
+  switch (fill.kind) {
+    case 'zero':
+    case 'duplicate':
+    case 'cache':
+      return;
+    case 'interpolate':
+      if (!spec.sidePaths) {
+        throw new LevelskipError(
+          'INVALID_FILL',
+          'fill "interpolate" needs learned side paths, but this model was built with sidePaths: false; use zero, duplicate or cache, or train a model with sidePaths: true',
+        );
+      }
+      return;
+    case 'custom':
+      if (typeof fill.fill !== 'function') {
+        throw new LevelskipError('INVALID_FILL', `custom fill "${fill.name}" has no fill function; build it with customFill(name, fn)`);
+      }
+      return;
+    default:
+      throw new LevelskipError('INVALID_FILL', `Unknown fill kind "${(fill as { kind: string }).kind}": use ${builtinFillKinds.join(', ')} or custom`);
+  }
+}
+
+/** A short label for tables and logs. */
+export function fillLabel(fill: FillStrategy<unknown>): string {
+  return fill.kind === 'custom' ? `custom:${fill.name}` : fill.kind;
+}

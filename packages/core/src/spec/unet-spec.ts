@@ -1,0 +1,199 @@
+/**
+ * The U-Net specification: the single description of an architecture that every backend,
+ * the geometry/FLOP accounting and the checkpoint format read.
+ *
+ * Validated once at the public boundary (`parseUNetSpec`); everything inside trusts the
+ * parsed `UNetSpec` type. Field names follow diffusers' `UNet2DModel` config where one exists.
+ */
+import { z } from 'zod';
+import * as E from 'fp-ts/lib/Either.js';
+import { LevelskipError, formatPath, type LevelskipIssue } from '../errors/levelskip-error.js';
+
+const positiveInt = z.number().int().positive();
+
+/** One timestep stage of a multi-decoder U-Net: normalised t in [tStart, tEnd) uses this decoder. */
+export const decoderStageSchema = z.object({
+  /** Inclusive lower bound of normalised time t = timestep / trainTimesteps. */
+  tStart: z.number().min(0).max(1),
+  /** Exclusive upper bound (inclusive for the last stage, which must end at 1). */
+  tEnd: z.number().min(0).max(1),
+  /** Width of this stage's decoder: level l has `baseChannels * channelMults[l]` channels. */
+  baseChannels: positiveInt,
+});
+
+/** Settings of second-order neural-ODE blocks (`block: 'ode2'`). */
+export const odeSettingsSchema = z.object({
+  /** Fixed-step solver used for s in [0, 1]. */
+  solver: z.enum(['euler', 'rk4']).default('rk4'),
+  /** Number of solver steps over s in [0, 1]. */
+  steps: positiveInt.max(64).default(2),
+});
+
+export const unetSpecSchema = z
+  .object({
+    /** Height = width of the (square) images, in pixels. */
+    imageSize: positiveInt,
+    /** Image channels in. */
+    inChannels: positiveInt.default(3),
+    /** Image channels out (the ε prediction); defaults to `inChannels`. */
+    outChannels: positiveInt.optional(),
+    /** Channels of level 0; level l has `baseChannels * channelMults[l]`. */
+    baseChannels: positiveInt,
+    /** One multiplier per spatial level; its length is N, the number of levels. */
+    channelMults: z.array(positiveInt).min(1).max(8),
+    /** Res (or ode2) blocks per encoder level; decoder levels have one more. */
+    resBlocks: positiveInt.max(8).default(2),
+    /** Levels (0 = full resolution) whose blocks are followed by self-attention. */
+    attentionLevels: z.array(z.number().int().min(0)).default([]),
+    /** Self-attention in the middle block (diffusers' `add_attention`). */
+    midAttention: z.boolean().default(true),
+    /** Attention heads (the channels split evenly between them). */
+    attentionHeads: positiveInt.default(1),
+    /** GroupNorm groups; must divide every level's channel count. */
+    groups: positiveInt.default(32),
+    /** GroupNorm epsilon. */
+    normEps: z.number().positive().default(1e-5),
+    /** Width of the time-embedding MLP; defaults to `4 * baseChannels`. */
+    timeEmbedDim: positiveInt.optional(),
+    /** Sinusoidal embedding: [cos, sin] instead of [sin, cos] (diffusers' `flip_sin_to_cos`). */
+    flipSinToCos: z.boolean().default(true),
+    /** diffusers' `freq_shift` (DDPM's original embedding uses 1). */
+    freqShift: z.number().min(0).default(0),
+    /** Padding of the stride-2 downsampling conv: 1 = symmetric, 0 = pad right/bottom only (DDPM). */
+    downsamplePadding: z.union([z.literal(0), z.literal(1)]).default(1),
+    /** Dropout probability inside res blocks (training only). */
+    dropout: z.number().min(0).lt(1).default(0),
+    /** Learned side paths for the `interpolate` fill. */
+    sidePaths: z.boolean().default(false),
+    /** Block type at every level: ResNet blocks or second-order neural-ODE blocks. */
+    block: z.enum(['resnet', 'ode2']).default('resnet'),
+    /** Solver settings for `block: 'ode2'`. */
+    ode: odeSettingsSchema.default({ solver: 'rk4', steps: 2 }),
+    /** Multi-decoder U-Net: one decoder per timestep stage, shared encoder and middle block. */
+    decoderStages: z.array(decoderStageSchema).min(1).max(16).optional(),
+    /** Number of diffusion training timesteps T (maps timesteps to normalised t). */
+    trainTimesteps: positiveInt.default(1000),
+    /** What the network predicts. */
+    prediction: z.literal('eps').default('eps'),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    const levels = spec.channelMults.length;
+    if (spec.imageSize % 2 ** (levels - 1) !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['imageSize'],
+        message: `imageSize ${spec.imageSize} must be divisible by 2^(N-1) = ${2 ** (levels - 1)} for N = ${levels} levels; pad the images or use fewer channelMults`,
+      });
+    }
+    spec.attentionLevels.forEach((level, i) => {
+      if (level >= levels) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['attentionLevels', i],
+          message: `attention level ${level} does not exist: levels are 0..${levels - 1}`,
+        });
+      }
+    });
+    const widths: { path: (string | number)[]; base: number }[] = [{ path: ['baseChannels'], base: spec.baseChannels }];
+    spec.decoderStages?.forEach((stage, i) => widths.push({ path: ['decoderStages', i, 'baseChannels'], base: stage.baseChannels }));
+    for (const { path, base } of widths) {
+      spec.channelMults.forEach((mult, level) => {
+        const channels = base * mult;
+        if (channels % spec.groups !== 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `level ${level} has ${channels} channels, not divisible by groups = ${spec.groups}; choose groups dividing every level's channels`,
+          });
+        }
+        if (channels % spec.attentionHeads !== 0 && (spec.attentionLevels.includes(level) || (spec.midAttention && level === levels - 1))) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['attentionHeads'],
+            message: `attentionHeads ${spec.attentionHeads} does not divide the ${channels} channels of attention level ${level}`,
+          });
+        }
+      });
+    }
+    const temb = spec.timeEmbedDim ?? 4 * spec.baseChannels;
+    if (spec.baseChannels % 2 !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['baseChannels'], message: 'baseChannels must be even (it is the sinusoidal embedding width)' });
+    }
+    if (temb < 1) ctx.addIssue({ code: 'custom', path: ['timeEmbedDim'], message: 'timeEmbedDim must be positive' });
+    if (spec.decoderStages) validateStages(spec.decoderStages, ctx);
+  });
+
+function validateStages(stages: readonly z.infer<typeof decoderStageSchema>[], ctx: z.RefinementCtx): void {
+  const eps = 1e-9;
+  stages.forEach((stage, i) => {
+    if (!(stage.tEnd > stage.tStart)) {
+      ctx.addIssue({ code: 'custom', path: ['decoderStages', i, 'tEnd'], message: `tEnd ${stage.tEnd} must be greater than tStart ${stage.tStart}` });
+    }
+  });
+  const first = stages[0]!;
+  if (Math.abs(first.tStart) > eps) {
+    ctx.addIssue({ code: 'custom', path: ['decoderStages', 0, 'tStart'], message: 'the first stage must start at t = 0 (stages cover [0, 1] in increasing order)' });
+  }
+  for (let i = 1; i < stages.length; i++) {
+    const prev = stages[i - 1]!;
+    const cur = stages[i]!;
+    if (Math.abs(cur.tStart - prev.tEnd) > eps) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['decoderStages', i, 'tStart'],
+        message: `stage ${i} starts at ${cur.tStart} but stage ${i - 1} ends at ${prev.tEnd}: stages must be contiguous, in increasing t, without gaps or overlap`,
+      });
+    }
+  }
+  const last = stages[stages.length - 1]!;
+  if (Math.abs(last.tEnd - 1) > eps) {
+    ctx.addIssue({ code: 'custom', path: ['decoderStages', stages.length - 1, 'tEnd'], message: 'the last stage must end at t = 1' });
+  }
+}
+
+/** A U-Net spec as users write it (optional fields may be omitted). */
+export type UNetSpecInput = z.input<typeof unetSpecSchema>;
+type ParsedSpec = z.output<typeof unetSpecSchema>;
+/** A validated U-Net spec with every default filled in. */
+export type UNetSpec = Readonly<Omit<ParsedSpec, 'outChannels' | 'timeEmbedDim'>> & {
+  readonly outChannels: number;
+  readonly timeEmbedDim: number;
+};
+export type DecoderStage = z.infer<typeof decoderStageSchema>;
+
+function toIssues(error: z.ZodError): LevelskipIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+    message: issue.message,
+  }));
+}
+
+function specError(issues: LevelskipIssue[], cause: unknown): LevelskipError {
+  const lines = issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
+  return new LevelskipError('INVALID_SPEC', `Invalid U-Net spec:\n${lines.join('\n')}`, { issues, cause });
+}
+
+/** Validates a spec, returning `Either<LevelskipError, UNetSpec>` for callers who prefer values to exceptions. */
+export function validateUNetSpec(input: unknown): E.Either<LevelskipError, UNetSpec> {
+  const result = unetSpecSchema.safeParse(input);
+  if (!result.success) return E.left(specError(toIssues(result.error), result.error));
+  const parsed = result.data;
+  const spec: UNetSpec = Object.freeze({
+    ...parsed,
+    outChannels: parsed.outChannels ?? parsed.inChannels,
+    timeEmbedDim: parsed.timeEmbedDim ?? 4 * parsed.baseChannels,
+  });
+  return E.right(spec);
+}
+/** Validates a spec and fills defaults; throws `LevelskipError('INVALID_SPEC')` listing every problem with its path. */
+export function parseUNetSpec(input: unknown): UNetSpec {
+  const result = validateUNetSpec(input);
+  if (E.isLeft(result)) throw result.left;
+  return result.right;
+}
+
+/** Number of spatial levels N. */
+export function levelCount(spec: Pick<UNetSpec, 'channelMults'>): number {
+  return spec.channelMults.length;
+}

@@ -1,0 +1,178 @@
+/**
+ * Determinism and resource conformance: identical calls give bitwise-identical results, predict
+ * leaves its input alone, and (when the backend reports its live tensors) nothing leaks across
+ * predictions, feature caches or denoiser lifetimes; a disposed denoiser refuses to predict.
+ */
+import type { Denoiser } from '../../backend/denoiser.js';
+import { fixtureInput } from '../fixtures.js';
+import {
+  fillCases,
+  fixture,
+  predictAndDispose,
+  predictOnSubject,
+  predictOptions,
+  stageTimesteps,
+  statelessFills,
+  type FillCase,
+  type SuiteContext,
+} from './context.js';
+import { assertIdentical, assertLevelskipError, fail, runCheck, skipCheck, type ConformanceCheck } from './report.js';
+
+/** The fixture the lifecycle checks use: it supports every fill. */
+const lifecycleFixture = 'sidePaths' as const;
+
+async function withDenoiser<T, R>(ctx: SuiteContext<T>, body: (denoiser: Denoiser<T>) => Promise<R>): Promise<R> {
+  const f = fixture(lifecycleFixture);
+  const denoiser = await ctx.backend.createDenoiser(f.spec, f.weights);
+  try {
+    return await body(denoiser);
+  } finally {
+    denoiser.dispose();
+  }
+}
+
+/** The determinism checks. */
+export async function determinismChecks<T>(ctx: SuiteContext<T>): Promise<ConformanceCheck[]> {
+  const f = fixture(lifecycleFixture);
+  const batch = ctx.options.batch;
+  const input = fixtureInput(f.spec, batch, 61);
+  const timesteps = stageTimesteps(f, 0, batch, 2);
+  const N = f.arch.levels;
+  const cases: { k: number; fill: FillCase | undefined }[] = [{ k: 0, fill: undefined }];
+  for (const fill of statelessFills(f, ctx.options.features.customFills)) cases.push({ k: fill === fillCases.zero ? N - 1 : 1, fill });
+  const checks: ConformanceCheck[] = [];
+  await withDenoiser(ctx, async (denoiser) => {
+    for (const { k, fill } of cases) {
+      checks.push(
+        await runCheck(`determinism: same call twice, k=${k} fill=${fill?.label ?? 'default'}`, async () => {
+          const first = await predictOnSubject(denoiser, input, timesteps, predictOptions(k, fill));
+          const second = await predictOnSubject(denoiser, input, timesteps, predictOptions(k, fill));
+          assertIdentical('second result', second.data, first.data);
+        }),
+      );
+    }
+    checks.push(
+      await runCheck('determinism: predict leaves x unchanged', async () => {
+        const ops = denoiser.ops;
+        const x = ops.fromFloat32(input.data, input.shape);
+        try {
+          await predictAndDispose(denoiser, x, timesteps, predictOptions(1, fillCases.duplicate));
+          assertIdentical('x after predict', await ops.toFloat32(x), input.data);
+        } finally {
+          ops.dispose(x);
+        }
+      }),
+    );
+    checks.push(
+      await runCheck('determinism: two denoisers built from the same weights agree', async () => {
+        const first = await predictOnSubject(denoiser, input, timesteps, predictOptions(1, fillCases.zero));
+        const second = await withDenoiser(ctx, (other) => predictOnSubject(other, input, timesteps, predictOptions(1, fillCases.zero)));
+        assertIdentical('second denoiser', second.data, first.data);
+      }),
+    );
+  });
+  return checks;
+}
+
+async function leakOverPredictions<T>(ctx: SuiteContext<T>, live: () => number): Promise<string> {
+  const f = fixture(lifecycleFixture);
+  const batch = ctx.options.batch;
+  const N = f.arch.levels;
+  const fills: FillCase[] = [...statelessFills(f, ctx.options.features.customFills), fillCases.cache];
+  const combos: { k: number; fill: FillCase }[] = [];
+  for (let k = 0; k < N; k++) for (const fill of fills) combos.push({ k, fill });
+  return withDenoiser(ctx, async (denoiser) => {
+    const ops = denoiser.ops;
+    const input = fixtureInput(f.spec, batch, 71);
+    const x = ops.fromFloat32(input.data, input.shape);
+    try {
+      const runAll = async (count: number): Promise<void> => {
+        const cache = denoiser.createFeatureCache();
+        try {
+          for (let i = 0; i < count; i++) {
+            const { k, fill } = combos[i % combos.length]!;
+            await predictAndDispose(denoiser, x, stageTimesteps(f, 0, batch, i), predictOptions(k, fill, cache));
+          }
+        } finally {
+          cache.dispose();
+        }
+      };
+      // A first pass lets the backend build whatever it builds lazily (graphs, kernels, constants) per k and fill.
+      await runAll(combos.length);
+      const before = live();
+      await runAll(50);
+      const after = live();
+      if (after > before) fail(`${after - before} more live tensors after 50 predictions (${before} → ${after}) with every result disposed`);
+      return `${before} live tensors before and ${after} after 50 predictions`;
+    } finally {
+      ops.dispose(x);
+    }
+  });
+}
+
+async function leakOverDenoiser<T>(ctx: SuiteContext<T>, live: () => number): Promise<void> {
+  const f = fixture(lifecycleFixture);
+  const before = live();
+  await withDenoiser(ctx, async (denoiser) => {
+    await predictOnSubject(denoiser, fixtureInput(f.spec, 1, 81), stageTimesteps(f, 0, 1), predictOptions(1, fillCases.interpolate));
+  });
+  const after = live();
+  if (after > before) fail(`${after - before} tensors still live after the denoiser was disposed (${before} → ${after})`);
+}
+
+async function leakOverCache<T>(ctx: SuiteContext<T>, live: () => number): Promise<void> {
+  const f = fixture(lifecycleFixture);
+  await withDenoiser(ctx, async (denoiser) => {
+    const ops = denoiser.ops;
+    const input = fixtureInput(f.spec, 1, 91);
+    const x = ops.fromFloat32(input.data, input.shape);
+    try {
+      const before = live();
+      const cache = denoiser.createFeatureCache();
+      await predictAndDispose(denoiser, x, stageTimesteps(f, 0, 1), predictOptions(0, fillCases.cache, cache));
+      await predictAndDispose(denoiser, x, stageTimesteps(f, 0, 1, 1), predictOptions(1, fillCases.cache, cache));
+      cache.dispose();
+      const after = live();
+      if (after > before) fail(`${after - before} tensors still live after the feature cache was disposed (${before} → ${after})`);
+    } finally {
+      ops.dispose(x);
+    }
+  });
+}
+
+/** The disposal checks. */
+export async function disposalChecks<T>(ctx: SuiteContext<T>): Promise<ConformanceCheck[]> {
+  const checks: ConformanceCheck[] = [];
+  const live = ctx.options.liveTensors;
+  const leakChecks: [string, (live: () => number) => Promise<string | void>][] = [
+    ['disposal: no live-tensor growth over 50 predictions of mixed k and fills', (l) => leakOverPredictions(ctx, l)],
+    ['disposal: denoiser.dispose releases its tensors', (l) => leakOverDenoiser(ctx, l)],
+    ['disposal: FeatureCache.dispose releases the cached tensors', (l) => leakOverCache(ctx, l)],
+  ];
+  for (const [name, body] of leakChecks) {
+    checks.push(live === undefined ? skipCheck(name, 'no liveTensors option: pass the backend\'s live-tensor count to check for leaks') : await runCheck(name, () => body(live)));
+  }
+  const f = fixture(lifecycleFixture);
+  checks.push(
+    await runCheck('disposal: predict after dispose → LevelskipError', async () => {
+      const denoiser = await ctx.backend.createDenoiser(f.spec, f.weights);
+      denoiser.dispose();
+      const ops = ctx.backend.ops;
+      const input = fixtureInput(f.spec, 1, 92);
+      const x = ops.fromFloat32(input.data, input.shape);
+      try {
+        await assertLevelskipError('predict on a disposed denoiser', undefined, () => predictAndDispose(denoiser, x, stageTimesteps(f, 0, 1)));
+      } finally {
+        ops.dispose(x);
+      }
+    }),
+  );
+  checks.push(
+    await runCheck('disposal: dispose twice is harmless', async () => {
+      const denoiser = await ctx.backend.createDenoiser(f.spec, f.weights);
+      denoiser.dispose();
+      denoiser.dispose();
+    }),
+  );
+  return checks;
+}

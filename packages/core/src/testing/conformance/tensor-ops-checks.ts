@@ -1,0 +1,164 @@
+/**
+ * Conformance of `TensorOps`: every method against the float64 reference ops on random data.
+ * Resizes follow PyTorch's `F.interpolate` (align_corners = False; bicubic a = −0.75) and
+ * avgPool TensorFlow's 'same' padding with padded cells excluded; see the reference's
+ * resize and avg-pool files for the formulas.
+ */
+import type { HostTensor, ResizeMode, TensorOps } from '../../backend/tensor-ops.js';
+import { SeededRng } from '../../random/seeded-rng.js';
+import { referenceOps, type ReferenceTensor } from '../reference/index.js';
+import type { SuiteContext } from './context.js';
+import {
+  assertClose,
+  assertIdentical,
+  assertShape,
+  fail,
+  runCheck,
+  type ConformanceCheck,
+} from './report.js';
+
+/** One op applied to inputs, written once for any tensor type. */
+type OpBody = <U>(ops: TensorOps<U>, inputs: readonly U[]) => U;
+
+interface OpCase {
+  readonly name: string;
+  readonly inputs: readonly HostTensor[];
+  readonly run: OpBody;
+}
+
+function randomHost(rng: SeededRng, shape: readonly number[]): HostTensor {
+  return { shape, data: rng.normal(shape.reduce((a, b) => a * b, 1)) };
+}
+
+function opCases(): OpCase[] {
+  const rng = new SeededRng(20240601);
+  const a = randomHost(rng, [2, 3, 4, 5]);
+  const b = randomHost(rng, [2, 3, 4, 5]);
+  const c = randomHost(rng, [2, 2, 4, 5]);
+  const d = randomHost(rng, [1, 3, 4, 5]);
+  const square = randomHost(rng, [2, 3, 6, 6]);
+  const odd = randomHost(rng, [1, 2, 5, 7]);
+  const cases: OpCase[] = [
+    { name: 'add', inputs: [a, b], run: (ops, [x, y]) => ops.add(x!, y!) },
+    { name: 'sub', inputs: [a, b], run: (ops, [x, y]) => ops.sub(x!, y!) },
+    { name: 'mul', inputs: [a, b], run: (ops, [x, y]) => ops.mul(x!, y!) },
+    { name: 'scale', inputs: [a], run: (ops, [x]) => ops.scale(x!, -1.75) },
+    { name: 'concat axis 1', inputs: [a, c, b], run: (ops, xs) => ops.concat(xs, 1) },
+    { name: 'concat axis 0', inputs: [a, d], run: (ops, xs) => ops.concat(xs, 0) },
+    { name: 'concat of one tensor', inputs: [c], run: (ops, xs) => ops.concat(xs, 1) },
+    { name: 'slice', inputs: [a], run: (ops, [x]) => ops.slice(x!, [1, 1, 0, 2], [1, 2, 3, 3]) },
+    { name: 'slice (whole)', inputs: [a], run: (ops, [x]) => ops.slice(x!, [0, 0, 0, 0], [2, 3, 4, 5]) },
+    { name: 'clone', inputs: [a], run: (ops, [x]) => ops.clone(x!) },
+  ];
+  const resizes: [string, HostTensor, number, number][] = [
+    ['up ×2', square, 12, 12],
+    ['down ×½', square, 3, 3],
+    ['up, non-integer and non-square', odd, 8, 9],
+    ['down, non-integer and non-square', odd, 3, 4],
+  ];
+  for (const mode of ['nearest', 'bilinear', 'bicubic'] as const satisfies readonly ResizeMode[]) {
+    for (const [label, input, h, w] of resizes) {
+      cases.push({ name: `resize ${mode} ${label}`, inputs: [input], run: (ops, [x]) => ops.resize(x!, h, w, mode) });
+    }
+  }
+  const pools: [number, number, HostTensor][] = [
+    [3, 1, square],
+    [2, 2, square],
+    [3, 2, odd],
+    [2, 1, odd],
+  ];
+  for (const [window, stride, input] of pools) {
+    cases.push({ name: `avgPool window ${window} stride ${stride} on [${input.shape.join(', ')}]`, inputs: [input], run: (ops, [x]) => ops.avgPool(x!, window, stride) });
+  }
+  return cases.map((c) => ({ ...c, name: `ops.${c.name}` }));
+}
+
+async function checkOpCase<T>(ctx: SuiteContext<T>, op: OpCase): Promise<string> {
+  const ops = ctx.backend.ops;
+  const refInputs = op.inputs.map((h) => referenceOps.fromFloat32(h.data, h.shape));
+  const expected: ReferenceTensor = op.run(referenceOps, refInputs);
+  const inputs = op.inputs.map((h) => ops.fromFloat32(h.data, h.shape));
+  try {
+    const out = op.run(ops, inputs);
+    try {
+      assertShape('result', ops.shape(out), expected.shape);
+      const relative = assertClose('result', await ops.toFloat32(out), expected.data, ctx.options.tolerance);
+      // Ops must not consume or modify their inputs: the composition reuses skips after concat.
+      for (let i = 0; i < inputs.length; i++) {
+        assertIdentical(`input ${i} after the op`, await ops.toFloat32(inputs[i]!), op.inputs[i]!.data);
+      }
+      return `scaled max diff ${relative.toExponential(2)}`;
+    } finally {
+      if (!inputs.includes(out)) ops.dispose(out);
+    }
+  } finally {
+    ops.dispose(inputs);
+  }
+}
+
+async function checkRoundTrip<T>(ctx: SuiteContext<T>): Promise<void> {
+  const ops = ctx.backend.ops;
+  const host = randomHost(new SeededRng(7), [2, 3, 4, 5]);
+  const source = host.data.slice();
+  const x = ops.fromFloat32(source, host.shape);
+  try {
+    // fromFloat32 copies: later writes to the caller's array must not show.
+    source.fill(123);
+    const first = await ops.toFloat32(x);
+    if (!(first instanceof Float32Array)) fail('toFloat32 must resolve to a Float32Array');
+    assertIdentical('round trip', first, host.data);
+    // toFloat32 copies out: writing to the returned array must not change the tensor.
+    first.fill(-5);
+    assertIdentical('second read after writing to the first', await ops.toFloat32(x), host.data);
+  } finally {
+    ops.dispose(x);
+  }
+}
+
+async function checkShape<T>(ctx: SuiteContext<T>): Promise<void> {
+  const ops = ctx.backend.ops;
+  const x = ops.fromFloat32(new Float32Array(2 * 3 * 4 * 5), [2, 3, 4, 5]);
+  const y = ops.fromFloat32(new Float32Array([1, 2, 3]), [3]);
+  try {
+    assertShape('shape of a [2, 3, 4, 5] tensor', ops.shape(x), [2, 3, 4, 5]);
+    assertShape('shape of a [3] tensor', ops.shape(y), [3]);
+  } finally {
+    ops.dispose([x, y]);
+  }
+}
+
+async function checkZeros<T>(ctx: SuiteContext<T>): Promise<void> {
+  const ops = ctx.backend.ops;
+  const z = ops.zeros([2, 3, 2, 2]);
+  try {
+    assertShape('zeros', ops.shape(z), [2, 3, 2, 2]);
+    assertIdentical('zeros', await ops.toFloat32(z), new Float32Array(24));
+  } finally {
+    ops.dispose(z);
+  }
+}
+
+async function checkDispose<T>(ctx: SuiteContext<T>): Promise<string | void> {
+  const ops = ctx.backend.ops;
+  const live = ctx.options.liveTensors;
+  const before = live?.();
+  const a = ops.zeros([1, 2, 3, 3]);
+  const b = ops.clone(a);
+  const c = ops.add(a, b);
+  ops.dispose([a, b]);
+  ops.dispose(c);
+  if (live === undefined || before === undefined) return 'no liveTensors: only checked that dispose accepts a tensor and an array';
+  const after = live();
+  if (after > before) fail(`${after - before} tensor(s) still live after disposing every tensor created`);
+}
+
+/** The `TensorOps` checks. */
+export async function tensorOpsChecks<T>(ctx: SuiteContext<T>): Promise<ConformanceCheck[]> {
+  const checks: ConformanceCheck[] = [];
+  checks.push(await runCheck('ops.fromFloat32/toFloat32 round trip', () => checkRoundTrip(ctx)));
+  checks.push(await runCheck('ops.shape', () => checkShape(ctx)));
+  checks.push(await runCheck('ops.zeros', () => checkZeros(ctx)));
+  for (const op of opCases()) checks.push(await runCheck(op.name, () => checkOpCase(ctx, op)));
+  checks.push(await runCheck('ops.dispose', () => checkDispose(ctx)));
+  return checks;
+}

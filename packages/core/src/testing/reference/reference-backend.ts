@@ -1,0 +1,74 @@
+/**
+ * The reference backend: the float64 oracle every other backend is compared against.
+ * It composes the plain-loop blocks of `createReferenceBlocks` with the generic
+ * `runLevelSkippingUNet`, so it supports every fill (built-in and custom) but no training.
+ */
+import type { Backend, BackendCapabilities, DenoiserOptions } from '../../backend/backend.js';
+import { specificationVersion, type Denoiser, type PredictOptions } from '../../backend/denoiser.js';
+import type { NamedTensors } from '../../backend/tensor-ops.js';
+import { validateWeights } from '../../checkpoint/validate-weights.js';
+import { runLevelSkippingUNet } from '../../composition/level-skipping-unet.js';
+import { resolvePrediction } from '../../composition/predict-arguments.js';
+import { LevelskipError } from '../../errors/levelskip-error.js';
+import { FeatureCache } from '../../fills/feature-cache.js';
+import { assertFillSupported, type FillStrategy } from '../../fills/fill-strategy.js';
+import { describeArchitecture } from '../../geometry/architecture.js';
+import { parseUNetSpec, type UNetSpec, type UNetSpecInput } from '../../spec/unet-spec.js';
+import { createReferenceBlocks } from './reference-blocks.js';
+import { referenceOps } from './reference-ops.js';
+import type { ReferenceTensor } from './reference-tensor.js';
+
+const capabilities: BackendCapabilities = Object.freeze({
+  fusedFills: Object.freeze([]),
+  customFills: true,
+  training: false,
+  devices: Object.freeze(['cpu']),
+});
+
+function createReferenceDenoiser(spec: UNetSpec, weights: NamedTensors): Denoiser<ReferenceTensor> {
+  const arch = describeArchitecture(spec);
+  const blocks = createReferenceBlocks(arch, weights);
+  let disposed = false;
+  return {
+    specificationVersion,
+    spec,
+    levels: arch.levels,
+    backend: 'reference',
+    ops: referenceOps,
+    predict(x: ReferenceTensor, timesteps: number | readonly number[], options?: PredictOptions<ReferenceTensor>): Promise<ReferenceTensor> {
+      // An async body turns every throw into a rejected promise, as callers of predict expect.
+      return (async () => {
+        if (disposed) throw new LevelskipError('DISPOSED', 'this denoiser has been disposed; create a new one with backend.createDenoiser');
+        const prediction = resolvePrediction(arch, referenceOps.shape(x), timesteps, options);
+        return runLevelSkippingUNet(arch, blocks, referenceOps, x, prediction);
+      })();
+    },
+    createFeatureCache: () => new FeatureCache(referenceOps),
+    dispose() {
+      disposed = true;
+    },
+  };
+}
+
+/**
+ * Creates the float64 reference backend (name `reference`, CPU, every fill, no training).
+ * Slow by design: use it on tiny specs to check other backends, not to sample.
+ */
+export function createReferenceBackend(): Backend<ReferenceTensor> {
+  return {
+    specificationVersion,
+    name: 'reference',
+    capabilities,
+    ops: referenceOps,
+    createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, options: DenoiserOptions<ReferenceTensor> = {}) {
+      return (async () => {
+        // Parsing an already parsed spec is idempotent (defaults are already filled in).
+        const spec = parseUNetSpec(specInput);
+        validateWeights(spec, weights);
+        if (options.fill !== undefined) assertFillSupported(spec, options.fill as FillStrategy<unknown>);
+        return createReferenceDenoiser(spec, weights);
+      })();
+    },
+    dispose() {},
+  };
+}
