@@ -6,17 +6,8 @@ import {
   type NoiseSchedule,
   type NoiseScheduleConfig,
 } from '../../src/noise/noise-schedule.js';
-import { LevelskipError } from '../../src/errors/levelskip-error.js';
+import { errorOf } from '../support/level-skip-errors.js';
 
-function errorOf(fn: () => unknown): LevelskipError {
-  try {
-    fn();
-  } catch (error) {
-    if (LevelskipError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a LevelskipError');
-}
 
 function expectRelative(actual: number | undefined, expected: number, tolerance = 1e-12): void {
   expect(actual).toBeDefined();

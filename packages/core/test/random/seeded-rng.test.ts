@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SeededRng, gaussianNoise, type RngState } from '../../src/random/seeded-rng.js';
-import { LevelskipError } from '../../src/errors/levelskip-error.js';
 import { referencePhilox4x32 } from './philox-reference.js';
+import { errorOf } from '../support/level-skip-errors.js';
 
 const TWO_32 = 2 ** 32;
 
@@ -27,15 +27,6 @@ function referenceNormal(seed: bigint, stream: number, position: number): number
   return position % 2 === 0 ? r * Math.cos(2 * Math.PI * u2) : r * Math.sin(2 * Math.PI * u2);
 }
 
-function errorOf(fn: () => unknown): LevelskipError {
-  try {
-    fn();
-  } catch (error) {
-    if (LevelskipError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a LevelskipError');
-}
 
 function meanAndVariance(values: ArrayLike<number>): [number, number] {
   let sum = 0;

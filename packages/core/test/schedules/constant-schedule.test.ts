@@ -1,17 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { constantSchedule } from '../../src/schedules/constant-schedule.js';
-import { LevelskipError } from '../../src/errors/levelskip-error.js';
+import { errorOf } from '../support/level-skip-errors.js';
 
-function errorOf(fn: () => unknown): LevelskipError {
-  try {
-    fn();
-  } catch (error) {
-    if (LevelskipError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a LevelskipError');
-}
 
 describe('constantSchedule', () => {
   it('returns k at every t when the model has enough levels', () => {

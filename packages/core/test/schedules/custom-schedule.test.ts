@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { customSchedule } from '../../src/schedules/custom-schedule.js';
-import { LevelskipError } from '../../src/errors/levelskip-error.js';
+import { errorOf } from '../support/level-skip-errors.js';
 
-function errorOf(fn: () => unknown): LevelskipError {
-  try {
-    fn();
-  } catch (error) {
-    if (LevelskipError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a LevelskipError');
-}
 
 describe('customSchedule', () => {
   it('passes t and levels through and returns the function\'s k', () => {

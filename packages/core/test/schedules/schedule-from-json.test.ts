@@ -5,17 +5,8 @@ import { powerSchedule } from '../../src/schedules/power-schedule.js';
 import { constantSchedule } from '../../src/schedules/constant-schedule.js';
 import { stageSchedule } from '../../src/schedules/stage-schedule.js';
 import { customSchedule } from '../../src/schedules/custom-schedule.js';
-import { LevelskipError } from '../../src/errors/levelskip-error.js';
+import { errorOf } from '../support/level-skip-errors.js';
 
-function errorOf(fn: () => unknown): LevelskipError {
-  try {
-    fn();
-  } catch (error) {
-    if (LevelskipError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a LevelskipError');
-}
 
 const builtIn = fc.oneof(
   fc.double({ min: 0, max: 10, noNaN: true }).map((c) => powerSchedule({ c })),

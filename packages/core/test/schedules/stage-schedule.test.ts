@@ -2,17 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatKTable, parseKTable, stageSchedule } from '../../src/schedules/stage-schedule.js';
 import type { StageEntry } from '../../src/schedules/skip-schedule.js';
-import { LevelskipError } from '../../src/errors/levelskip-error.js';
+import { errorOf } from '../support/level-skip-errors.js';
 
-function errorOf(fn: () => unknown): LevelskipError {
-  try {
-    fn();
-  } catch (error) {
-    if (LevelskipError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a LevelskipError');
-}
 
 const TABLE: StageEntry[] = [
   { tStart: 0, tEnd: 0.3, k: 0 },

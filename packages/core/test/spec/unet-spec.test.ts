@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
-import { LevelskipError, isLevelskipError } from '../../src/errors/levelskip-error.js';
+import type { LevelskipError } from '../../src/errors/levelskip-error.js';
+import { errorOf } from '../support/level-skip-errors.js';
 import { parseUNetSpec, validateUNetSpec } from '../../src/spec/unet-spec.js';
 import { ddpmCifar10, mnistSmall } from '../../src/spec/presets.js';
 
-function specError(input: unknown): LevelskipError {
-  try {
-    parseUNetSpec(input);
-  } catch (error) {
-    if (isLevelskipError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected parseUNetSpec to throw');
-}
+const specError = (input: unknown): LevelskipError => errorOf(() => parseUNetSpec(input));
 
 describe('parseUNetSpec', () => {
   it('fills defaults', () => {
