@@ -23,6 +23,8 @@ export interface TensorOps<T> {
   mul(a: T, b: T): T;
   /** x * factor. */
   scale(x: T, factor: number): T;
+  /** Elementwise min(max(x, min), max). */
+  clamp(x: T, min: number, max: number): T;
   /** Concatenation along `axis` (1 = channels for NCHW). */
   concat(xs: readonly T[], axis: number): T;
   /** A box `[begin, begin + size)` per dimension. */

@@ -33,6 +33,7 @@ function delegateOps(inner: TensorOps<R>, overrides: Partial<TensorOps<R>>): Ten
     sub: (a, b) => inner.sub(a, b),
     mul: (a, b) => inner.mul(a, b),
     scale: (x, f) => inner.scale(x, f),
+    clamp: (x, min, max) => inner.clamp(x, min, max),
     concat: (xs, axis) => inner.concat(xs, axis),
     slice: (x, begin, size) => inner.slice(x, begin, size),
     resize: (x, h, w, mode) => inner.resize(x, h, w, mode),
@@ -77,7 +78,7 @@ export function trackedReferenceBackend(live: Set<R>): Backend<R> {
     live.add(x);
     return x;
   };
-  const creating = ['fromFloat32', 'zeros', 'add', 'sub', 'mul', 'scale', 'concat', 'slice', 'resize', 'avgPool', 'clone'] as const;
+  const creating = ['fromFloat32', 'zeros', 'add', 'sub', 'mul', 'scale', 'clamp', 'concat', 'slice', 'resize', 'avgPool', 'clone'] as const;
   return wrapReferenceBackend({
     ops: (inner) => {
       const overrides: Partial<TensorOps<R>> = {

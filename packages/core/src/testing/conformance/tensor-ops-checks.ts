@@ -43,6 +43,7 @@ function opCases(): OpCase[] {
     { name: 'sub', inputs: [a, b], run: (ops, [x, y]) => ops.sub(x!, y!) },
     { name: 'mul', inputs: [a, b], run: (ops, [x, y]) => ops.mul(x!, y!) },
     { name: 'scale', inputs: [a], run: (ops, [x]) => ops.scale(x!, -1.75) },
+    { name: 'clamp', inputs: [a], run: (ops, [x]) => ops.clamp(x!, -0.5, 0.25) },
     { name: 'concat axis 1', inputs: [a, c, b], run: (ops, xs) => ops.concat(xs, 1) },
     { name: 'concat axis 0', inputs: [a, d], run: (ops, xs) => ops.concat(xs, 0) },
     { name: 'concat of one tensor', inputs: [c], run: (ops, xs) => ops.concat(xs, 1) },

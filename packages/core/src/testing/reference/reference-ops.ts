@@ -97,6 +97,8 @@ export const referenceOps: TensorOps<ReferenceTensor> = Object.freeze({
   sub: (a: ReferenceTensor, b: ReferenceTensor): ReferenceTensor => elementwise(a, b, 'sub', (x, y) => x - y),
   mul: (a: ReferenceTensor, b: ReferenceTensor): ReferenceTensor => elementwise(a, b, 'mul', (x, y) => x * y),
   scale: (x: ReferenceTensor, factor: number): ReferenceTensor => referenceTensor(x.shape, x.data.map((v) => v * factor)),
+  clamp: (x: ReferenceTensor, min: number, max: number): ReferenceTensor =>
+    referenceTensor(x.shape, x.data.map((v) => Math.min(max, Math.max(min, v)))),
   concat,
   slice,
   resize: (x: ReferenceTensor, height: number, width: number, mode: ResizeMode): ReferenceTensor => resizeReference(x, height, width, mode),

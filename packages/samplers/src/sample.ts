@@ -1,0 +1,304 @@
+/**
+ * The sampling loop: runs a `Sampler` with a level-skipping `Denoiser`, asking the model at each
+ * step for its ε prediction at depth
+ *
+ *   k = skip.kAt(t / T, denoiser.levels)
+ *
+ * (t the step's diffusion timestep, T = denoiser.spec.trainTimesteps; Giladi et al. eq. 1 for the
+ * power schedule). Everything is validated before step 1, so a bad combination fails at once,
+ * not at step 700.
+ *
+ * Noise (identical on every backend, since it is drawn on the host by core's Philox `SeededRng`
+ * and copied in as float32):
+ * - stream 0 of `seed`: x_T, the first B·C·H·W standard normals, in NCHW order;
+ * - stream 1 of `seed`: the per-step noise, consumed in step order; a step that adds noise takes
+ *   the next B·C·H·W values (DDPM: every step with t > 0; DDIM: every step with σ_t > 0, none
+ *   for η = 0; annealed Langevin: every step; DPM-Solver++: none).
+ *
+ * Tensors stay on the backend (`denoiser.ops`) until the end; each step's intermediates are
+ * disposed as soon as they are used, and on success, error or abort nothing is left alive.
+ */
+import {
+  LevelskipError,
+  SeededRng,
+  assertFillSupported,
+  shapeSize,
+  zeroFill,
+  type Denoiser,
+  type FeatureCache,
+  type FillStrategy,
+  type SkipSchedule,
+} from '@levelskip/core';
+import type { Sampler, SamplerRun } from './sampler.js';
+
+/** One progress event, sent after each completed step. */
+export interface SampleProgress {
+  /** The step just completed, 1-based. */
+  readonly step: number;
+  /** Steps in the run. */
+  readonly total: number;
+  /** The diffusion timestep the model was evaluated at. */
+  readonly timestep: number;
+  /** Levels skipped at this step. */
+  readonly k: number;
+  /** Milliseconds since the run started (after validation). */
+  readonly elapsedMs: number;
+}
+
+export interface SampleOptions<T> {
+  /** The model, from `backend.createDenoiser(...)`. */
+  readonly denoiser: Denoiser<T>;
+  /** The algorithm: `ddpm(...)`, `ddim(...)`, `annealedLangevin(...)` or `dpmSolverPlusPlus(...)`. */
+  readonly sampler: Sampler;
+  /** How many deep levels to skip at each t; default: none (k = 0, the full network). */
+  readonly skip?: SkipSchedule;
+  /** What replaces the skipped features; default the zero fill. `cache` gets one per-run cache. */
+  readonly fill?: FillStrategy<T>;
+  /** Image shape, [C, H, W] or [B, C, H, W]; optional, it must match the model's spec. */
+  readonly shape?: readonly number[];
+  /** Images to sample at once, an integer ≥ 1. Default 1. */
+  readonly batch?: number;
+  /** Seed of all the noise: a non-negative safe integer or a bigint below 2^64. */
+  readonly seed: number | bigint;
+  /** Called after every step. An exception thrown here stops the run (and is rethrown). */
+  readonly onProgress?: (event: SampleProgress) => void;
+  /** Cancels the run between steps: `sample` then rejects with `LevelskipError('ABORTED')`. */
+  readonly signal?: AbortSignal;
+  /** Also return the sample after every step (one device read-back per step). Default false. */
+  readonly trajectory?: boolean;
+}
+
+export interface SampleResult {
+  /** The final samples, NCHW, float32. */
+  readonly images: Float32Array;
+  /** [B, C, H, W]. */
+  readonly shape: readonly [number, number, number, number];
+  /** Levels skipped at each step, as asked of the model (with `cacheFill`, a step whose cache is still empty runs at full depth). */
+  readonly ks: number[];
+  /** Diffusion timestep of each step. */
+  readonly timesteps: number[];
+  /**
+   * With `trajectory: true`: the initial sample, then the sample after each step
+   * (`stepsRun + 1` arrays, NCHW). For annealed Langevin these are in its data-scale variable x̃.
+   */
+  readonly trajectory?: Float32Array[];
+  /** Steps completed (every step of the sampler, since an aborted run throws). */
+  readonly stepsRun: number;
+}
+
+const ALLOWED = ['denoiser', 'sampler', 'skip', 'fill', 'shape', 'batch', 'seed', 'onProgress', 'signal', 'trajectory'];
+
+function invalid(field: string, message: string, code: 'INVALID_OPTION' | 'INVALID_SHAPE' | 'INVALID_SCHEDULE' = 'INVALID_OPTION'): LevelskipError {
+  return new LevelskipError(code, `sample: ${field} ${message}`, { issues: [{ path: [field], message }] });
+}
+
+/** Everything `sample` needs, checked. */
+interface Plan<T> {
+  readonly denoiser: Denoiser<T>;
+  readonly sampler: Sampler;
+  readonly fill: FillStrategy<T>;
+  readonly shape: readonly [number, number, number, number];
+  readonly seed: number | bigint;
+  readonly timesteps: readonly number[];
+  readonly ks: readonly number[];
+}
+
+function checkDenoiser<T>(denoiser: unknown): Denoiser<T> {
+  const d = denoiser as Partial<Denoiser<T>> | null;
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    typeof d.predict !== 'function' ||
+    typeof d.spec !== 'object' ||
+    typeof d.ops !== 'object' ||
+    !Number.isInteger(d.levels)
+  ) {
+    throw invalid('denoiser', 'must be a Denoiser from backend.createDenoiser(spec, weights)');
+  }
+  return d as Denoiser<T>;
+}
+
+function checkSampler(sampler: unknown, trainTimesteps: number): Sampler {
+  const s = sampler as Partial<Sampler> | null;
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    typeof s.createRun !== 'function' ||
+    !Array.isArray(s.timesteps) ||
+    typeof s.noiseSchedule?.trainTimesteps !== 'number'
+  ) {
+    throw invalid('sampler', 'must be a Sampler such as ddpm(), ddim({ steps: 50 }), annealedLangevin() or dpmSolverPlusPlus()');
+  }
+  const T = s.noiseSchedule.trainTimesteps;
+  if (T !== trainTimesteps) {
+    throw invalid(
+      'sampler',
+      `uses a noise schedule with trainTimesteps = ${T} but the model was trained with trainTimesteps = ${trainTimesteps}; ` +
+        `build the sampler with the model's schedule, e.g. ddim({ noiseSchedule: linearBetaSchedule({ trainTimesteps: ${trainTimesteps} }) })`,
+    );
+  }
+  if (s.timesteps.length === 0 || !s.timesteps.every((t) => Number.isInteger(t) && t >= 0 && t <= T - 1)) {
+    throw invalid('sampler', `timesteps must be a non-empty list of integers in [0, ${T - 1}]`);
+  }
+  return s as Sampler;
+}
+
+function checkShape(shape: unknown, batch: number, denoiser: Denoiser<unknown>): readonly [number, number, number, number] {
+  const { inChannels, imageSize } = denoiser.spec;
+  const expected: [number, number, number, number] = [batch, inChannels, imageSize, imageSize];
+  if (shape === undefined) return expected;
+  const given = Array.isArray(shape) ? (shape as unknown[]) : undefined;
+  const matches =
+    given !== undefined &&
+    ((given.length === 3 && given.every((d, i) => d === expected[i + 1])) || (given.length === 4 && given.every((d, i) => d === expected[i])));
+  if (!matches) {
+    throw invalid(
+      'shape',
+      `${JSON.stringify(shape)} does not match the model: it samples [${inChannels}, ${imageSize}, ${imageSize}] images ` +
+        `([C, H, W], or [B, C, H, W] = [${expected.join(', ')}] for batch = ${batch}); leave shape out to use the model's`,
+      'INVALID_SHAPE',
+    );
+  }
+  return expected;
+}
+
+function checkSeed(seed: unknown): number | bigint {
+  if ((typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0) || (typeof seed === 'bigint' && seed >= 0n && seed < 1n << 64n)) {
+    return seed;
+  }
+  throw invalid('seed', `must be a non-negative safe integer or a bigint below 2^64, got ${String(seed)}`);
+}
+
+/** The k of every step, evaluated now so that a schedule that cannot serve this model fails before step 1. */
+function plannedDepths(skip: SkipSchedule | undefined, timesteps: readonly number[], T: number, levels: number): number[] {
+  if (skip === undefined) return timesteps.map(() => 0);
+  if (typeof skip !== 'object' || skip === null || typeof skip.kAt !== 'function') {
+    throw invalid('skip', 'must be a SkipSchedule such as powerSchedule({ c: 2 }), constantSchedule(k) or stageSchedule(table)', 'INVALID_SCHEDULE');
+  }
+  return timesteps.map((t) => {
+    const k = skip.kAt(t / T, levels);
+    if (!(Number.isInteger(k) && k >= 0 && k <= levels - 1)) {
+      throw invalid('skip', `returned k = ${String(k)} at t = ${t / T}; k must be an integer in [0, ${levels - 1}] for this ${levels}-level model`, 'INVALID_SCHEDULE');
+    }
+    return k;
+  });
+}
+
+function plan<T>(options: SampleOptions<T>): Plan<T> {
+  if (typeof options !== 'object' || options === null) {
+    throw new LevelskipError('INVALID_OPTION', 'sample: expected an options object { denoiser, sampler, seed, ... }');
+  }
+  for (const key of Object.keys(options)) {
+    if (!ALLOWED.includes(key)) throw invalid(key, `is not an option of sample (allowed: ${ALLOWED.join(', ')})`);
+  }
+  const denoiser = checkDenoiser<T>(options.denoiser);
+  const T = denoiser.spec.trainTimesteps;
+  const sampler = checkSampler(options.sampler, T);
+  const fill = options.fill ?? (zeroFill as FillStrategy<T>);
+  assertFillSupported(denoiser.spec, fill as FillStrategy<unknown>);
+  const batch = options.batch ?? 1;
+  if (!(typeof batch === 'number' && Number.isSafeInteger(batch) && batch >= 1)) {
+    throw invalid('batch', `must be a positive integer (images per run), got ${String(batch)}`);
+  }
+  const shape = checkShape(options.shape, batch, denoiser as Denoiser<unknown>);
+  const seed = checkSeed(options.seed);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw invalid('onProgress', 'must be a function (event) => void');
+  }
+  if (options.signal !== undefined && typeof (options.signal as Partial<AbortSignal> | null)?.aborted !== 'boolean') {
+    throw invalid('signal', 'must be an AbortSignal, e.g. new AbortController().signal');
+  }
+  if (options.trajectory !== undefined && typeof options.trajectory !== 'boolean') {
+    throw invalid('trajectory', 'must be true or false');
+  }
+  const timesteps = sampler.timesteps;
+  const ks = plannedDepths(options.skip, timesteps, T, denoiser.levels);
+  return { denoiser, sampler, fill, shape, seed, timesteps, ks };
+}
+
+function abortError(signal: AbortSignal, step: number, total: number): LevelskipError {
+  const where = step === 0 ? 'before step 1' : `after step ${step} of ${total}`;
+  return new LevelskipError('ABORTED', `sampling was aborted ${where}; every tensor of the run has been released`, { cause: signal.reason });
+}
+
+/**
+ * Samples images with a level-skipping denoiser.
+ *
+ * @returns the final samples (read back once, at the end) with the k and timestep of every step.
+ * @throws LevelskipError before step 1 for any invalid option (`INVALID_OPTION`, `INVALID_SHAPE`,
+ *   `INVALID_SCHEDULE`, `INVALID_FILL`, naming the option), `ABORTED` when `signal` fires, and
+ *   whatever the denoiser or `onProgress` throws. In every case all tensors of the run
+ *   (samples, predictions, sampler state, the feature cache) are disposed.
+ *
+ * @example
+ * ```ts
+ * const { images, shape, ks } = await sample({ denoiser, sampler: ddim({ steps: 50 }), skip: powerSchedule({ c: 2 }), seed: 0 });
+ * ```
+ */
+export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult> {
+  const { denoiser, sampler, fill, shape, seed, timesteps, ks } = plan(options);
+  const { signal, onProgress } = options;
+  const ops = denoiser.ops;
+  const total = timesteps.length;
+  const size = shapeSize(shape);
+  if (signal?.aborted) throw abortError(signal, 0, total);
+
+  const started = performance.now();
+  const stepNoise = new SeededRng(seed, 1);
+  const noise = (): T => ops.fromFloat32(stepNoise.normal(size), shape);
+  const trajectory: Float32Array[] | undefined = options.trajectory ? [] : undefined;
+  let run: SamplerRun<T> | undefined;
+  let cache: FeatureCache<T> | undefined;
+  let x: T | undefined;
+  try {
+    run = sampler.createRun(ops);
+    cache = fill.kind === 'cache' ? denoiser.createFeatureCache() : undefined;
+    const z = ops.fromFloat32(new SeededRng(seed, 0).normal(size), shape);
+    try {
+      x = run.initialSample(z);
+    } finally {
+      ops.dispose(z);
+    }
+    if (trajectory) trajectory.push(await ops.toFloat32(x));
+
+    for (let i = 0; i < total; i++) {
+      if (signal?.aborted) throw abortError(signal, i, total);
+      const t = timesteps[i] as number;
+      const k = ks[i] as number;
+      const scale = run.modelInputScale(i);
+      const input = scale === 1 ? x : ops.scale(x, scale);
+      let eps: T;
+      try {
+        eps = await denoiser.predict(input, t, { k, fill, ...(cache === undefined ? {} : { cache }) });
+      } finally {
+        if (input !== x) ops.dispose(input);
+      }
+      let next: T;
+      try {
+        // The model call is the long part; honour an abort that arrived during it.
+        if (signal?.aborted) throw abortError(signal, i, total);
+        next = await run.step(x, eps, i, noise);
+      } finally {
+        ops.dispose(eps);
+      }
+      const previous = x;
+      x = next;
+      ops.dispose(previous);
+      if (trajectory) trajectory.push(await ops.toFloat32(x));
+      onProgress?.({ step: i + 1, total, timestep: t, k, elapsedMs: performance.now() - started });
+    }
+    const images = await ops.toFloat32(x);
+    return {
+      images,
+      shape: [...shape] as [number, number, number, number],
+      ks: [...ks],
+      timesteps: [...timesteps],
+      ...(trajectory ? { trajectory } : {}),
+      stepsRun: total,
+    };
+  } finally {
+    if (x !== undefined) ops.dispose(x);
+    run?.dispose();
+    cache?.dispose();
+  }
+}
