@@ -195,7 +195,7 @@ function plan<T>(options: SampleOptions<T>): Plan<T> {
   const T = denoiser.spec.trainTimesteps;
   const sampler = checkSampler(options.sampler, T);
   const fill = options.fill ?? (zeroFill as FillStrategy<T>);
-  assertFillSupported(denoiser.spec, fill as FillStrategy<unknown>);
+  assertFillSupported(denoiser.spec, fill);
   const batch = options.batch ?? 1;
   if (!(typeof batch === 'number' && Number.isSafeInteger(batch) && batch >= 1)) {
     throw invalid('batch', `must be a positive integer (images per run), got ${String(batch)}`);

@@ -54,7 +54,7 @@ export function resolvePrediction<T>(
     throw new LevelskipError('INVALID_OPTION', `k must be an integer in [0, ${arch.levels - 1}] for this ${arch.levels}-level U-Net, got ${k}`);
   }
   const fill = (options.fill ?? zeroFill) as FillStrategy<T>;
-  assertFillSupported(spec, fill as FillStrategy<unknown>);
+  assertFillSupported(spec, fill);
   if (fill.kind === 'cache' && options.cache === undefined) {
     throw new LevelskipError(
       'INVALID_FILL',

@@ -88,7 +88,7 @@ export function parseFill(name: string): BuiltinFill {
  * Checks that a fill can run on a model: called when a denoiser is built and before a sampling
  * run starts, so an impossible combination fails at once, not at step 700.
  */
-export function assertFillSupported(spec: UNetSpec, fill: FillStrategy<unknown>): void {
+export function assertFillSupported<T>(spec: UNetSpec, fill: FillStrategy<T>): void {
   if (typeof fill !== 'object' || fill === null || typeof (fill as { kind?: unknown }).kind !== 'string') {
     throw new LevelskipError('INVALID_FILL', 'fill must be an object with a kind, e.g. { kind: "zero" } or customFill(name, fn)');
   }
@@ -116,6 +116,6 @@ export function assertFillSupported(spec: UNetSpec, fill: FillStrategy<unknown>)
 }
 
 /** A short label for tables and logs. */
-export function fillLabel(fill: FillStrategy<unknown>): string {
+export function fillLabel<T>(fill: FillStrategy<T>): string {
   return fill.kind === 'custom' ? `custom:${fill.name}` : fill.kind;
 }

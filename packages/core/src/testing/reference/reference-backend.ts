@@ -11,7 +11,7 @@ import { runLevelSkippingUNet } from '../../composition/level-skipping-unet.js';
 import { resolvePrediction } from '../../composition/predict-arguments.js';
 import { LevelskipError } from '../../errors/levelskip-error.js';
 import { FeatureCache } from '../../fills/feature-cache.js';
-import { assertFillSupported, type FillStrategy } from '../../fills/fill-strategy.js';
+import { assertFillSupported } from '../../fills/fill-strategy.js';
 import { describeArchitecture } from '../../geometry/architecture.js';
 import { parseUNetSpec, type UNetSpec, type UNetSpecInput } from '../../spec/unet-spec.js';
 import { createReferenceBlocks } from './reference-blocks.js';
@@ -65,7 +65,7 @@ export function createReferenceBackend(): Backend<ReferenceTensor> {
         // Parsing an already parsed spec is idempotent (defaults are already filled in).
         const spec = parseUNetSpec(specInput);
         validateWeights(spec, weights);
-        if (options.fill !== undefined) assertFillSupported(spec, options.fill as FillStrategy<unknown>);
+        if (options.fill !== undefined) assertFillSupported(spec, options.fill);
         return createReferenceDenoiser(spec, weights);
       })();
     },

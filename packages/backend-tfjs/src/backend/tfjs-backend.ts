@@ -1,0 +1,156 @@
+/**
+ * `createTfjsBackend`: core's `Backend` on TensorFlow.js. Denoisers compose the tfjs `UNetBlocks`
+ * with core's generic `runLevelSkippingUNet`, so every fill (built-in or custom) works on every
+ * engine; weights are converted to tfjs layouts once, when the denoiser is built.
+ *
+ * tfjs's active engine is process-global: every denoiser and op of a backend first makes its
+ * engine active again (a string compare when it already is), so backends with different engines
+ * can coexist in one process, at the price of tfjs moving tensors between engines on a switch.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  FeatureCache,
+  LevelskipError,
+  assertFillSupported,
+  describeArchitecture,
+  parseUNetSpec,
+  resolvePrediction,
+  runLevelSkippingUNet,
+  specificationVersion,
+  validateWeights,
+  type Backend,
+  type BackendCapabilities,
+  type Denoiser,
+  type DenoiserOptions,
+  type FillStrategy,
+  type NamedTensors,
+  type PredictOptions,
+  type TensorOps,
+  type UNetSpec,
+  type UNetSpecInput,
+} from '@levelskip/core';
+import { ensureEngine, selectEngine, type TfjsEngine, type TfjsEngineChoice } from '../engine/select-engine.js';
+import { createTfjsBlocks } from '../model/unet-blocks.js';
+import { loadParameters } from '../model/parameters.js';
+import { createTfjsTensorOps } from '../ops/tfjs-tensor-ops.js';
+import { KeepingFeatureCache } from './keeping-feature-cache.js';
+
+export interface TfjsBackendOptions {
+  /**
+   * Which tfjs engine to run on (default `auto`: the first of `node-gpu`, `node`, `wasm`, `cpu`
+   * that starts). `node-gpu` and `node` need the optional packages `@tensorflow/tfjs-node-gpu` or
+   * `@tensorflow/tfjs-node`.
+   */
+  readonly engine?: TfjsEngineChoice;
+}
+
+/** A levelskip backend on TensorFlow.js. Rank-4 tensors are NHWC `tf.Tensor`s (see `ops`). */
+export interface TfjsBackend extends Backend<tf.Tensor> {
+  /** The engine this backend runs on. */
+  readonly engine: TfjsEngine;
+  /** The name tfjs knows the engine by (`tf.getBackend()`): `tensorflow`, `wasm` or `cpu`. */
+  readonly tfBackend: string;
+}
+
+function disposedError(what: string): LevelskipError {
+  return new LevelskipError('INVALID_OPTION', `this ${what} has been disposed; create a new one with ${what === 'backend' ? 'createTfjsBackend()' : 'backend.createDenoiser'}`);
+}
+
+interface DenoiserContext {
+  readonly name: string;
+  readonly ops: TensorOps<tf.Tensor>;
+  readonly activate: () => void;
+  readonly onDispose: () => void;
+}
+
+function createTfjsDenoiser(spec: UNetSpec, weights: NamedTensors, context: DenoiserContext): Denoiser<tf.Tensor> {
+  const arch = describeArchitecture(spec);
+  const { ops, activate } = context;
+  const params = loadParameters(weights);
+  const blocks = createTfjsBlocks(arch, params);
+  let disposed = false;
+  return {
+    specificationVersion,
+    spec,
+    levels: arch.levels,
+    backend: context.name,
+    ops,
+    predict(x: tf.Tensor, timesteps: number | readonly number[], options?: PredictOptions<tf.Tensor>): Promise<tf.Tensor> {
+      // An async body turns every throw into a rejected promise, as callers of predict expect.
+      return (async () => {
+        if (disposed) throw disposedError('denoiser');
+        activate();
+        const prediction = resolvePrediction(arch, ops.shape(x), timesteps, options);
+        const cache = prediction.cache === undefined ? undefined : new KeepingFeatureCache(prediction.cache, ops);
+        // tidy frees every intermediate even when a custom fill throws half-way; the cache keeps its entries.
+        return tf.tidy(() => runLevelSkippingUNet(arch, blocks, ops, x, { ...prediction, cache }));
+      })();
+    },
+    createFeatureCache: () => new FeatureCache(ops),
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      tf.dispose([...params.values()]);
+      params.clear();
+      context.onDispose();
+    },
+  };
+}
+
+/**
+ * Creates a TensorFlow.js backend. Async because starting an engine is (loading the wasm binary
+ * or libtensorflow).
+ *
+ * @throws LevelskipError `BACKEND_UNAVAILABLE` when the requested engine (or, with `auto`, every
+ *   engine) cannot start; the message lists each candidate and why it failed.
+ *
+ * @example
+ * const backend = await createTfjsBackend({ engine: 'wasm' });
+ * const denoiser = await backend.createDenoiser(spec, weights);
+ */
+export async function createTfjsBackend(options: TfjsBackendOptions = {}): Promise<TfjsBackend> {
+  const { engine, tfBackend } = await selectEngine(options.engine ?? 'auto');
+  const name = `tfjs-${engine}`;
+  const activate = (): void => ensureEngine(tfBackend);
+  const ops = createTfjsTensorOps(name, activate);
+  const capabilities: BackendCapabilities = Object.freeze({
+    fusedFills: Object.freeze([]),
+    customFills: true,
+    training: true,
+    devices: Object.freeze([engine]),
+  });
+  const live = new Set<Denoiser<tf.Tensor>>();
+  let disposed = false;
+  return {
+    specificationVersion,
+    name,
+    engine,
+    tfBackend,
+    capabilities,
+    ops,
+    createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, denoiserOptions: DenoiserOptions<tf.Tensor> = {}) {
+      return (async () => {
+        if (disposed) throw disposedError('backend');
+        // Parsing an already parsed spec is idempotent (defaults are already filled in).
+        const spec = parseUNetSpec(specInput);
+        validateWeights(spec, weights);
+        if (denoiserOptions.fill !== undefined) assertFillSupported(spec, denoiserOptions.fill as FillStrategy<unknown>);
+        activate();
+        const denoiser = createTfjsDenoiser(spec, weights, { name, ops, activate, onDispose: () => live.delete(denoiser) });
+        live.add(denoiser);
+        return denoiser;
+      })();
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      // tfjs engines are process-wide and may serve other backends: only this backend's models are released.
+      for (const denoiser of [...live]) denoiser.dispose();
+    },
+  };
+}
+
+/** Number of live tfjs tensors in the process (`tf.memory().numTensors`), e.g. for leak checks. */
+export function liveTensorCount(): number {
+  return tf.memory().numTensors;
+}

@@ -1,0 +1,50 @@
+/**
+ * @levelskip/backend-tfjs: level-skipping diffusion U-Nets on TensorFlow.js (engines tfjs-node-gpu,
+ * tfjs-node, wasm or cpu).
+ */
+export {
+  createTfjsBackend,
+  liveTensorCount,
+  type TfjsBackend,
+  type TfjsBackendOptions,
+} from './backend/tfjs-backend.js';
+export {
+  engineOrder,
+  selectEngine,
+  ensureEngine,
+  wasmBinaryDirectory,
+  type EngineCandidate,
+  type LoadedEngine,
+  type TfjsEngine,
+  type TfjsEngineChoice,
+} from './engine/select-engine.js';
+export { createTfjsTensorOps } from './ops/tfjs-tensor-ops.js';
+export { bicubicA, bicubicMatrix, cubicConvolutionWeight, resizeBicubic } from './ops/bicubic.js';
+export { nchwToNhwc, nhwcToNchw } from './ops/layout.js';
+export { createTfjsBlocks, type TfjsBlockOptions } from './model/unet-blocks.js';
+export { createLayers, groupNormalize, type ConvOptions, type ConvPadding, type LayerOptions, type Layers } from './model/layers.js';
+export {
+  exportParameters,
+  fromTfjsLayout,
+  loadParameters,
+  toTfjsLayout,
+  type ParameterSource,
+} from './model/parameters.js';
+export { sinusoidalEmbedding, type SinusoidalEmbeddingOptions } from './model/time-embedding.js';
+export { train, type TrainResult, type TrainStats } from './training/train.js';
+export { planTraining, type TrainOptions, type TrainProgress, type TrainingPlan } from './training/train-options.js';
+export {
+  createTimestepSampler,
+  timestepsByDepth,
+  trainingSchemes,
+  type DepthAndTimesteps,
+  type TimestepSampler,
+  type TimestepSamplerOptions,
+  type TrainingScheme,
+} from './training/timestep-sampler.js';
+export type { DataPosition, InMemoryDataset, TrainingBatch, TrainingData } from './training/batch-source.js';
+export { adamUpdate, clipByGlobalNorm, createAdamSlot, defaultAdamOptions, type AdamOptions, type AdamSlot } from './training/adam.js';
+export { emaUpdate } from './training/ema.js';
+export { warmupLearningRate } from './training/learning-rate.js';
+export { checkpointDirectoryName, listTrainingCheckpoints, readTrainingCheckpoint } from './training/training-checkpoints.js';
+export { loadMnist, mnistTestPerDigit, type MnistDataset, type MnistOptions } from './data/mnist.js';

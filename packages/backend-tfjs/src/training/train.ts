@@ -1,0 +1,338 @@
+/**
+ * `train()`: skip-aware training of a level-skipping diffusion U-Net on TensorFlow.js
+ * (Giladi et al., "Accelerating Diffusion Models using Adaptive Neural Network Architecture":
+ * the network learns to denoise at the depths k its skip schedule will use), with ε-prediction
+ * MSE (Ho et al. 2020, Algorithm 1), Adam, linear warm-up, global-norm clipping and an EMA of the
+ * weights, checkpoints that resume exactly, and progress/abort.
+ *
+ * Reproducibility: every random choice comes from core's Philox `SeededRng` on fixed streams of
+ * `seed` — initial weights (`randomWeights(spec, { seed })`), stream 1: k and t, stream 2: ε,
+ * stream 3: dropout seeds, stream 4: data order — so the same seed, data and options give the
+ * same weights, and a checkpoint stores each stream's position.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  LevelskipError,
+  SeededRng,
+  describeArchitecture,
+  fillLabel,
+  parameterLayout,
+  randomWeights,
+  type FillStrategy,
+  type NamedTensors,
+  type UNetSpec,
+} from '@levelskip/core';
+import { ensureEngine, selectEngine, type TfjsEngine } from '../engine/select-engine.js';
+import { createTfjsTensorOps } from '../ops/tfjs-tensor-ops.js';
+import { iterableBatchSource, memoryBatchSource, type BatchSource, type InMemoryDataset, type TrainingBatch } from './batch-source.js';
+import { warmupLearningRate } from './learning-rate.js';
+import { createTimestepSampler } from './timestep-sampler.js';
+import { imageShapeOf, invalidOption, planTraining, type TrainOptions, type TrainingPlan } from './train-options.js';
+import {
+  pruneTrainingCheckpoints,
+  readLatestTrainingCheckpoint,
+  trainingStateFormat,
+  trainingStateFormatVersion,
+  writeTrainingCheckpoint,
+  type RunIdentity,
+  type TrainingSnapshot,
+} from './training-checkpoints.js';
+import { createModelState, disposeModelState, noiseBatch, snapshotModel, trainingStep, type ModelState, type StepContext } from './training-step.js';
+
+/** RNG streams of the seed (see the file comment). */
+const STREAMS = { timesteps: 1, noise: 2, dropout: 3, shuffle: 4 } as const;
+
+export interface TrainStats {
+  /** Steps completed in total (including those of the run resumed from). */
+  readonly steps: number;
+  /** The step this call started from (0 unless resumed). */
+  readonly startStep: number;
+  /** Images trained on in this call. */
+  readonly images: number;
+  /** Training throughput of this call: images / time spent in steps (checkpoint writing excluded). */
+  readonly imagesPerSecond: number;
+  /** Wall time of this call, checkpoints included (ms). */
+  readonly durationMs: number;
+  /** Training time of the whole run, over every resumed call (ms). */
+  readonly totalDurationMs: number;
+  /** The engine it ran on. */
+  readonly engine: TfjsEngine;
+}
+
+export interface TrainResult {
+  /** EMA weights (sample with these), diffusers names, PyTorch layouts. */
+  readonly weights: NamedTensors;
+  /** The optimised weights themselves. */
+  readonly rawWeights: NamedTensors;
+  /** The loss of every step, from step 1 (including the steps of the run resumed from). */
+  readonly losses: number[];
+  readonly stats: TrainStats;
+  /** The last checkpoint written (or resumed from), if any. */
+  readonly checkpoint: string | undefined;
+  /** The checkpoint this call resumed from, if any. */
+  readonly resumedFrom: string | undefined;
+}
+
+function identityOf(plan: TrainingPlan): RunIdentity {
+  return {
+    seed: String(plan.seed),
+    scheme: plan.scheme,
+    batchSize: plan.batchSize,
+    fill: fillLabel(plan.fill as FillStrategy<unknown>),
+    dataKind: plan.dataKind,
+    dataCount: plan.dataKind === 'memory' ? (plan.data as InMemoryDataset).count : undefined,
+    trainTimesteps: plan.spec.trainTimesteps,
+  };
+}
+
+/** Checks that a checkpoint belongs to this run. */
+function checkResumable(dir: string, snapshotSpec: UNetSpec, saved: RunIdentity, plan: TrainingPlan): void {
+  if (JSON.stringify(snapshotSpec) !== JSON.stringify(plan.spec)) {
+    throw invalidOption('resume', `found ${dir}, a checkpoint of a different spec; resume with the same spec or use another checkpointDir`);
+  }
+  const current = identityOf(plan);
+  for (const key of Object.keys(current) as (keyof RunIdentity)[]) {
+    if (saved[key] !== current[key]) {
+      throw invalidOption(
+        'resume',
+        `found ${dir}, written with ${key} = ${JSON.stringify(saved[key])}, but this call has ${key} = ${JSON.stringify(current[key])}; resume with the same settings or use another checkpointDir`,
+      );
+    }
+  }
+}
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function abortedError(step: number, checkpoint: string | undefined, reason: unknown): LevelskipError {
+  const where = checkpoint === undefined ? '' : `; the state is saved in ${checkpoint} (resume with resume: true)`;
+  return new LevelskipError('ABORTED', `training was aborted after step ${step}${where}`, { cause: reason });
+}
+
+function trainingMetadata(plan: TrainingPlan, engine: TfjsEngine, step: number, targetSteps: number | undefined, elapsedMs: number, images: number, losses: readonly number[]) {
+  const schedule = plan.schedule;
+  return {
+    weights: 'ema',
+    scheme: plan.scheme,
+    schedule: schedule === undefined ? null : (schedule.toJSON() ?? schedule.description),
+    fill: fillLabel(plan.fill as FillStrategy<unknown>),
+    steps: step,
+    targetSteps: targetSteps ?? null,
+    batchSize: plan.dataKind === 'memory' ? plan.batchSize : null,
+    images,
+    seed: plan.seed,
+    lr: plan.lr,
+    warmup: plan.warmup,
+    ema: plan.ema,
+    gradClip: plan.gradClip ?? null,
+    adam: plan.adam,
+    noiseSchedule: plan.noiseSchedule.config,
+    engine,
+    durationMs: Math.round(elapsedMs),
+    finalLoss: losses.length === 0 ? null : losses[losses.length - 1]!,
+  };
+}
+
+/**
+ * Trains a level-skipping U-Net (see the package README, "Training").
+ *
+ * @returns the EMA and raw weights (PyTorch layouts), the loss of every step and throughput stats.
+ * @throws LevelskipError `INVALID_OPTION` (naming the field) and the other validation codes before
+ *   anything runs; `BACKEND_UNAVAILABLE` when the engine cannot start; `ABORTED` when `signal`
+ *   fires (after the current step, and after writing a checkpoint when `checkpointDir` is set);
+ *   `IO_ERROR` when a checkpoint cannot be written; `INVALID_OPTION` (path `lr`) when the loss
+ *   becomes NaN or infinite.
+ *
+ * @example
+ * const { weights, losses } = await train({
+ *   spec: presets.mnistSmall, data: await loadMnist({ count: 1024 }), steps: 2000, batchSize: 16,
+ *   scheme: 'schedule-aware', schedule: powerSchedule({ c: 2 }), fill: zeroFill, seed: 1,
+ * });
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const plan = planTraining(options);
+  const { spec, signal } = plan;
+  if (signal?.aborted === true) throw abortedError(0, undefined, signal.reason);
+  const started = performance.now();
+  const { engine, tfBackend } = await selectEngine(plan.engine);
+  const activate = (): void => ensureEngine(tfBackend);
+  const arch = describeArchitecture(spec);
+  const imageShape = imageShapeOf(spec);
+  const names = parameterLayout(spec).map((entry) => entry.name);
+  const sampler = createTimestepSampler(plan.scheme, { levels: arch.levels, trainTimesteps: spec.trainTimesteps, schedule: plan.schedule });
+
+  let resumedFrom: string | undefined;
+  let snapshot: TrainingSnapshot | undefined;
+  if (plan.resume) {
+    const latest = await readLatestTrainingCheckpoint(plan.checkpointDir!);
+    if (latest !== undefined) {
+      checkResumable(latest.dir, latest.snapshot.spec, latest.snapshot.state.identity, plan);
+      resumedFrom = latest.dir;
+      snapshot = latest.snapshot;
+    }
+  }
+
+  const root = new SeededRng(plan.seed);
+  const rng = {
+    timesteps: snapshot ? SeededRng.fromState(snapshot.state.rng.timesteps) : root.fork(STREAMS.timesteps),
+    noise: snapshot ? SeededRng.fromState(snapshot.state.rng.noise) : root.fork(STREAMS.noise),
+    dropout: snapshot ? SeededRng.fromState(snapshot.state.rng.dropout) : root.fork(STREAMS.dropout),
+  };
+  let source: BatchSource;
+  const position = snapshot?.state.data;
+  if (plan.dataKind === 'memory') {
+    source = memoryBatchSource(
+      plan.data as InMemoryDataset,
+      imageShape,
+      plan.batchSize,
+      root.fork(STREAMS.shuffle),
+      position?.kind === 'memory' ? position : undefined,
+    );
+  } else {
+    source = iterableBatchSource(
+      plan.data as AsyncIterable<TrainingBatch>,
+      imageShape,
+      plan.steps === undefined ? plan.epochs : undefined,
+      position?.kind === 'iterable' ? position : undefined,
+    );
+  }
+  const targetStepsOf = (): number | undefined => {
+    if (plan.steps !== undefined) return plan.steps;
+    if (source.epochSize !== undefined) return Math.ceil((plan.epochs! * source.epochSize) / plan.batchSize);
+    const perPass = source.batchesPerPass();
+    return perPass === undefined ? undefined : perPass * plan.epochs!;
+  };
+
+  activate();
+  let state: ModelState;
+  if (snapshot) {
+    state = createModelState(names, snapshot.raw, snapshot.ema, { m: snapshot.adamM, v: snapshot.adamV, steps: snapshot.state.adamSteps });
+  } else {
+    const initial = plan.initialWeights ?? randomWeights(spec, { seed: plan.seed });
+    state = createModelState(names, initial, initial);
+  }
+  const context: StepContext = {
+    arch,
+    ops: createTfjsTensorOps(`tfjs-${engine}`, activate),
+    state,
+    fill: plan.fill,
+    imageShape,
+    ema: plan.ema,
+    gradClip: plan.gradClip,
+    adam: plan.adam,
+  };
+
+  const startStep = snapshot?.state.step ?? 0;
+  const losses = snapshot ? Array.from(snapshot.losses) : [];
+  const priorMs = snapshot?.state.elapsedMs ?? 0;
+  const priorImages = snapshot?.state.images ?? 0;
+  let step = startStep;
+  let images = 0;
+  let stepMs = 0;
+  let checkpoint = resumedFrom;
+  let checkpointStep = resumedFrom === undefined ? -1 : startStep;
+
+  const writeCheckpoint = async (): Promise<void> => {
+    if (plan.checkpointDir === undefined || checkpointStep === step) return;
+    const host = await snapshotModel(state);
+    const elapsedMs = priorMs + stepMs;
+    checkpoint = await writeTrainingCheckpoint(
+      plan.checkpointDir,
+      spec,
+      {
+        state: {
+          format: trainingStateFormat,
+          formatVersion: trainingStateFormatVersion,
+          step,
+          elapsedMs,
+          images: priorImages + images,
+          adamSteps: host.adamSteps,
+          rng: { timesteps: rng.timesteps.state(), noise: rng.noise.state(), dropout: rng.dropout.state() },
+          data: source.position(),
+          identity: identityOf(plan),
+        },
+        ema: host.ema,
+        raw: host.raw,
+        adamM: host.adamM,
+        adamV: host.adamV,
+        losses: Float32Array.from(losses),
+      },
+      trainingMetadata(plan, engine, step, targetStepsOf(), elapsedMs, priorImages + images, losses),
+    );
+    checkpointStep = step;
+    await pruneTrainingCheckpoints(plan.checkpointDir, plan.keepLast);
+  };
+
+  try {
+    for (;;) {
+      const target = targetStepsOf();
+      if (target !== undefined && step >= target) break;
+      const batch = await source.next();
+      if (batch === undefined) break;
+      const stepStart = performance.now();
+      activate();
+      const { k, timesteps } = sampler.draw(rng.timesteps, batch.count);
+      const noise = rng.noise.normal(batch.images.length);
+      const dropoutSeed = rng.dropout.integer(2 ** 31);
+      const lr = warmupLearningRate(step + 1, plan.lr, plan.warmup);
+      const noised = noiseBatch(batch.images, noise, timesteps, imageShape, plan.noiseSchedule);
+      const { loss, gradNorm } = trainingStep(context, noised, k, dropoutSeed, lr);
+      const [lossValue, normValue] = [(await loss.data())[0]!, (await gradNorm.data())[0]!];
+      tf.dispose([loss, gradNorm]);
+      stepMs += performance.now() - stepStart;
+      step += 1;
+      images += batch.count;
+      losses.push(lossValue);
+      if (!Number.isFinite(lossValue)) {
+        throw new LevelskipError('INVALID_OPTION', `train: the loss became ${lossValue} at step ${step} (training diverged); lower lr, raise warmup or enable gradClip`, {
+          issues: [{ path: ['lr'], message: `the loss became ${lossValue} at step ${step}` }],
+        });
+      }
+      if (plan.onProgress !== undefined) {
+        const steps = targetStepsOf();
+        const done = step - startStep;
+        await plan.onProgress({
+          step,
+          steps,
+          loss: lossValue,
+          lr,
+          k,
+          gradNorm: normValue,
+          imagesPerSecond: images / (stepMs / 1000),
+          elapsedMs: performance.now() - started,
+          etaMs: steps === undefined ? undefined : (stepMs / done) * (steps - step),
+        });
+      }
+      if (plan.checkpointDir !== undefined && step % plan.checkpointEvery === 0) await writeCheckpoint();
+      // Read through a function: TypeScript would narrow `aborted` to false from the check before the loop.
+      if (isAborted(signal)) {
+        await writeCheckpoint();
+        throw abortedError(step, plan.checkpointDir === undefined ? undefined : checkpoint, signal?.reason);
+      }
+      // Lets timers and I/O (an abort, a progress display) run between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await writeCheckpoint();
+    const host = await snapshotModel(state);
+    return {
+      weights: host.ema,
+      rawWeights: host.raw,
+      losses,
+      stats: {
+        steps: step,
+        startStep,
+        images,
+        imagesPerSecond: stepMs === 0 ? 0 : images / (stepMs / 1000),
+        durationMs: performance.now() - started,
+        totalDurationMs: priorMs + stepMs,
+        engine,
+      },
+      checkpoint,
+      resumedFrom,
+    };
+  } finally {
+    disposeModelState(state);
+  }
+}
+

@@ -1,0 +1,227 @@
+/**
+ * One optimiser step of ε-prediction diffusion training (Ho et al., "Denoising Diffusion
+ * Probabilistic Models", 2020, Algorithm 1) on a level-skipping U-Net:
+ *
+ *   x_t = √ᾱ_t · x_0 + √(1 − ᾱ_t) · ε,   L = mean ‖ε − ε_θ(x_t, t; k, fill)‖²,
+ *
+ * where ε_θ is core's `runLevelSkippingUNet` over `createTfjsBlocks` with `tf.Variable`
+ * parameters, the same composition that serves inference, so a model trained at depth k with a
+ * fill is exactly the model that samples at depth k with that fill. Then: gradients by reverse
+ * mode (`tf.variableGrads`), global-norm clipping, Adam, EMA.
+ *
+ * x_t is formed on the host in float64 (rounded once to float32), so the inputs are identical on
+ * every engine; a multi-decoder U-Net's batch is split by decoder stage and the per-stage squared
+ * errors summed, so the loss is still the mean over the whole batch.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  stageForTime,
+  runLevelSkippingUNet,
+  type Architecture,
+  type FillStrategy,
+  type HostTensor,
+  type NamedTensors,
+  type NoiseSchedule,
+  type TensorOps,
+} from '@levelskip/core';
+import { createTfjsBlocks } from '../model/unet-blocks.js';
+import { exportParameters, loadParameters } from '../model/parameters.js';
+import { adamUpdate, clipByGlobalNorm, createAdamSlot, type AdamOptions, type AdamSlot } from './adam.js';
+import { emaUpdate } from './ema.js';
+
+/** The trainable model and its optimiser state, all on the engine (tfjs layouts). */
+export interface ModelState {
+  /** Parameter names in a fixed order (the spec's parameter layout). */
+  readonly names: readonly string[];
+  readonly params: Map<string, tf.Variable>;
+  readonly ema: Map<string, tf.Variable>;
+  readonly slots: Map<string, AdamSlot>;
+}
+
+/** Host copies (PyTorch layouts) of a `ModelState`. */
+export interface ModelSnapshot {
+  readonly raw: Map<string, HostTensor>;
+  readonly ema: Map<string, HostTensor>;
+  readonly adamM: Map<string, HostTensor>;
+  readonly adamV: Map<string, HostTensor>;
+  readonly adamSteps: Record<string, number>;
+}
+
+function variablesOf(weights: NamedTensors, names: readonly string[], trainable: boolean): Map<string, tf.Variable> {
+  const tensors = loadParameters(weights);
+  const out = new Map<string, tf.Variable>();
+  for (const name of names) {
+    const tensor = tensors.get(name)!;
+    out.set(name, tf.variable(tensor, trainable));
+    tensor.dispose();
+  }
+  return out;
+}
+
+/**
+ * Uploads raw weights, EMA weights and (optionally) Adam moments as variables. Without moments,
+ * Adam starts from zero.
+ */
+export function createModelState(
+  names: readonly string[],
+  raw: NamedTensors,
+  ema: NamedTensors,
+  adam?: { readonly m: NamedTensors; readonly v: NamedTensors; readonly steps: Readonly<Record<string, number>> },
+): ModelState {
+  const params = variablesOf(raw, names, true);
+  const emaVars = variablesOf(ema, names, false);
+  const slots = new Map<string, AdamSlot>();
+  if (adam === undefined) {
+    for (const name of names) slots.set(name, createAdamSlot(params.get(name)!));
+  } else {
+    const m = variablesOf(adam.m, names, false);
+    const v = variablesOf(adam.v, names, false);
+    for (const name of names) slots.set(name, { m: m.get(name)!, v: v.get(name)!, step: adam.steps[name] ?? 0 });
+  }
+  return { names, params, ema: emaVars, slots };
+}
+
+/** Reads the whole state back to the host in PyTorch layouts. */
+export async function snapshotModel(state: ModelState): Promise<ModelSnapshot> {
+  const pick = (f: (slot: AdamSlot) => tf.Tensor): Map<string, tf.Tensor> => new Map(state.names.map((n) => [n, f(state.slots.get(n)!)]));
+  const adamSteps: Record<string, number> = {};
+  for (const name of state.names) adamSteps[name] = state.slots.get(name)!.step;
+  return {
+    raw: await exportParameters(state.params),
+    ema: await exportParameters(state.ema),
+    adamM: await exportParameters(pick((s) => s.m)),
+    adamV: await exportParameters(pick((s) => s.v)),
+    adamSteps,
+  };
+}
+
+/** Disposes every variable of the state. */
+export function disposeModelState(state: ModelState): void {
+  tf.dispose([...state.params.values(), ...state.ema.values()]);
+  for (const slot of state.slots.values()) tf.dispose([slot.m, slot.v]);
+}
+
+/** A noised batch in NHWC order, ready for upload. */
+export interface NoisedBatch {
+  readonly count: number;
+  /** x_t, NHWC. */
+  readonly noisy: Float32Array;
+  /** ε, NHWC: the regression target. */
+  readonly noise: Float32Array;
+  readonly timesteps: readonly number[];
+}
+
+/**
+ * x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε per sample, in float64, for NCHW `images` and NCHW `noise`;
+ * returns x_t and ε transposed to NHWC (tfjs's layout).
+ */
+export function noiseBatch(
+  images: Float32Array,
+  noise: Float32Array,
+  timesteps: readonly number[],
+  imageShape: readonly [number, number, number],
+  schedule: NoiseSchedule,
+): NoisedBatch {
+  const [c, h, w] = imageShape;
+  const size = c * h * w;
+  const count = timesteps.length;
+  const noisy = new Float32Array(count * size);
+  const target = new Float32Array(count * size);
+  for (let b = 0; b < count; b++) {
+    const t = timesteps[b]!;
+    const signal = schedule.sqrtAlphasCumprod[t]!;
+    const sigma = schedule.sqrtOneMinusAlphasCumprod[t]!;
+    for (let ch = 0; ch < c; ch++) {
+      for (let p = 0; p < h * w; p++) {
+        const from = b * size + ch * h * w + p;
+        const to = b * size + p * c + ch;
+        noisy[to] = signal * images[from]! + sigma * noise[from]!;
+        target[to] = noise[from]!;
+      }
+    }
+  }
+  return { count, noisy, noise: target, timesteps };
+}
+
+/** What every step shares. */
+export interface StepContext {
+  readonly arch: Architecture;
+  readonly ops: TensorOps<tf.Tensor>;
+  readonly state: ModelState;
+  readonly fill: FillStrategy<tf.Tensor>;
+  readonly imageShape: readonly [number, number, number];
+  readonly ema: number;
+  readonly gradClip: number | undefined;
+  readonly adam: Required<AdamOptions>;
+}
+
+/** The samples of each decoder stage (one group for single-decoder U-Nets). */
+function stageGroups(arch: Architecture, timesteps: readonly number[]): { stage: number; indices: number[] }[] {
+  const T = arch.spec.trainTimesteps;
+  const groups = new Map<number, number[]>();
+  timesteps.forEach((t, i) => {
+    const stage = stageForTime(arch, t / T);
+    const list = groups.get(stage);
+    if (list === undefined) groups.set(stage, [i]);
+    else list.push(i);
+  });
+  return [...groups].map(([stage, indices]) => ({ stage, indices }));
+}
+
+function gatherSamples(data: Float32Array, indices: readonly number[], size: number): Float32Array {
+  const out = new Float32Array(indices.length * size);
+  indices.forEach((index, i) => out.set(data.subarray(index * size, (index + 1) * size), i * size));
+  return out;
+}
+
+/**
+ * The loss of `batch` at depth `k` as a function of the parameters (for `tf.variableGrads`).
+ * Must run inside a tidy.
+ */
+export function lossFunction(context: StepContext, batch: NoisedBatch, k: number, dropoutSeed: number): () => tf.Scalar {
+  const { arch, ops, state, fill, imageShape } = context;
+  const [c, h, w] = imageShape;
+  const size = c * h * w;
+  const blocks = createTfjsBlocks(arch, state.params, { training: true, dropoutSeed });
+  const groups = stageGroups(arch, batch.timesteps);
+  const inputs = groups.map(({ stage, indices }) => {
+    const whole = groups.length === 1;
+    const noisy = whole ? batch.noisy : gatherSamples(batch.noisy, indices, size);
+    const noise = whole ? batch.noise : gatherSamples(batch.noise, indices, size);
+    return {
+      stage,
+      timesteps: indices.map((i) => batch.timesteps[i]!),
+      x: tf.tensor4d(noisy, [indices.length, h, w, c]),
+      target: tf.tensor4d(noise, [indices.length, h, w, c]),
+    };
+  });
+  return () => {
+    const sums = inputs.map(({ stage, timesteps, x, target }) => {
+      const prediction = runLevelSkippingUNet(arch, blocks, ops, x, { batch: timesteps.length, timesteps, k, fill, cache: undefined, stage });
+      return tf.sum(tf.squaredDifference(prediction, target));
+    });
+    const total = sums.length === 1 ? sums[0]! : tf.addN(sums);
+    return tf.div(total, batch.count * size) as tf.Scalar;
+  };
+}
+
+/**
+ * One step: loss and gradients, clipping, Adam at learning rate `lr` (parameters without a
+ * gradient, i.e. of skipped levels, are left alone), then EMA. Returns the loss and the gradient
+ * norm before clipping (the caller disposes them); nothing else outlives the call.
+ */
+export function trainingStep(context: StepContext, batch: NoisedBatch, k: number, dropoutSeed: number, lr: number): { loss: tf.Scalar; gradNorm: tf.Scalar } {
+  const { state } = context;
+  return tf.tidy(() => {
+    const variables = state.names.map((name) => state.params.get(name)!);
+    const { value, grads } = tf.variableGrads(lossFunction(context, batch, k, dropoutSeed), variables);
+    const used = state.names.filter((_, i) => grads[variables[i]!.name] != null);
+    const { grads: clipped, norm } = clipByGlobalNorm(
+      used.map((name) => grads[state.params.get(name)!.name]!),
+      context.gradClip,
+    );
+    used.forEach((name, i) => adamUpdate(state.params.get(name)!, clipped[i]!, state.slots.get(name)!, lr, context.adam));
+    for (const name of state.names) emaUpdate(state.ema.get(name)!, state.params.get(name)!, context.ema);
+    return { loss: value, gradNorm: norm };
+  });
+}
