@@ -25,6 +25,7 @@ export * from './random/philox.js';
 export * from './random/seeded-rng.js';
 export * from './composition/predict-arguments.js';
 export * from './composition/level-skipping-unet.js';
+export * from './resize/resize-taps.js';
 export * from './checkpoint/safetensors.js';
 export * from './checkpoint/checkpoint.js';
 export * from './checkpoint/validate-weights.js';

@@ -2,13 +2,13 @@
  * The reference kernels on tiny inputs whose outputs are worked out by hand below
  * (and, for the resizes, the cubic-convolution weights written out explicitly).
  */
+import { cubicConvolutionWeight } from '../../src/resize/resize-taps.js';
 import { describe, expect, it } from 'vitest';
 import {
   avgPoolReference,
   bicubicResizeReference,
   bilinearResizeReference,
   conv2dReference,
-  cubicWeight,
   groupNormReference,
   linearReference,
   nearestUpsample2xReference,
@@ -154,9 +154,9 @@ describe('resize kernels (PyTorch align_corners = False)', () => {
   // -0.75|s|³ + 3.75|s|² - 6|s| + 3 for 1 < |s| < 2.
   // W(0.25) = 0.87890625, W(0.75) = 0.26171875, W(1.25) = -0.10546875, W(1.75) = -0.03515625,
   // W(0.5) = 0.59375, W(1.5) = -0.09375.
-  it('cubicWeight matches the values worked out above', () => {
+  it('cubicConvolutionWeight matches the values worked out above', () => {
     expectClose(
-      [0.25, 0.75, 1.25, 1.75, 0.5, 1.5, 0, 1, 2, -0.25].map((s) => cubicWeight(s)),
+      [0.25, 0.75, 1.25, 1.75, 0.5, 1.5, 0, 1, 2, -0.25].map((s) => cubicConvolutionWeight(s)),
       [0.87890625, 0.26171875, -0.10546875, -0.03515625, 0.59375, -0.09375, 1, 0, 0, 0.87890625],
     );
   });

@@ -14,7 +14,6 @@ export {
   bicubicResizeReference,
   bilinearResizeReference,
   nearestUpsample2xReference,
-  cubicWeight,
 } from './resize.js';
 export { avgPoolReference } from './avg-pool.js';
 export { referenceOps } from './reference-ops.js';

@@ -5,57 +5,13 @@
  * - bicubic: Keys' cubic convolution (Keys 1981) with a = −0.75 at the half-pixel src (not
  *   clamped), taps outside the image clamped to the border index. These equal ONNX Resize's
  *   cubic defaults.
- * Each is separable: rows then columns, with the same per-axis weights.
+ * Each is separable: rows then columns, with the per-axis weights of core's `resizeTaps`
+ * (checked against PyTorch by test/testing/reference-vs-torch.test.ts).
  */
 import type { ResizeMode } from '../../backend/tensor-ops.js';
 import { LevelskipError } from '../../errors/levelskip-error.js';
+import { resizeTaps } from '../../resize/resize-taps.js';
 import { nchw, referenceTensor, type ReferenceTensor } from './reference-tensor.js';
-
-/** One output coordinate as a weighted sum of input indices along an axis. */
-interface Tap {
-  readonly index: number;
-  readonly weight: number;
-}
-
-const CUBIC_A = -0.75;
-
-/** Keys' cubic convolution kernel W(s) with parameter a (PyTorch's `cubic_convolution1/2`). */
-export function cubicWeight(s: number, a: number = CUBIC_A): number {
-  const x = Math.abs(s);
-  if (x <= 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
-  if (x < 2) return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
-  return 0;
-}
-
-function clampIndex(i: number, size: number): number {
-  return Math.min(Math.max(i, 0), size - 1);
-}
-
-function axisTaps(inSize: number, outSize: number, mode: ResizeMode): Tap[][] {
-  const scale = inSize / outSize;
-  const taps: Tap[][] = [];
-  for (let dst = 0; dst < outSize; dst++) {
-    if (mode === 'nearest') {
-      taps.push([{ index: Math.min(Math.floor(dst * scale), inSize - 1), weight: 1 }]);
-    } else if (mode === 'bilinear') {
-      const src = Math.max((dst + 0.5) * scale - 0.5, 0);
-      const i0 = Math.floor(src);
-      const frac = src - i0;
-      taps.push([
-        { index: clampIndex(i0, inSize), weight: 1 - frac },
-        { index: clampIndex(i0 + 1, inSize), weight: frac },
-      ]);
-    } else {
-      const src = (dst + 0.5) * scale - 0.5;
-      const i0 = Math.floor(src);
-      const t = src - i0;
-      taps.push(
-        [-1, 0, 1, 2].map((o) => ({ index: clampIndex(i0 + o, inSize), weight: cubicWeight(t - o) })),
-      );
-    }
-  }
-  return taps;
-}
 
 /** Resizes NCHW `x` to height × width with `mode` (see the file header for the conventions). */
 export function resizeReference(x: ReferenceTensor, height: number, width: number, mode: ResizeMode): ReferenceTensor {
@@ -66,8 +22,8 @@ export function resizeReference(x: ReferenceTensor, height: number, width: numbe
   if (mode !== 'nearest' && mode !== 'bilinear' && mode !== 'bicubic') {
     throw new LevelskipError('INVALID_OPTION', `unknown resize mode "${String(mode)}": use nearest, bilinear or bicubic`);
   }
-  const rowTaps = axisTaps(h, height, mode);
-  const colTaps = axisTaps(w, width, mode);
+  const rowTaps = resizeTaps(h, height, mode);
+  const colTaps = resizeTaps(w, width, mode);
   const out = referenceTensor([n, c, height, width]);
   for (let plane = 0; plane < n * c; plane++) {
     const inBase = plane * h * w;

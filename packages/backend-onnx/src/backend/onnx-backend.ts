@@ -1,0 +1,109 @@
+/**
+ * `createOnnxBackend`: core's `Backend` on onnxruntime-node. Each denoiser compiles the U-Net to
+ * ONNX graphs (one per decoder stage, depth k and fill) and runs them on the first execution
+ * provider of the requested list that starts.
+ */
+import type * as ort from 'onnxruntime-node';
+import {
+  LevelskipError,
+  assertFillSupported,
+  parseUNetSpec,
+  specificationVersion,
+  validateWeights,
+  type Backend,
+  type BackendCapabilities,
+  type DenoiserOptions,
+  type FillStrategy,
+  type NamedTensors,
+  type UNetSpec,
+  type UNetSpecInput,
+} from '@levelskip/core';
+import { createOnnxTensorOps } from '../ops/onnx-tensor-ops.js';
+import { selectExecutionProvider, type GraphOptimizationLevel } from './execution-providers.js';
+import { createOnnxDenoiser, type OnnxDenoiser } from './onnx-denoiser.js';
+
+export interface OnnxBackendOptions {
+  /**
+   * Execution providers to try, in order (default `['cpu']`), e.g. `['cuda', 'webgpu', 'cpu']`.
+   * The first that opens a session is used for every graph.
+   */
+  readonly executionProviders?: readonly string[];
+  /** Threads onnxruntime uses inside one operator (default: onnxruntime's choice, one per core). */
+  readonly intraOpNumThreads?: number;
+  /** onnxruntime graph optimizations (default `all`). */
+  readonly graphOptimizationLevel?: GraphOptimizationLevel;
+}
+
+/** A levelskip backend on onnxruntime. Tensors are float32 CPU `ort.Tensor`s, NCHW. */
+export interface OnnxBackend extends Backend<ort.Tensor> {
+  /** The execution provider in use, e.g. `cpu` or `cuda`. */
+  readonly executionProvider: string;
+  createDenoiser(spec: UNetSpec | UNetSpecInput, weights: NamedTensors, options?: DenoiserOptions<ort.Tensor>): Promise<OnnxDenoiser>;
+}
+
+const optimizationLevels: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
+
+function sessionOptionsOf(options: OnnxBackendOptions): ort.InferenceSession.SessionOptions {
+  const { intraOpNumThreads, graphOptimizationLevel } = options;
+  if (intraOpNumThreads !== undefined && (!Number.isInteger(intraOpNumThreads) || intraOpNumThreads < 0)) {
+    throw new LevelskipError('INVALID_OPTION', `intraOpNumThreads must be a non-negative integer (0 = onnxruntime's default), got ${intraOpNumThreads}`);
+  }
+  if (graphOptimizationLevel !== undefined && !optimizationLevels.includes(graphOptimizationLevel)) {
+    throw new LevelskipError('INVALID_OPTION', `graphOptimizationLevel must be one of ${optimizationLevels.join(', ')}, got ${String(graphOptimizationLevel)}`);
+  }
+  return {
+    graphOptimizationLevel: graphOptimizationLevel ?? 'all',
+    ...(intraOpNumThreads === undefined ? {} : { intraOpNumThreads }),
+    logSeverityLevel: 3,
+  };
+}
+
+/**
+ * Creates an onnxruntime backend, trying `options.executionProviders` in order.
+ *
+ * @throws LevelskipError `BACKEND_UNAVAILABLE` when no provider starts, listing each provider's failure;
+ *   `INVALID_OPTION` for malformed options.
+ *
+ * @example
+ * const backend = await createOnnxBackend({ executionProviders: ['cuda', 'cpu'] });
+ * const denoiser = await backend.createDenoiser(spec, weights);
+ */
+export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promise<OnnxBackend> {
+  const base = sessionOptionsOf(options);
+  const provider = await selectExecutionProvider(options.executionProviders ?? ['cpu'], base);
+  const sessionOptions: ort.InferenceSession.SessionOptions = { ...base, executionProviders: [provider] };
+  const name = `onnx-${provider}`;
+  const ops = createOnnxTensorOps(name);
+  const capabilities: BackendCapabilities = Object.freeze({
+    fusedFills: Object.freeze(['zero', 'duplicate', 'interpolate'] as const),
+    customFills: true,
+    training: false,
+    devices: Object.freeze([provider]),
+  });
+  const live = new Set<OnnxDenoiser>();
+  let disposed = false;
+  return {
+    specificationVersion,
+    name,
+    executionProvider: provider,
+    capabilities,
+    ops,
+    createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, denoiserOptions: DenoiserOptions<ort.Tensor> = {}) {
+      return (async () => {
+        if (disposed) throw new LevelskipError('DISPOSED', 'this backend has been disposed; create a new one with createOnnxBackend()');
+        // Parsing an already parsed spec is idempotent (defaults are already filled in).
+        const spec = parseUNetSpec(specInput);
+        validateWeights(spec, weights);
+        if (denoiserOptions.fill !== undefined) assertFillSupported(spec, denoiserOptions.fill as FillStrategy<unknown>);
+        const denoiser = createOnnxDenoiser(spec, weights, { name, ops, sessionOptions, onDispose: () => live.delete(denoiser) });
+        live.add(denoiser);
+        return denoiser;
+      })();
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const denoiser of [...live]) denoiser.dispose();
+    },
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * A denoiser running ONNX graphs of the U-Net in onnxruntime. Graphs are built and sessions
+ * opened lazily, one per (graph variant) — see `unet-graphs.ts` — and cached until `dispose`:
+ * - built-in fills zero, duplicate, interpolate: one fused graph per (stage, k, fill), one run per step;
+ * - the cache fill: a fused graph taking the stored features as its `fill` input;
+ * - custom fills: a head graph (encoder to the cut), the fill over `TensorOps`, a tail graph;
+ * - whenever a `FeatureCache` is passed, the graph also returns the decoder inputs that core's
+ *   `runLevelSkippingUNet` stores (after every upsample), and they are stored the same way.
+ */
+import * as ort from 'onnxruntime-node';
+import {
+  FeatureCache,
+  LevelskipError,
+  describeArchitecture,
+  resolvePrediction,
+  specificationVersion,
+  type Architecture,
+  type Denoiser,
+  type FillContext,
+  type NamedTensors,
+  type PredictOptions,
+  type TensorOps,
+  type UNetSpec,
+} from '@levelskip/core';
+import { buildUNetGraph, fillShape, graphKey, type GraphFill, type GraphVariant, type UNetGraph } from '../graph/unet-graphs.js';
+import { float32Data, track } from '../ops/onnx-tensor-ops.js';
+
+/** What to build ahead of time with `prepare` (default: every k with the zero fill). */
+export interface PrepareOptions {
+  readonly ks?: readonly number[];
+  readonly fills?: readonly ('zero' | 'duplicate' | 'interpolate')[];
+  readonly stages?: readonly number[];
+}
+
+/** An ONNX-backend denoiser: core's `Denoiser` plus session bookkeeping. */
+export interface OnnxDenoiser extends Denoiser<ort.Tensor> {
+  /** Opens the sessions of the given depths and fills now, so the first predictions do not pay for it. */
+  prepare(options?: PrepareOptions): Promise<void>;
+  /** Number of open onnxruntime sessions (one per graph variant used so far). */
+  readonly sessionCount: number;
+}
+
+export interface OnnxDenoiserContext {
+  readonly name: string;
+  readonly ops: TensorOps<ort.Tensor>;
+  readonly sessionOptions: ort.InferenceSession.SessionOptions;
+  readonly onDispose: () => void;
+}
+
+interface OpenGraph {
+  readonly graph: UNetGraph;
+  readonly session: ort.InferenceSession;
+}
+
+function disposedError(): LevelskipError {
+  return new LevelskipError('DISPOSED', 'this denoiser has been disposed; create a new one with backend.createDenoiser(spec, weights)');
+}
+
+/** Creates the denoiser; `spec` is parsed and `weights` validated by the caller. */
+export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, context: OnnxDenoiserContext): OnnxDenoiser {
+  const arch: Architecture = describeArchitecture(spec);
+  const { ops } = context;
+  // A shallow copy: graphs are built lazily, after the caller may have changed its map.
+  const params: NamedTensors = new Map(weights);
+  const sessions = new Map<string, Promise<OpenGraph>>();
+  let disposed = false;
+
+  const release = (open: Promise<OpenGraph>): void => {
+    open.then(
+      (o) => o.session.release(),
+      () => undefined,
+    ).catch(() => undefined);
+  };
+
+  const open = (variant: GraphVariant): Promise<OpenGraph> => {
+    const key = graphKey(variant);
+    let entry = sessions.get(key);
+    if (entry === undefined) {
+      entry = (async () => {
+        const graph = buildUNetGraph(arch, params, variant);
+        const session = await ort.InferenceSession.create(graph.bytes, context.sessionOptions);
+        return { graph, session };
+      })();
+      sessions.set(key, entry);
+      // A failed build is not cached: the next call retries (and reports) it.
+      entry.catch(() => {
+        if (sessions.get(key) === entry) sessions.delete(key);
+      });
+    }
+    return entry;
+  };
+
+  const run = async (variant: GraphVariant, feeds: Record<string, ort.Tensor>): Promise<{ graph: UNetGraph; out: ort.InferenceSession.ReturnType }> => {
+    const { graph, session } = await open(variant);
+    if (disposed) throw disposedError();
+    const inputs: Record<string, ort.Tensor> = {};
+    for (const i of graph.inputs) inputs[i.name] = feeds[i.name]!;
+    return { graph, out: await session.run(inputs) };
+  };
+
+  const predict = async (x: ort.Tensor, timesteps: number | readonly number[], options?: PredictOptions<ort.Tensor>): Promise<ort.Tensor> => {
+    if (disposed) throw disposedError();
+    float32Data(x, 'predict (x)');
+    const p = resolvePrediction(arch, x.dims, timesteps, options);
+    const { stage, fill, cache, batch } = p;
+    const N = arch.levels;
+    let k = p.k;
+    // As in core's composition: until the cache holds the cut level's features, the step runs at full depth.
+    if (k > 0 && fill.kind === 'cache' && !cache?.has(stage, N - 1 - k)) k = 0;
+    const cut = N - 1 - k;
+    const cacheOutputs = cache !== undefined;
+    const t = new ort.Tensor('float32', Float32Array.from(p.timesteps), [batch]);
+
+    let result: { graph: UNetGraph; out: ort.InferenceSession.ReturnType };
+    if (k === 0 || fill.kind === 'zero' || fill.kind === 'duplicate' || fill.kind === 'interpolate') {
+      const graphFill: GraphFill = k === 0 ? 'none' : (fill.kind as GraphFill);
+      result = await run({ kind: 'fused', stage, k, fill: graphFill, cacheOutputs }, { x, t });
+    } else if (fill.kind === 'cache') {
+      result = await run({ kind: 'fused', stage, k, fill: 'input', cacheOutputs }, { x, t, fill: cache!.get(stage, cut)! });
+    } else {
+      const head = await run({ kind: 'head', k }, { x, t });
+      const skips = head.graph.outputs.filter((o) => o.name.startsWith('skip_')).map((o) => head.out[o.name]!);
+      const skip = skips[skips.length - 1]!;
+      const shape = fillShape(arch, stage, k);
+      const fillDims = [batch, shape.channels, shape.size, shape.size] as const;
+      const fillContext: FillContext<ort.Tensor> = {
+        level: cut,
+        k,
+        levels: N,
+        stage,
+        shape: fillDims,
+        skip,
+        skips,
+        cached: cache?.get(stage, cut),
+        timesteps: p.timesteps,
+        spec,
+      };
+      let filled = fill.fill(fillContext, ops);
+      const got = ops.shape(filled);
+      if (got.length !== 4 || got.some((d, i) => d !== fillDims[i])) {
+        if (!skips.includes(filled) && filled !== fillContext.cached) ops.dispose(filled);
+        throw new LevelskipError(
+          'INVALID_SHAPE',
+          `custom fill "${fill.name}" returned shape [${got.join(', ')}]; at k = ${k} it must return [${fillDims.join(', ')}] (context.shape)`,
+        );
+      }
+      // A fill may hand back one of the context's tensors; what is disposed below must be ours.
+      if (skips.includes(filled) || filled === fillContext.cached) filled = ops.clone(filled);
+      try {
+        const feeds: Record<string, ort.Tensor> = { temb: head.out['temb']!, fill: filled };
+        skips.forEach((s, i) => (feeds[`skip_${i}`] = s));
+        result = await run({ kind: 'tail', stage, k, cacheOutputs }, feeds);
+      } finally {
+        ops.dispose(filled);
+      }
+    }
+    if (cache) {
+      for (const c of result.graph.cacheLevels) cache.set(stage, c.level, track(result.out[c.output]!));
+    }
+    return track(result.out['eps']!);
+  };
+
+  const denoiser: OnnxDenoiser = {
+    specificationVersion,
+    spec,
+    levels: arch.levels,
+    backend: context.name,
+    ops,
+    predict(x, timesteps, options) {
+      return predict(x, timesteps, options);
+    },
+    async prepare(options: PrepareOptions = {}) {
+      if (disposed) throw disposedError();
+      const ks = options.ks ?? Array.from({ length: arch.levels }, (_, k) => k);
+      const fills = options.fills ?? ['zero'];
+      const stages = options.stages ?? arch.decoders.map((_, s) => s);
+      for (const stage of stages) {
+        for (const k of ks) {
+          if (!Number.isInteger(k) || k < 0 || k >= arch.levels) throw new LevelskipError('INVALID_OPTION', `k must be an integer in [0, ${arch.levels - 1}], got ${k}`);
+          for (const fill of k === 0 ? (['none'] as const) : fills) {
+            if (fill === 'interpolate' && !spec.sidePaths) throw new LevelskipError('INVALID_FILL', 'fill "interpolate" needs a model built with sidePaths: true');
+            await open({ kind: 'fused', stage, k, fill, cacheOutputs: false });
+          }
+        }
+      }
+    },
+    get sessionCount() {
+      return sessions.size;
+    },
+    createFeatureCache: () => new FeatureCache(ops),
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const entry of sessions.values()) release(entry);
+      sessions.clear();
+      context.onDispose();
+    },
+  };
+  return denoiser;
+}

@@ -1,0 +1,216 @@
+/**
+ * Core's backend-neutral `TensorOps` over onnxruntime `Tensor`s (float32, CPU location). ORT
+ * tensors are NCHW already, so nothing is transposed; the ops run on the host (see
+ * `host-kernels.ts`) because fills and samplers touch one batch of images at a time and a
+ * `session.run` per elementwise op would cost more than the op.
+ *
+ * Every tensor these ops (or a denoiser) hand out is counted until disposed, so leaks show in
+ * `liveTensorCount()`.
+ */
+import * as ort from 'onnxruntime-node';
+import { LevelskipError, shapeSize, type ResizeMode, type TensorOps } from '@levelskip/core';
+import { avgPoolHost, resizeHost } from './host-kernels.js';
+
+export type OnnxTensor = ort.Tensor;
+
+const live = new WeakSet<ort.Tensor>();
+let liveCount = 0;
+
+/** Tensors handed out by ONNX-backend ops and denoisers and not yet disposed (all backends of the process). */
+export function liveTensorCount(): number {
+  return liveCount;
+}
+
+/** Registers a tensor created for the caller (counted until `dispose`). */
+export function track(t: ort.Tensor): ort.Tensor {
+  if (!live.has(t)) {
+    live.add(t);
+    liveCount++;
+  }
+  return t;
+}
+
+/** Wraps host data (not copied) as a tracked float32 tensor. */
+export function hostTensor(data: Float32Array, shape: readonly number[]): ort.Tensor {
+  return track(new ort.Tensor('float32', data, [...shape]));
+}
+
+function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** The float32 host data of `x`; a clear error for other tensors. */
+export function float32Data(x: ort.Tensor, op: string): Float32Array {
+  if (x === null || typeof x !== 'object' || !(x instanceof ort.Tensor)) {
+    throw new LevelskipError('INVALID_OPTION', `ops.${op}: expected an onnxruntime Tensor (make one with ops.fromFloat32)`);
+  }
+  if (x.type !== 'float32' || x.location !== 'cpu') {
+    throw new LevelskipError('INVALID_OPTION', `ops.${op}: expected a float32 CPU tensor, got ${x.type} on ${x.location}`);
+  }
+  try {
+    return x.data as Float32Array;
+  } catch (error) {
+    throw new LevelskipError('DISPOSED', `ops.${op}: the tensor has been disposed`, { cause: error });
+  }
+}
+
+function checkShape(shape: readonly number[], what: string): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new LevelskipError('INVALID_SHAPE', `${what}: shape ${formatShape(shape)} must be a list of non-negative integers`);
+  }
+}
+
+function imageShape(x: ort.Tensor, op: string): [number, number, number, number] {
+  if (x.dims.length !== 4) throw new LevelskipError('INVALID_SHAPE', `ops.${op} needs an NCHW (rank 4) tensor, got shape ${formatShape(x.dims)}`);
+  return x.dims as unknown as [number, number, number, number];
+}
+
+function positiveInteger(value: number, what: string): void {
+  if (!Number.isInteger(value) || value < 1) throw new LevelskipError('INVALID_OPTION', `${what} must be a positive integer, got ${value}`);
+}
+
+function elementwise(a: ort.Tensor, b: ort.Tensor, op: string, f: (x: number, y: number) => number): ort.Tensor {
+  const x = float32Data(a, op);
+  const y = float32Data(b, op);
+  if (a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i])) {
+    throw new LevelskipError('INVALID_SHAPE', `ops.${op}: shapes ${formatShape(a.dims)} and ${formatShape(b.dims)} differ (no broadcasting)`);
+  }
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < out.length; i++) out[i] = f(x[i]!, y[i]!);
+  return hostTensor(out, a.dims);
+}
+
+function map(a: ort.Tensor, op: string, f: (x: number) => number): ort.Tensor {
+  const x = float32Data(a, op);
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < out.length; i++) out[i] = f(x[i]!);
+  return hostTensor(out, a.dims);
+}
+
+function concat(xs: readonly ort.Tensor[], axis: number): ort.Tensor {
+  const first = xs[0];
+  if (first === undefined) throw new LevelskipError('INVALID_SHAPE', 'ops.concat needs at least one tensor');
+  const rank = first.dims.length;
+  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) throw new LevelskipError('INVALID_SHAPE', `ops.concat: axis ${axis} is outside [0, ${rank - 1}]`);
+  for (const x of xs) {
+    if (x.dims.length !== rank || x.dims.some((d, i) => i !== axis && d !== first.dims[i])) {
+      throw new LevelskipError('INVALID_SHAPE', `ops.concat along axis ${axis}: shapes ${formatShape(first.dims)} and ${formatShape(x.dims)} do not match`);
+    }
+  }
+  const shape = [...first.dims];
+  shape[axis] = xs.reduce((sum, x) => sum + x.dims[axis]!, 0);
+  const out = new Float32Array(shapeSize(shape));
+  // Each tensor contributes a contiguous run of (its axis size × inner size) values per outer index.
+  const outer = shapeSize(first.dims.slice(0, axis));
+  const inner = shapeSize(first.dims.slice(axis + 1));
+  let offset = 0;
+  for (const x of xs) {
+    const data = float32Data(x, 'concat');
+    const run = x.dims[axis]! * inner;
+    for (let o = 0; o < outer; o++) out.set(data.subarray(o * run, (o + 1) * run), o * shape[axis]! * inner + offset);
+    offset += run;
+  }
+  return hostTensor(out, shape);
+}
+
+function slice(x: ort.Tensor, begin: readonly number[], size: readonly number[]): ort.Tensor {
+  const data = float32Data(x, 'slice');
+  const shape = x.dims;
+  const rank = shape.length;
+  if (begin.length !== rank || size.length !== rank) {
+    throw new LevelskipError('INVALID_SHAPE', `ops.slice needs ${rank} begin and size entries for shape ${formatShape(shape)}`);
+  }
+  for (let d = 0; d < rank; d++) {
+    const b = begin[d]!;
+    const s = size[d]!;
+    if (!Number.isInteger(b) || !Number.isInteger(s) || b < 0 || s < 0 || b + s > shape[d]!) {
+      throw new LevelskipError('INVALID_SHAPE', `ops.slice ${formatShape(begin)} + ${formatShape(size)} leaves shape ${formatShape(shape)}`);
+    }
+  }
+  const out = new Float32Array(shapeSize(size));
+  if (out.length === 0) return hostTensor(out, size);
+  // Copy contiguous runs along the last axis.
+  const strides = new Array<number>(rank).fill(1);
+  for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1]! * shape[d + 1]!;
+  const run = size[rank - 1]!;
+  const rows = out.length / run;
+  const index = new Array<number>(rank).fill(0);
+  for (let r = 0; r < rows; r++) {
+    let rest = r;
+    let src = begin[rank - 1]!;
+    for (let d = rank - 2; d >= 0; d--) {
+      index[d] = rest % size[d]!;
+      rest = Math.floor(rest / size[d]!);
+      src += (index[d]! + begin[d]!) * strides[d]!;
+    }
+    out.set(data.subarray(src, src + run), r * run);
+  }
+  return hostTensor(out, size);
+}
+
+function resize(x: ort.Tensor, height: number, width: number, mode: ResizeMode): ort.Tensor {
+  const shape = imageShape(x, 'resize');
+  positiveInteger(height, 'ops.resize height');
+  positiveInteger(width, 'ops.resize width');
+  if (mode !== 'nearest' && mode !== 'bilinear' && mode !== 'bicubic') {
+    throw new LevelskipError('INVALID_OPTION', `unknown resize mode "${String(mode)}": use nearest, bilinear or bicubic`);
+  }
+  return hostTensor(resizeHost(float32Data(x, 'resize'), shape, height, width, mode), [shape[0], shape[1], height, width]);
+}
+
+function avgPool(x: ort.Tensor, window: number, stride: number): ort.Tensor {
+  const shape = imageShape(x, 'avgPool');
+  positiveInteger(window, 'ops.avgPool window');
+  positiveInteger(stride, 'ops.avgPool stride');
+  const out = avgPoolHost(float32Data(x, 'avgPool'), shape, window, stride);
+  return hostTensor(out.data, out.shape);
+}
+
+function dispose(x: ort.Tensor | readonly ort.Tensor[]): void {
+  const list = Array.isArray(x) ? (x as readonly ort.Tensor[]) : [x as ort.Tensor];
+  for (const t of list) {
+    if (t === undefined || t === null) continue;
+    if (live.delete(t)) {
+      liveCount--;
+      t.dispose();
+    }
+  }
+}
+
+/** The `TensorOps` of ONNX backend `name` (e.g. `onnx-cpu`). */
+export function createOnnxTensorOps(name: string): TensorOps<ort.Tensor> {
+  return Object.freeze({
+    name,
+    shape: (x: ort.Tensor): readonly number[] => x.dims,
+    fromFloat32(data: Float32Array, shape: readonly number[]): ort.Tensor {
+      checkShape(shape, 'ops.fromFloat32');
+      if (!(data instanceof Float32Array)) throw new LevelskipError('INVALID_OPTION', 'ops.fromFloat32 takes a Float32Array');
+      if (data.length !== shapeSize(shape)) {
+        throw new LevelskipError('INVALID_SHAPE', `ops.fromFloat32: ${data.length} values do not fill shape ${formatShape(shape)} (${shapeSize(shape)} values)`);
+      }
+      return hostTensor(data.slice(), shape);
+    },
+    toFloat32: (x: ort.Tensor): Promise<Float32Array> => {
+      try {
+        return Promise.resolve(float32Data(x, 'toFloat32').slice());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    zeros(shape: readonly number[]): ort.Tensor {
+      checkShape(shape, 'ops.zeros');
+      return hostTensor(new Float32Array(shapeSize(shape)), shape);
+    },
+    add: (a: ort.Tensor, b: ort.Tensor) => elementwise(a, b, 'add', (x, y) => x + y),
+    sub: (a: ort.Tensor, b: ort.Tensor) => elementwise(a, b, 'sub', (x, y) => x - y),
+    mul: (a: ort.Tensor, b: ort.Tensor) => elementwise(a, b, 'mul', (x, y) => x * y),
+    scale: (x: ort.Tensor, factor: number) => map(x, 'scale', (v) => v * factor),
+    clamp: (x: ort.Tensor, min: number, max: number) => map(x, 'clamp', (v) => Math.min(max, Math.max(min, v))),
+    concat,
+    slice,
+    resize,
+    avgPool,
+    clone: (x: ort.Tensor) => hostTensor(float32Data(x, 'clone').slice(), x.dims),
+    dispose,
+  });
+}

@@ -1,0 +1,6 @@
+import { runBackendConformance } from '@levelskip/core/testing';
+import { createOnnxBackend, liveTensorCount } from '../src/index.js';
+
+runBackendConformance('onnx-cpu', () => createOnnxBackend({ executionProviders: ['cpu'] }), {
+  liveTensors: liveTensorCount,
+});

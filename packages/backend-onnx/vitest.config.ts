@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineProject } from 'vitest/config';
+
+const core = (path: string): string => fileURLToPath(new URL(`../core/src/${path}`, import.meta.url));
+const samplers = fileURLToPath(new URL('../samplers/src/index.ts', import.meta.url));
+
+export default defineProject({
+  resolve: {
+    // Test against sibling sources, so tests need no prior build.
+    alias: [
+      { find: /^@levelskip\/core\/testing$/, replacement: core('testing/index.ts') },
+      { find: /^@levelskip\/core$/, replacement: core('index.ts') },
+      { find: /^@levelskip\/samplers$/, replacement: samplers },
+      { find: /^@levelskip\/backend-tfjs$/, replacement: fileURLToPath(new URL('../backend-tfjs/src/index.ts', import.meta.url)) },
+    ],
+  },
+  test: {
+    name: 'backend-onnx',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+  },
+});
