@@ -10,12 +10,13 @@
  * slow (its Conv2DBackpropFilter is a naive loop: one batch-16 step takes minutes), so it runs one
  * training step and one forward pass per k at batch --cpu-batch (default 2). With --torch the PyTorch peer
  * (scripts/dev/torch-train-bench.py, same architecture, 2 threads) runs too and the table gets
- * the ratio tfjs-wasm / PyTorch.
+ * the ratio tfjs-wasm / PyTorch. --workers 1,2 trains wasm with each number of threads
+ * (`train({ workers })`: data-parallel over Node worker threads; forward passes stay on one thread).
  *
  * Not a test (tests never assert timings). Build first:
  *   pnpm --filter @levelskip/core build && pnpm --filter @levelskip/backend-tfjs build
  *   node packages/backend-tfjs/scripts/bench-train.mjs [--batch 16,32] [--engines wasm,cpu]
- *        [--steps 40] [--cpu-batch 2] [--torch] [--json]
+ *        [--steps 40] [--cpu-batch 2] [--workers 1,2] [--torch] [--json]
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,7 @@ import { SeededRng, parseUNetSpec, presets, randomWeights, zeroFill } from '@lev
 import { createTfjsBackend, train } from '../dist/index.js';
 
 function parseArgs(argv) {
-  const args = { json: false, engines: ['wasm', 'cpu'], batches: [16], steps: 40, warmup: 3, torch: false, forwardRuns: 5, cpuBatch: 2 };
+  const args = { json: false, engines: ['wasm', 'cpu'], batches: [16], steps: 40, warmup: 3, torch: false, forwardRuns: 5, cpuBatch: 2, workers: [1] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') args.json = true;
@@ -34,7 +35,8 @@ function parseArgs(argv) {
     else if (a === '--batch') args.batches = argv[++i].split(',').map(Number);
     else if (a === '--steps') args.steps = Number(argv[++i]);
     else if (a === '--cpu-batch') args.cpuBatch = Number(argv[++i]);
-    else throw new Error(`unknown argument ${a}; use --batch 16,32, --engines wasm,cpu, --steps N, --cpu-batch N, --torch, --json`);
+    else if (a === '--workers') args.workers = argv[++i].split(',').map(Number);
+    else throw new Error(`unknown argument ${a}; use --batch 16,32, --engines wasm,cpu, --steps N, --cpu-batch N, --workers 1,2, --torch, --json`);
   }
   return args;
 }
@@ -52,7 +54,7 @@ function dataset(spec, count) {
 }
 
 /** Step times by k from a uniform-scheme run of `steps` steps (the first `warmup` dropped). */
-async function timeTraining(spec, engine, batch, steps, warmup) {
+async function timeTraining(spec, engine, batch, steps, warmup, workers) {
   const byK = new Map();
   let last;
   const result = await train({
@@ -63,6 +65,7 @@ async function timeTraining(spec, engine, batch, steps, warmup) {
     scheme: 'uniform',
     fill: zeroFill,
     engine,
+    workers,
     seed: 1,
     onProgress: ({ step, k }) => {
       const now = performance.now();
@@ -114,15 +117,23 @@ async function main() {
   const spec = parseUNetSpec(presets.mnistSmall);
   const report = { spec: 'mnistSmall', loadBefore: loadavg(), results: [] };
   const runs = [];
-  for (const batch of args.batches) for (const engine of args.engines.filter((e) => e !== 'cpu')) runs.push({ engine, batch });
-  if (args.engines.includes('cpu')) runs.push({ engine: 'cpu', batch: args.cpuBatch });
-  for (const { engine, batch } of runs) {
+  for (const batch of args.batches) {
+    for (const engine of args.engines.filter((e) => e !== 'cpu')) for (const workers of args.workers) runs.push({ engine, batch, workers });
+  }
+  if (args.engines.includes('cpu')) runs.push({ engine: 'cpu', batch: args.cpuBatch, workers: 1 });
+  const forwards = new Map();
+  for (const { engine, batch, workers } of runs) {
     const slow = engine === 'cpu';
-    log(`${engine} batch ${batch}: training…`);
-    const training = await timeTraining(spec, engine, batch, slow ? 1 : args.steps, slow ? 0 : args.warmup);
-    log(`${engine} batch ${batch}: forward…`);
-    const forward = await timeForward(spec, engine, batch, slow ? 0 : args.forwardRuns);
-    report.results.push({ engine, batch, training, forward });
+    log(`${engine} batch ${batch} workers ${workers}: training…`);
+    const load = loadavg()[0];
+    const training = await timeTraining(spec, engine, batch, slow ? 1 : args.steps, slow ? 0 : args.warmup, workers);
+    // The forward pass runs on one thread whatever `workers` is: measure it once per engine and batch.
+    const key = `${engine}/${batch}`;
+    if (!forwards.has(key)) {
+      log(`${engine} batch ${batch}: forward…`);
+      forwards.set(key, await timeForward(spec, engine, batch, slow ? 0 : args.forwardRuns));
+    }
+    report.results.push({ engine, batch, workers, loadBefore: load, training, forward: forwards.get(key) });
   }
   if (args.torch) report.torch = runTorch(args.batches);
   report.loadAfter = loadavg();
@@ -133,22 +144,23 @@ async function main() {
   }
   const fmt = (v) => (v === undefined ? '—' : v >= 1 ? v.toFixed(1) : v.toPrecision(2));
   log(`\nmnistSmall, zero fill, uniform scheme; load average before ${report.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${report.loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
-  log('engine      batch  train img/s (uniform)  per k (0..3)                      forward img/s (uniform)  per k');
+  log('engine         batch  train img/s (uniform)  per k (0..3)                      forward img/s (uniform)  per k');
   for (const r of report.results) {
+    const label = `tfjs-${r.engine}${r.workers > 1 ? ` ×${r.workers}` : ''}`;
     const trainK = [0, 1, 2, 3].map((k) => fmt(r.training.perK[k]?.imagesPerSecond)).join(' ');
     const fwdK = [0, 1, 2, 3].map((k) => fmt(r.forward.perK[k]?.imagesPerSecond)).join(' ');
     const train = r.training.uniformImagesPerSecond ?? r.training.runImagesPerSecond;
-    log(`tfjs-${r.engine.padEnd(6)} ${String(r.batch).padStart(5)}  ${fmt(train).padStart(21)}  ${trainK.padEnd(32)}  ${fmt(r.forward.uniformImagesPerSecond).padStart(23)}  ${fwdK}`);
+    log(`${label.padEnd(13)} ${String(r.batch).padStart(5)}  ${fmt(train).padStart(21)}  ${trainK.padEnd(32)}  ${fmt(r.forward.uniformImagesPerSecond).padStart(23)}  ${fwdK}`);
   }
   if (report.torch) {
     for (const row of report.torch.batches) {
       const trainK = [0, 1, 2, 3].map((k) => fmt(row.train[k].imagesPerSecond)).join(' ');
       const fwdK = [0, 1, 2, 3].map((k) => fmt(row.forward[k].imagesPerSecond)).join(' ');
-      log(`torch-cpu${String(report.torch.threads).padStart(2)} ${String(row.batch).padStart(5)}  ${fmt(row.train.uniform.imagesPerSecond).padStart(21)}  ${trainK.padEnd(32)}  ${fmt(row.forward.uniform.imagesPerSecond).padStart(23)}  ${fwdK}`);
-      const wasm = report.results.find((r) => r.engine === 'wasm' && r.batch === row.batch);
-      if (wasm?.training.uniformImagesPerSecond !== undefined) {
+      log(`torch-cpu${String(report.torch.threads).padStart(2)}    ${String(row.batch).padStart(5)}  ${fmt(row.train.uniform.imagesPerSecond).padStart(21)}  ${trainK.padEnd(32)}  ${fmt(row.forward.uniform.imagesPerSecond).padStart(23)}  ${fwdK}`);
+      for (const wasm of report.results.filter((r) => r.engine === 'wasm' && r.batch === row.batch)) {
+        if (wasm.training.uniformImagesPerSecond === undefined) continue;
         log(
-          `  ratio tfjs-wasm / PyTorch at batch ${row.batch}: train ${(wasm.training.uniformImagesPerSecond / row.train.uniform.imagesPerSecond).toFixed(2)}×, ` +
+          `  ratio tfjs-wasm (workers ${wasm.workers}) / PyTorch at batch ${row.batch}: train ${(wasm.training.uniformImagesPerSecond / row.train.uniform.imagesPerSecond).toFixed(2)}×, ` +
             `forward ${(wasm.forward.uniformImagesPerSecond / row.forward.uniform.imagesPerSecond).toFixed(2)}×`,
         );
       }

@@ -19,7 +19,7 @@ export {
   type TfjsEngineChoice,
 } from './engine/select-engine.js';
 export { createTfjsTensorOps } from './ops/tfjs-tensor-ops.js';
-export { bicubicA, bicubicMatrix, cubicConvolutionWeight, resizeBicubic } from './ops/bicubic.js';
+export { bicubicMatrix, resizeBicubic } from './ops/bicubic.js';
 export { nchwToNhwc, nhwcToNchw } from './ops/layout.js';
 export { createTfjsBlocks, type TfjsBlockOptions } from './model/unet-blocks.js';
 export { createLayers, groupNormalize, type ConvOptions, type ConvPadding, type LayerOptions, type Layers } from './model/layers.js';
@@ -32,6 +32,7 @@ export {
 } from './model/parameters.js';
 export { sinusoidalEmbedding, type SinusoidalEmbeddingOptions } from './model/time-embedding.js';
 export { train, type TrainResult, type TrainStats } from './training/train.js';
+export { liveTrainingWorkerCount } from './training/training-workers.js';
 export { planTraining, type TrainOptions, type TrainProgress, type TrainingPlan } from './training/train-options.js';
 export {
   createTimestepSampler,

@@ -10,40 +10,11 @@
  * on the host and applied with a batched matMul (plain matMuls, which tfjs can differentiate).
  */
 import * as tf from '@tensorflow/tfjs';
+import { resizeMatrix } from '@levelskip/core';
 
-/** PyTorch's cubic-convolution coefficient. */
-export const bicubicA = -0.75;
-
-/**
- * Keys' cubic kernel W(s): (a+2)|s|³ − (a+3)|s|² + 1 for |s| ≤ 1,
- * a|s|³ − 5a|s|² + 8a|s| − 4a for 1 < |s| < 2, else 0.
- */
-export function cubicConvolutionWeight(s: number, a: number = bicubicA): number {
-  const x = Math.abs(s);
-  if (x <= 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
-  if (x < 2) return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
-  return 0;
-}
-
-/**
- * The [outSize, inSize] matrix M (row-major) with resized = M · input along one axis:
- * row d holds the four tap weights W(t + 1), W(t), W(1 − t), W(2 − t) at source indices
- * i0 − 1 .. i0 + 2 (clamped), where i0 = ⌊x_src⌋ and t = x_src − i0.
- */
+/** The [outSize, inSize] bicubic interpolation matrix (row-major) of one axis, from core's taps. */
 export function bicubicMatrix(inSize: number, outSize: number): Float32Array {
-  const m = new Float64Array(outSize * inSize);
-  const scale = inSize / outSize;
-  for (let d = 0; d < outSize; d++) {
-    const src = (d + 0.5) * scale - 0.5;
-    const i0 = Math.floor(src);
-    const t = src - i0;
-    for (let o = -1; o <= 2; o++) {
-      const index = Math.min(Math.max(i0 + o, 0), inSize - 1);
-      // Clamped taps land on the same border pixel, so their weights add up.
-      m[d * inSize + index]! += cubicConvolutionWeight(t - o);
-    }
-  }
-  return Float32Array.from(m);
+  return Float32Array.from(resizeMatrix(inSize, outSize, 'bicubic'));
 }
 
 /** Applies the [out, in] `matrix` to axis 1 of `x` viewed as [batch, in, rest]: [batch, out, rest]. */

@@ -93,6 +93,13 @@ export interface TrainOptions {
   readonly resume?: boolean;
   /** The tfjs engine (default `auto`). */
   readonly engine?: TfjsEngineChoice;
+  /**
+   * Threads that compute each step's gradients (default 1: the main thread only): the batch is
+   * split into that many shards, one computed on the main thread and the others on Node worker
+   * threads, each with its own wasm or cpu engine. `auto`: the machine's available parallelism,
+   * at most 8. Only for the wasm and cpu engines (libtensorflow already uses every core).
+   */
+  readonly workers?: number | 'auto';
   /** Called after every step; may return a promise, which is awaited. A throw stops training. */
   readonly onProgress?: (progress: TrainProgress) => void | Promise<void>;
   /** Stops training after the current step (writing a checkpoint when `checkpointDir` is set); `train` then rejects with `ABORTED`. */
@@ -123,6 +130,8 @@ export interface TrainingPlan {
   readonly keepLast: number;
   readonly resume: boolean;
   readonly engine: TfjsEngineChoice;
+  /** As given (`auto` is resolved when the engine has started: see `trainingThreads`). */
+  readonly workers: number | 'auto';
   readonly onProgress: TrainOptions['onProgress'];
   readonly signal: AbortSignal | undefined;
 }
@@ -149,6 +158,7 @@ const ALLOWED: readonly (keyof TrainOptions)[] = [
   'keepLast',
   'resume',
   'engine',
+  'workers',
   'onProgress',
   'signal',
 ];
@@ -252,6 +262,39 @@ function checkAdam(adam: unknown): Required<AdamOptions> {
   };
 }
 
+/** Most threads `workers` accepts. */
+export const maxTrainingWorkers = 64;
+/** Most threads `workers: 'auto'` uses. */
+export const autoTrainingWorkersCap = 8;
+
+function checkWorkers(value: unknown, engine: TfjsEngineChoice, fill: FillStrategy<tf.Tensor>): number | 'auto' {
+  if (value === undefined) return 1;
+  if (value === 'auto') return value;
+  if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= maxTrainingWorkers)) {
+    throw invalidOption('workers', `must be an integer from 1 to ${maxTrainingWorkers} (threads computing each step's gradients) or 'auto', got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  }
+  if (value > 1 && (engine === 'node' || engine === 'node-gpu')) {
+    throw invalidOption('workers', `is ${value}, but engine "${engine}" (libtensorflow) already uses every core (or the GPU); use workers: 1 with it, or engine "wasm" or "cpu" with worker threads`);
+  }
+  if (value > 1 && fill.kind === 'custom') {
+    throw invalidOption('workers', `is ${value}, but the fill "${fill.name}" is a custom fill, whose function cannot be sent to worker threads; use workers: 1, or a built-in fill`);
+  }
+  return value;
+}
+
+/**
+ * The number of threads a run uses: `workers` resolved for the engine that started and the
+ * batch size. 1 on the libtensorflow engines (`auto` may pick one) and with a custom fill;
+ * `auto` is the available parallelism, at most 8; never more than an in-memory dataset's batch
+ * size.
+ */
+export function trainingThreads(plan: Pick<TrainingPlan, 'workers' | 'fill' | 'dataKind' | 'batchSize'>, engine: string, availableParallelism: number): number {
+  if (engine === 'node' || engine === 'node-gpu' || plan.fill.kind === 'custom') return 1;
+  let threads = plan.workers === 'auto' ? Math.min(Math.max(1, availableParallelism), autoTrainingWorkersCap) : plan.workers;
+  if (plan.dataKind === 'memory') threads = Math.min(threads, plan.batchSize);
+  return threads;
+}
+
 /**
  * Validates `train()`'s options and fills in defaults. Nothing runs on an engine.
  *
@@ -306,6 +349,7 @@ export function planTraining(options: TrainOptions): TrainingPlan {
   if (resume && checkpointDir === undefined) throw invalidOption('resume', 'needs checkpointDir: the directory to resume from');
   const engine = options.engine ?? 'auto';
   if (engine !== 'auto' && !engineOrder.includes(engine)) throw invalidOption('engine', `must be auto, ${engineOrder.join(', ')}; got ${JSON.stringify(engine)}`);
+  const workers = checkWorkers(options.workers, engine, fill);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw invalidOption('onProgress', 'must be a function');
   const signal = options.signal;
   if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean')) {
@@ -334,6 +378,7 @@ export function planTraining(options: TrainOptions): TrainingPlan {
     keepLast,
     resume,
     engine,
+    workers,
     onProgress: options.onProgress,
     signal,
   };

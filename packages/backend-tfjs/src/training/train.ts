@@ -10,6 +10,7 @@
  * stream 3: dropout seeds, stream 4: data order — so the same seed, data and options give the
  * same weights, and a checkpoint stores each stream's position.
  */
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {
   LevelskipError,
@@ -18,6 +19,7 @@ import {
   fillLabel,
   parameterLayout,
   randomWeights,
+  type BuiltinFill,
   type FillStrategy,
   type NamedTensors,
   type UNetSpec,
@@ -27,7 +29,8 @@ import { createTfjsTensorOps } from '../ops/tfjs-tensor-ops.js';
 import { iterableBatchSource, memoryBatchSource, type BatchSource, type InMemoryDataset, type TrainingBatch } from './batch-source.js';
 import { warmupLearningRate } from './learning-rate.js';
 import { createTimestepSampler } from './timestep-sampler.js';
-import { imageShapeOf, invalidOption, planTraining, type TrainOptions, type TrainingPlan } from './train-options.js';
+import { dataParallelStep } from './data-parallel-step.js';
+import { imageShapeOf, invalidOption, planTraining, trainingThreads, type TrainOptions, type TrainingPlan } from './train-options.js';
 import {
   pruneTrainingCheckpoints,
   readLatestTrainingCheckpoint,
@@ -37,7 +40,9 @@ import {
   type RunIdentity,
   type TrainingSnapshot,
 } from './training-checkpoints.js';
-import { createModelState, disposeModelState, noiseBatch, snapshotModel, trainingStep, type ModelState, type StepContext } from './training-step.js';
+import { createModelState, disposeModelState, noiseBatch, snapshotModel, stepContext, trainingStep, type ModelState, type StepContext } from './training-step.js';
+import { startTrainingWorkers, type TrainingWorkers } from './training-workers.js';
+import { packTensors, sizeOfShape } from './worker-protocol.js';
 
 /** RNG streams of the seed (see the file comment). */
 const STREAMS = { timesteps: 1, noise: 2, dropout: 3, shuffle: 4 } as const;
@@ -57,6 +62,8 @@ export interface TrainStats {
   readonly totalDurationMs: number;
   /** The engine it ran on. */
   readonly engine: TfjsEngine;
+  /** Threads that computed gradients (the main thread and `workers − 1` worker threads). */
+  readonly workers: number;
 }
 
 export interface TrainResult {
@@ -110,7 +117,7 @@ function abortedError(step: number, checkpoint: string | undefined, reason: unkn
   return new LevelskipError('ABORTED', `training was aborted after step ${step}${where}`, { cause: reason });
 }
 
-function trainingMetadata(plan: TrainingPlan, engine: TfjsEngine, step: number, targetSteps: number | undefined, elapsedMs: number, images: number, losses: readonly number[]) {
+function trainingMetadata(plan: TrainingPlan, engine: TfjsEngine, workers: number, step: number, targetSteps: number | undefined, elapsedMs: number, images: number, losses: readonly number[]) {
   const schedule = plan.schedule;
   return {
     weights: 'ema',
@@ -129,6 +136,7 @@ function trainingMetadata(plan: TrainingPlan, engine: TfjsEngine, step: number, 
     adam: plan.adam,
     noiseSchedule: plan.noiseSchedule.config,
     engine,
+    workers,
     durationMs: Math.round(elapsedMs),
     finalLoss: losses.length === 0 ? null : losses[losses.length - 1]!,
   };
@@ -212,16 +220,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const initial = plan.initialWeights ?? randomWeights(spec, { seed: plan.seed });
     state = createModelState(names, initial, initial);
   }
-  const context: StepContext = {
+  const context: StepContext = stepContext(state, {
     arch,
     ops: createTfjsTensorOps(`tfjs-${engine}`, activate),
-    state,
     fill: plan.fill,
     imageShape,
     ema: plan.ema,
     gradClip: plan.gradClip,
     adam: plan.adam,
-  };
+  });
+  const threads = trainingThreads(plan, engine, availableParallelism());
+  let workers: TrainingWorkers | undefined;
 
   const startStep = snapshot?.state.step ?? 0;
   const losses = snapshot ? Array.from(snapshot.losses) : [];
@@ -258,13 +267,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         adamV: host.adamV,
         losses: Float32Array.from(losses),
       },
-      trainingMetadata(plan, engine, step, targetStepsOf(), elapsedMs, priorImages + images, losses),
+      trainingMetadata(plan, engine, threads, step, targetStepsOf(), elapsedMs, priorImages + images, losses),
     );
     checkpointStep = step;
     await pruneTrainingCheckpoints(plan.checkpointDir, plan.keepLast);
   };
 
   try {
+    if (threads > 1) workers = await startWorkers(threads - 1, engine, plan, state);
     for (;;) {
       const target = targetStepsOf();
       if (target !== undefined && step >= target) break;
@@ -277,9 +287,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const dropoutSeed = rng.dropout.integer(2 ** 31);
       const lr = warmupLearningRate(step + 1, plan.lr, plan.warmup);
       const noised = noiseBatch(batch.images, noise, timesteps, imageShape, plan.noiseSchedule);
-      const { loss, gradNorm } = trainingStep(context, noised, k, dropoutSeed, lr);
-      const [lossValue, normValue] = [(await loss.data())[0]!, (await gradNorm.data())[0]!];
-      tf.dispose([loss, gradNorm]);
+      let lossValue: number;
+      let normValue: number;
+      if (workers === undefined) {
+        const { loss, gradNorm } = trainingStep(context, noised, k, dropoutSeed, lr);
+        [lossValue, normValue] = [(await loss.data())[0]!, (await gradNorm.data())[0]!];
+        tf.dispose([loss, gradNorm]);
+      } else {
+        ({ loss: lossValue, gradNorm: normValue } = await dataParallelStep(context, workers, noised, k, dropoutSeed, lr));
+      }
       stepMs += performance.now() - stepStart;
       step += 1;
       images += batch.count;
@@ -327,12 +343,25 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         durationMs: performance.now() - started,
         totalDurationMs: priorMs + stepMs,
         engine,
+        workers: threads,
       },
       checkpoint,
       resumedFrom,
     };
   } finally {
     disposeModelState(state);
+    // Every path out (done, error, abort) stops the workers before train() settles.
+    await workers?.terminate();
   }
+}
+
+/** Starts `count` worker threads holding copies of the state's parameters. */
+function startWorkers(count: number, engine: TfjsEngine, plan: TrainingPlan, state: ModelState): Promise<TrainingWorkers> {
+  const shapes = state.names.map((name) => state.params.get(name)!.shape);
+  const sizes = new Map(state.names.map((name, i) => [name, sizeOfShape(shapes[i]!)]));
+  const { data } = packTensors(state.names, sizes, (name) => state.params.get(name)!.dataSync() as Float32Array);
+  // Only built-in fills get here (planTraining and trainingThreads keep custom ones on one thread).
+  const fill: BuiltinFill = { kind: (plan.fill as BuiltinFill).kind };
+  return startTrainingWorkers(count, { engine, spec: plan.spec, fill, names: state.names, shapes, params: data });
 }
 

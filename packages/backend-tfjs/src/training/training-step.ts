@@ -143,16 +143,29 @@ export function noiseBatch(
   return { count, noisy, noise: target, timesteps };
 }
 
-/** What every step shares. */
-export interface StepContext {
+/** What a loss and its gradients need: the model, not the optimiser. Also built by training workers. */
+export interface LossContext {
   readonly arch: Architecture;
   readonly ops: TensorOps<tf.Tensor>;
-  readonly state: ModelState;
+  /** Parameter names in a fixed order (the spec's parameter layout). */
+  readonly names: readonly string[];
+  /** The trainable parameters (tfjs layouts). */
+  readonly params: ReadonlyMap<string, tf.Variable>;
   readonly fill: FillStrategy<tf.Tensor>;
   readonly imageShape: readonly [number, number, number];
+}
+
+/** What every step shares. */
+export interface StepContext extends LossContext {
+  readonly state: ModelState;
   readonly ema: number;
   readonly gradClip: number | undefined;
   readonly adam: Required<AdamOptions>;
+}
+
+/** A `StepContext` over `state` (its names and parameters are the state's). */
+export function stepContext(state: ModelState, rest: Omit<StepContext, 'state' | 'names' | 'params'>): StepContext {
+  return { ...rest, state, names: state.names, params: state.params };
 }
 
 /** The samples of each decoder stage (one group for single-decoder U-Nets). */
@@ -175,14 +188,16 @@ function gatherSamples(data: Float32Array, indices: readonly number[], size: num
 }
 
 /**
- * The loss of `batch` at depth `k` as a function of the parameters (for `tf.variableGrads`).
- * Must run inside a tidy.
+ * The loss of `batch` at depth `k` as a function of the parameters (for `tf.variableGrads`):
+ * the sum of squared errors divided by `normalizer` · C·H·W. `normalizer` defaults to the batch's
+ * own count (the mean); a shard of a larger batch passes the whole batch's count, so that the
+ * shards' losses and gradients add up to the whole batch's. Must run inside a tidy.
  */
-export function lossFunction(context: StepContext, batch: NoisedBatch, k: number, dropoutSeed: number): () => tf.Scalar {
-  const { arch, ops, state, fill, imageShape } = context;
+export function lossFunction(context: LossContext, batch: NoisedBatch, k: number, dropoutSeed: number, normalizer: number = batch.count): () => tf.Scalar {
+  const { arch, ops, params, fill, imageShape } = context;
   const [c, h, w] = imageShape;
   const size = c * h * w;
-  const blocks = createTfjsBlocks(arch, state.params, { training: true, dropoutSeed });
+  const blocks = createTfjsBlocks(arch, params, { training: true, dropoutSeed });
   const groups = stageGroups(arch, batch.timesteps);
   const inputs = groups.map(({ stage, indices }) => {
     const whole = groups.length === 1;
@@ -201,27 +216,63 @@ export function lossFunction(context: StepContext, batch: NoisedBatch, k: number
       return tf.sum(tf.squaredDifference(prediction, target));
     });
     const total = sums.length === 1 ? sums[0]! : tf.addN(sums);
-    return tf.div(total, batch.count * size) as tf.Scalar;
+    return tf.div(total, normalizer * size) as tf.Scalar;
   };
 }
 
+/** A loss and the gradients of the parameters it reaches, in `names` order. */
+export interface BatchGradients {
+  readonly loss: tf.Scalar;
+  /** Parameters that got a gradient (those of skipped levels do not), in the context's order. */
+  readonly names: string[];
+  readonly grads: tf.Tensor[];
+}
+
 /**
- * One step: loss and gradients, clipping, Adam at learning rate `lr` (parameters without a
- * gradient, i.e. of skipped levels, are left alone), then EMA. Returns the loss and the gradient
- * norm before clipping (the caller disposes them); nothing else outlives the call.
+ * The loss of `batch` (see `lossFunction`, with its `normalizer`) and its gradients by reverse
+ * mode. Runs in its own tidy: only the returned tensors outlive it, and the caller disposes them.
  */
-export function trainingStep(context: StepContext, batch: NoisedBatch, k: number, dropoutSeed: number, lr: number): { loss: tf.Scalar; gradNorm: tf.Scalar } {
+export function computeGradients(context: LossContext, batch: NoisedBatch, k: number, dropoutSeed: number, normalizer?: number): BatchGradients {
+  const variables = context.names.map((name) => context.params.get(name)!);
+  const names: string[] = [];
+  const { loss, grads } = tf.tidy(() => {
+    const { value, grads: all } = tf.variableGrads(lossFunction(context, batch, k, dropoutSeed, normalizer), variables);
+    const used: tf.Tensor[] = [];
+    context.names.forEach((name, i) => {
+      const grad = all[variables[i]!.name];
+      if (grad != null) {
+        names.push(name);
+        used.push(grad);
+      }
+    });
+    return { loss: value, grads: used };
+  });
+  return { loss, names, grads };
+}
+
+/**
+ * The optimiser's part of a step, given the gradients of the parameters `names` (in the
+ * context's order): global-norm clipping, Adam at learning rate `lr` (parameters without a
+ * gradient, i.e. of skipped levels, are left alone), then EMA of every parameter. Returns the
+ * gradient norm before clipping (the caller disposes it); leaves `grads` alone.
+ */
+export function applyUpdate(context: StepContext, names: readonly string[], grads: readonly tf.Tensor[], lr: number): tf.Scalar {
   const { state } = context;
   return tf.tidy(() => {
-    const variables = state.names.map((name) => state.params.get(name)!);
-    const { value, grads } = tf.variableGrads(lossFunction(context, batch, k, dropoutSeed), variables);
-    const used = state.names.filter((_, i) => grads[variables[i]!.name] != null);
-    const { grads: clipped, norm } = clipByGlobalNorm(
-      used.map((name) => grads[state.params.get(name)!.name]!),
-      context.gradClip,
-    );
-    used.forEach((name, i) => adamUpdate(state.params.get(name)!, clipped[i]!, state.slots.get(name)!, lr, context.adam));
+    const { grads: clipped, norm } = clipByGlobalNorm(grads, context.gradClip);
+    names.forEach((name, i) => adamUpdate(state.params.get(name)!, clipped[i]!, state.slots.get(name)!, lr, context.adam));
     for (const name of state.names) emaUpdate(state.ema.get(name)!, state.params.get(name)!, context.ema);
-    return { loss: value, gradNorm: norm };
+    return norm;
+  });
+}
+
+/**
+ * One step on one thread: `computeGradients` then `applyUpdate`. Returns the loss and the
+ * gradient norm before clipping (the caller disposes them); nothing else outlives the call.
+ */
+export function trainingStep(context: StepContext, batch: NoisedBatch, k: number, dropoutSeed: number, lr: number): { loss: tf.Scalar; gradNorm: tf.Scalar } {
+  return tf.tidy(() => {
+    const { loss, names, grads } = computeGradients(context, batch, k, dropoutSeed);
+    return { loss, gradNorm: applyUpdate(context, names, grads, lr) };
   });
 }

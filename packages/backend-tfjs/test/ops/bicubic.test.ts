@@ -17,7 +17,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bicubicResizeReference, referenceOps } from '@levelskip/core/testing';
 import { SeededRng } from '@levelskip/core';
-import { bicubicMatrix, createTfjsBackend, cubicConvolutionWeight, type TfjsBackend } from '../../src/index.js';
+import { cubicConvolutionWeight } from '@levelskip/core';
+import { bicubicMatrix, createTfjsBackend, type TfjsBackend } from '../../src/index.js';
 
 const W025 = 0.87890625;
 const W075 = 0.26171875;

@@ -19,7 +19,7 @@ import {
 import { fixtureWeights, tinySpecs } from '@levelskip/core/testing';
 import { selectEngine, type TfjsEngine } from '../../src/engine/select-engine.js';
 import { createTfjsTensorOps } from '../../src/ops/tfjs-tensor-ops.js';
-import { createModelState, disposeModelState, lossFunction, noiseBatch, type StepContext } from '../../src/training/training-step.js';
+import { createModelState, disposeModelState, lossFunction, noiseBatch, type LossContext } from '../../src/training/training-step.js';
 
 interface HostGrads {
   readonly loss: number;
@@ -37,16 +37,7 @@ async function stepOn(engine: TfjsEngine, input: UNetSpecInput, k: number, fill:
   const size = imageShape[0] * imageShape[1] * imageShape[2];
   const rng = new SeededRng(21);
   const batch = noiseBatch(rng.uniform(3 * size).map((v) => 2 * v - 1), rng.normal(3 * size), [120, 480, 910], imageShape, linearBetaSchedule());
-  const context: StepContext = {
-    arch,
-    ops: createTfjsTensorOps(engine, () => undefined),
-    state,
-    fill,
-    imageShape,
-    ema: 0.999,
-    gradClip: undefined,
-    adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
-  };
+  const context: LossContext = { arch, ops: createTfjsTensorOps(engine, () => undefined), names, params: state.params, fill, imageShape };
   const variables = names.map((n) => state.params.get(n)!);
   const { value, grads } = tf.variableGrads(lossFunction(context, batch, k, 5), variables);
   const out: HostGrads = {
