@@ -12,6 +12,7 @@ export * from './geometry/predicted-time-saved.js';
 export * from './backend/tensor-ops.js';
 export * from './backend/denoiser.js';
 export * from './backend/backend.js';
+export * from './backend/denoiser-inputs.js';
 export * from './fills/fill-strategy.js';
 export * from './fills/feature-cache.js';
 export * from './schedules/skip-schedule.js';

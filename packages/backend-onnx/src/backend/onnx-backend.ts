@@ -6,14 +6,11 @@
 import type * as ort from 'onnxruntime-node';
 import {
   LevelskipError,
-  assertFillSupported,
-  parseUNetSpec,
+  checkDenoiserInputs,
   specificationVersion,
-  validateWeights,
   type Backend,
   type BackendCapabilities,
   type DenoiserOptions,
-  type FillStrategy,
   type NamedTensors,
   type UNetSpec,
   type UNetSpecInput,
@@ -91,10 +88,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promi
     createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, denoiserOptions: DenoiserOptions<ort.Tensor> = {}) {
       return (async () => {
         if (disposed) throw new LevelskipError('DISPOSED', 'this backend has been disposed; create a new one with createOnnxBackend()');
-        // Parsing an already parsed spec is idempotent (defaults are already filled in).
-        const spec = parseUNetSpec(specInput);
-        validateWeights(spec, weights);
-        if (denoiserOptions.fill !== undefined) assertFillSupported(spec, denoiserOptions.fill as FillStrategy<unknown>);
+        const spec = checkDenoiserInputs(specInput, weights, denoiserOptions);
         const denoiser = createOnnxDenoiser(spec, weights, { name, ops, sessionOptions, onDispose: () => live.delete(denoiser) });
         live.add(denoiser);
         return denoiser;

@@ -10,19 +10,16 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   FeatureCache,
+  checkDenoiserInputs,
   LevelskipError,
-  assertFillSupported,
   describeArchitecture,
-  parseUNetSpec,
   resolvePrediction,
   runLevelSkippingUNet,
   specificationVersion,
-  validateWeights,
   type Backend,
   type BackendCapabilities,
   type Denoiser,
   type DenoiserOptions,
-  type FillStrategy,
   type NamedTensors,
   type PredictOptions,
   type TensorOps,
@@ -131,10 +128,7 @@ export async function createTfjsBackend(options: TfjsBackendOptions = {}): Promi
     createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, denoiserOptions: DenoiserOptions<tf.Tensor> = {}) {
       return (async () => {
         if (disposed) throw disposedError('backend');
-        // Parsing an already parsed spec is idempotent (defaults are already filled in).
-        const spec = parseUNetSpec(specInput);
-        validateWeights(spec, weights);
-        if (denoiserOptions.fill !== undefined) assertFillSupported(spec, denoiserOptions.fill as FillStrategy<unknown>);
+        const spec = checkDenoiserInputs(specInput, weights, denoiserOptions);
         activate();
         const denoiser = createTfjsDenoiser(spec, weights, { name, ops, activate, onDispose: () => live.delete(denoiser) });
         live.add(denoiser);

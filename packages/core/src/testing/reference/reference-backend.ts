@@ -5,15 +5,14 @@
  */
 import type { Backend, BackendCapabilities, DenoiserOptions } from '../../backend/backend.js';
 import { specificationVersion, type Denoiser, type PredictOptions } from '../../backend/denoiser.js';
+import { checkDenoiserInputs } from '../../backend/denoiser-inputs.js';
 import type { NamedTensors } from '../../backend/tensor-ops.js';
-import { validateWeights } from '../../checkpoint/validate-weights.js';
 import { runLevelSkippingUNet } from '../../composition/level-skipping-unet.js';
 import { resolvePrediction } from '../../composition/predict-arguments.js';
 import { LevelskipError } from '../../errors/levelskip-error.js';
 import { FeatureCache } from '../../fills/feature-cache.js';
-import { assertFillSupported } from '../../fills/fill-strategy.js';
 import { describeArchitecture } from '../../geometry/architecture.js';
-import { parseUNetSpec, type UNetSpec, type UNetSpecInput } from '../../spec/unet-spec.js';
+import type { UNetSpec, UNetSpecInput } from '../../spec/unet-spec.js';
 import { createReferenceBlocks } from './reference-blocks.js';
 import { referenceOps } from './reference-ops.js';
 import type { ReferenceTensor } from './reference-tensor.js';
@@ -63,9 +62,7 @@ export function createReferenceBackend(): Backend<ReferenceTensor> {
     createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, options: DenoiserOptions<ReferenceTensor> = {}) {
       return (async () => {
         // Parsing an already parsed spec is idempotent (defaults are already filled in).
-        const spec = parseUNetSpec(specInput);
-        validateWeights(spec, weights);
-        if (options.fill !== undefined) assertFillSupported(spec, options.fill);
+        const spec = checkDenoiserInputs(specInput, weights, options);
         return createReferenceDenoiser(spec, weights);
       })();
     },
