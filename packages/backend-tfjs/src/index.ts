@@ -45,7 +45,8 @@ export {
 } from './training/timestep-sampler.js';
 export type { DataPosition, InMemoryDataset, TrainingBatch, TrainingData } from './training/batch-source.js';
 export { adamUpdate, clipByGlobalNorm, createAdamSlot, defaultAdamOptions, type AdamOptions, type AdamSlot } from './training/adam.js';
-export { emaUpdate } from './training/ema.js';
+export { emaDecay, emaUpdate } from './training/ema.js';
+export { defaultFeatureParameters, timestepFeatureParameters, timestepGradientFeatures, type FeatureParameters, type TimestepFeatureOptions } from './training/timestep-features.js';
 export { warmupLearningRate } from './training/learning-rate.js';
 export { checkpointDirectoryName, listTrainingCheckpoints, readTrainingCheckpoint } from './training/training-checkpoints.js';
 export { loadMnist, mnistTestPerDigit, type MnistDataset, type MnistOptions } from './data/mnist.js';

@@ -21,6 +21,7 @@ export * from './schedules/constant-schedule.js';
 export * from './schedules/stage-schedule.js';
 export * from './schedules/custom-schedule.js';
 export * from './schedules/schedule-from-json.js';
+export * from './stages/cluster-timesteps.js';
 export * from './noise/noise-schedule.js';
 export * from './random/philox.js';
 export * from './random/seeded-rng.js';

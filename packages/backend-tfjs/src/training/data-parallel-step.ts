@@ -126,11 +126,12 @@ export async function dataParallelStep(
   k: number,
   dropoutSeed: number,
   lr: number,
+  emaDecay: number,
 ): Promise<{ loss: number; gradNorm: number }> {
   const { loss, names, grads } = await dataParallelGradients(context, workers, batch, k, dropoutSeed);
   let gradNorm: number;
   try {
-    const norm = applyUpdate(context, names, grads, lr);
+    const norm = applyUpdate(context, names, grads, lr, emaDecay);
     gradNorm = norm.dataSync()[0]!;
     norm.dispose();
   } finally {

@@ -67,6 +67,11 @@ export interface TrainOptions {
   readonly warmup?: number;
   /** EMA decay of the weights, in [0, 1) (default 0.999); 0 makes the EMA the raw weights. */
   readonly ema?: number;
+  /**
+   * Warm the EMA up (default true): update s uses decay min(ema, (1 + s) / (10 + s)), so early
+   * averages are not dominated by the random initial weights. See `emaDecay`.
+   */
+  readonly emaWarmup?: boolean;
   /** Clip the global gradient norm to this (default 1); `false` turns clipping off. */
   readonly gradClip?: number | false;
   /** Adam's β1, β2, ε (default 0.9, 0.999, 1e-8). */
@@ -117,6 +122,7 @@ export interface TrainingPlan {
   readonly lr: number;
   readonly warmup: number;
   readonly ema: number;
+  readonly emaWarmup: boolean;
   readonly gradClip: number | undefined;
   readonly adam: Required<AdamOptions>;
   readonly scheme: TrainingScheme;
@@ -145,6 +151,7 @@ const ALLOWED: readonly (keyof TrainOptions)[] = [
   'lr',
   'warmup',
   'ema',
+  'emaWarmup',
   'gradClip',
   'adam',
   'scheme',
@@ -319,6 +326,8 @@ export function planTraining(options: TrainOptions): TrainingPlan {
   const warmup = options.warmup === undefined ? 0 : options.warmup;
   if (!(typeof warmup === 'number' && Number.isSafeInteger(warmup) && warmup >= 0)) throw invalidOption('warmup', `must be an integer ≥ 0 (steps), got ${String(warmup)}`);
   const ema = numberIn(options.ema, 'ema', 0.999, (v) => v >= 0 && v < 1, 'in [0, 1)');
+  const emaWarmup = options.emaWarmup ?? true;
+  if (typeof emaWarmup !== 'boolean') throw invalidOption('emaWarmup', `must be true or false, got ${String(emaWarmup)}`);
   let gradClip: number | undefined = 1;
   if (options.gradClip === false) gradClip = undefined;
   else gradClip = numberIn(options.gradClip, 'gradClip', 1, (v) => v > 0, '> 0 (or false for no clipping)');
@@ -365,6 +374,7 @@ export function planTraining(options: TrainOptions): TrainingPlan {
     lr,
     warmup,
     ema,
+    emaWarmup,
     gradClip,
     adam,
     scheme,

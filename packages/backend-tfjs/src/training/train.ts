@@ -27,6 +27,7 @@ import {
 import { ensureEngine, selectEngine, type TfjsEngine } from '../engine/select-engine.js';
 import { createTfjsTensorOps } from '../ops/tfjs-tensor-ops.js';
 import { iterableBatchSource, memoryBatchSource, type BatchSource, type InMemoryDataset, type TrainingBatch } from './batch-source.js';
+import { emaDecay } from './ema.js';
 import { warmupLearningRate } from './learning-rate.js';
 import { createTimestepSampler } from './timestep-sampler.js';
 import { dataParallelStep } from './data-parallel-step.js';
@@ -92,9 +93,16 @@ function identityOf(plan: TrainingPlan): RunIdentity {
   };
 }
 
+/** JSON with object keys sorted, so two equal specs compare equal whatever order their keys were built in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 /** Checks that a checkpoint belongs to this run. */
 function checkResumable(dir: string, snapshotSpec: UNetSpec, saved: RunIdentity, plan: TrainingPlan): void {
-  if (JSON.stringify(snapshotSpec) !== JSON.stringify(plan.spec)) {
+  if (canonicalJson(snapshotSpec) !== canonicalJson(plan.spec)) {
     throw invalidOption('resume', `found ${dir}, a checkpoint of a different spec; resume with the same spec or use another checkpointDir`);
   }
   const current = identityOf(plan);
@@ -132,6 +140,7 @@ function trainingMetadata(plan: TrainingPlan, engine: TfjsEngine, workers: numbe
     lr: plan.lr,
     warmup: plan.warmup,
     ema: plan.ema,
+    emaWarmup: plan.emaWarmup,
     gradClip: plan.gradClip ?? null,
     adam: plan.adam,
     noiseSchedule: plan.noiseSchedule.config,
@@ -286,15 +295,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const noise = rng.noise.normal(batch.images.length);
       const dropoutSeed = rng.dropout.integer(2 ** 31);
       const lr = warmupLearningRate(step + 1, plan.lr, plan.warmup);
+      const decay = emaDecay(step + 1, plan.ema, plan.emaWarmup);
       const noised = noiseBatch(batch.images, noise, timesteps, imageShape, plan.noiseSchedule);
       let lossValue: number;
       let normValue: number;
       if (workers === undefined) {
-        const { loss, gradNorm } = trainingStep(context, noised, k, dropoutSeed, lr);
+        const { loss, gradNorm } = trainingStep(context, noised, k, dropoutSeed, lr, decay);
         [lossValue, normValue] = [(await loss.data())[0]!, (await gradNorm.data())[0]!];
         tf.dispose([loss, gradNorm]);
       } else {
-        ({ loss: lossValue, gradNorm: normValue } = await dataParallelStep(context, workers, noised, k, dropoutSeed, lr));
+        ({ loss: lossValue, gradNorm: normValue } = await dataParallelStep(context, workers, noised, k, dropoutSeed, lr, decay));
       }
       stepMs += performance.now() - stepStart;
       step += 1;

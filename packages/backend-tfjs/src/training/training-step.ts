@@ -47,7 +47,8 @@ export interface ModelSnapshot {
   readonly adamSteps: Record<string, number>;
 }
 
-function variablesOf(weights: NamedTensors, names: readonly string[], trainable: boolean): Map<string, tf.Variable> {
+/** Uploads the tensors `names` of `weights` (PyTorch layouts) as variables in tfjs layouts. */
+export function variablesOf(weights: NamedTensors, names: readonly string[], trainable: boolean): Map<string, tf.Variable> {
   const tensors = loadParameters(weights);
   const out = new Map<string, tf.Variable>();
   for (const name of names) {
@@ -253,15 +254,16 @@ export function computeGradients(context: LossContext, batch: NoisedBatch, k: nu
 /**
  * The optimiser's part of a step, given the gradients of the parameters `names` (in the
  * context's order): global-norm clipping, Adam at learning rate `lr` (parameters without a
- * gradient, i.e. of skipped levels, are left alone), then EMA of every parameter. Returns the
+ * gradient, i.e. of skipped levels, are left alone), then EMA of every parameter with decay
+ * `emaDecay` (this step's, see `emaDecay` in ema.ts). Returns the
  * gradient norm before clipping (the caller disposes it); leaves `grads` alone.
  */
-export function applyUpdate(context: StepContext, names: readonly string[], grads: readonly tf.Tensor[], lr: number): tf.Scalar {
+export function applyUpdate(context: StepContext, names: readonly string[], grads: readonly tf.Tensor[], lr: number, emaDecay: number): tf.Scalar {
   const { state } = context;
   return tf.tidy(() => {
     const { grads: clipped, norm } = clipByGlobalNorm(grads, context.gradClip);
     names.forEach((name, i) => adamUpdate(state.params.get(name)!, clipped[i]!, state.slots.get(name)!, lr, context.adam));
-    for (const name of state.names) emaUpdate(state.ema.get(name)!, state.params.get(name)!, context.ema);
+    for (const name of state.names) emaUpdate(state.ema.get(name)!, state.params.get(name)!, emaDecay);
     return norm;
   });
 }
@@ -270,9 +272,9 @@ export function applyUpdate(context: StepContext, names: readonly string[], grad
  * One step on one thread: `computeGradients` then `applyUpdate`. Returns the loss and the
  * gradient norm before clipping (the caller disposes them); nothing else outlives the call.
  */
-export function trainingStep(context: StepContext, batch: NoisedBatch, k: number, dropoutSeed: number, lr: number): { loss: tf.Scalar; gradNorm: tf.Scalar } {
+export function trainingStep(context: StepContext, batch: NoisedBatch, k: number, dropoutSeed: number, lr: number, emaDecay: number): { loss: tf.Scalar; gradNorm: tf.Scalar } {
   return tf.tidy(() => {
     const { loss, names, grads } = computeGradients(context, batch, k, dropoutSeed);
-    return { loss, gradNorm: applyUpdate(context, names, grads, lr) };
+    return { loss, gradNorm: applyUpdate(context, names, grads, lr, emaDecay) };
   });
 }

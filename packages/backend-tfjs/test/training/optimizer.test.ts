@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adamUpdate, clipByGlobalNorm, createAdamSlot } from '../../src/training/adam.js';
-import { emaUpdate } from '../../src/training/ema.js';
+import { emaDecay, emaUpdate } from '../../src/training/ema.js';
 import { warmupLearningRate } from '../../src/training/learning-rate.js';
 
 beforeAll(async () => {
@@ -93,6 +93,15 @@ describe('EMA', () => {
     emaUpdate(ema, tf.tensor1d([0.3, -7.25]), 0);
     expect(values(ema)).toEqual([Math.fround(0.3), -7.25]);
     ema.dispose();
+  });
+
+  it('warms the decay up as min(d, (1 + s) / (10 + s))', () => {
+    // s = 1: 2/11; s = 90: 91/100; s = 8991: 8992/9001 > 0.999, capped.
+    expect(emaDecay(1, 0.999, true)).toBeCloseTo(2 / 11, 15);
+    expect(emaDecay(90, 0.999, true)).toBeCloseTo(0.91, 15);
+    expect(emaDecay(8991, 0.999, true)).toBe(0.999);
+    expect(emaDecay(1, 0.999, false)).toBe(0.999);
+    expect(emaDecay(5, 0, true)).toBe(0);
   });
 });
 

@@ -77,6 +77,20 @@ describe('learning', () => {
     const initial = randomWeights(spec, { seed: 7 });
     expect(maxDifference(result.weights, initial)).toBeLessThan(maxDifference(result.rawWeights, initial));
   });
+
+  it('warms the EMA up: after one step it is 2/11 of the initial weights and 9/11 of the trained ones', async () => {
+    // Update 1 uses d = min(0.999, (1 + 1) / (10 + 1)) = 2/11; without warm-up, d = 0.999.
+    const initial = randomWeights(spec, { seed: 7 });
+    const check = (result: Awaited<ReturnType<typeof train>>, d: number): void => {
+      for (const [name, tensor] of result.weights) {
+        const raw = result.rawWeights.get(name)!.data;
+        const start = initial.get(name)!.data;
+        tensor.data.forEach((v, i) => expect(Math.abs(v - (d * start[i]! + (1 - d) * raw[i]!)), name).toBeLessThan(1e-6));
+      }
+    };
+    check(await train({ ...base(), ema: 0.999, steps: 1 }), 2 / 11);
+    check(await train({ ...base(), ema: 0.999, emaWarmup: false, steps: 1 }), 0.999);
+  });
 });
 
 describe('reproducibility and resume', () => {
@@ -121,6 +135,14 @@ describe('reproducibility and resume', () => {
     const resumed = await train({ ...base(), data, steps: 5, checkpointDir: dir, resume: true });
     expect(resumed.stats.startStep).toBe(2);
     expectSameWeights(resumed.rawWeights, whole.rawWeights);
+  });
+
+  it('resumes when the spec is given as unparsed input, whose keys come in another order than the checkpoint\'s', async () => {
+    const dir = join(root, 'unparsed');
+    const input = { ...tinySpecs.resnet, dropout: 0.1 };
+    await train({ ...base(), spec: input, steps: 1, checkpointDir: dir });
+    const resumed = await train({ ...base(), spec: input, steps: 2, checkpointDir: dir, resume: true });
+    expect(resumed.stats.startStep).toBe(1);
   });
 
   it('refuses to resume a checkpoint of other settings', async () => {

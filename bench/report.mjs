@@ -1,0 +1,424 @@
+/**
+ * `pnpm bench report`: renders docs/results.md from every results file in bench/results/*.json
+ * (not sub-folders: bench/results/quick/ holds smoke runs and is left out).
+ *
+ *   node bench/run.mjs report [--results <dir>] [--out <file>]
+ *
+ * Each file is rendered by the renderer of its `schema`; files of an unknown schema are listed,
+ * not rendered. The quality benchmark adds its renderer to `renderers` below.
+ *
+ * ## Speed results schema `levelskip-bench-speed/1` (bench/results/speed-<machine>.json)
+ *
+ * Times are milliseconds of wall time; "timing" objects are
+ *   { ms: median, runs: timed runs, minMs, maxMs, timesMs: [every timed run] }.
+ *
+ * {
+ *   schema: 'levelskip-bench-speed/1',
+ *   machine: { cpuModel, cores, memoryGiB, platform, arch, hostname },
+ *   config: {
+ *     threads,            // intra-op threads of onnxruntime and PyTorch (tfjs-wasm in Node: 1)
+ *     quick,              // true: a smoke run, figures are not results
+ *     cs: [1, 2, 3, 5],   // power-schedule curvatures timed besides the c = 0 baseline
+ *     sampler,            // 'ddim(steps=50, eta=0, spacing=leading)'
+ *     predictTimestep,    // timestep of the per-k predict() inputs
+ *     weights,            // how the random weights were drawn
+ *     parityTolerance,    // max |Δε| allowed between the PyTorch peer and levelskip-onnx
+ *     peak: { conv: { batch, channels, size, kernel }, matmul: { n } },
+ *   },
+ *   sessions: [{          // one per invocation; cells name the session that measured them
+ *     id, startedAt, finishedAt, status: 'running' | 'complete' | 'failed: …', argv,
+ *     loadAverageStart: [1, 5, 15 min], loadAverageEnd,
+ *     versions: { node, onnxruntimeNode, tfjs, tfjsBackendWasm, tfjsNode },
+ *     torch: { torch, numpy, python, threads, interopThreads, mkldnn, blas } | null,
+ *     openblasPthread: { name, installed, version },   // Debian libopenblas0-pthread
+ *     git: { commit, dirty },
+ *     unavailable: { <backend>: reason },
+ *   }],
+ *   cells: {              // keyed as in bench/lib/results-file.mjs `cellKey`; every cell has session, measuredAt
+ *     'peak|<backend>': { kind: 'peak', backend, threads,
+ *        conv: { batch, channels, size, kernel, flops, ...timing, gflops }, matmul: { n, flops, ...timing, gflops } },
+ *     'parity|<model>': { kind: 'parity', model, backend: 'torch', against: 'onnx-cpu', tolerance, passed, maxAbsDiff,
+ *        cases: [{ k, fill, maxAbsDiff, maxAbsEps, sidePaths }] },
+ *     'predict|<model>|<backend>|b<batch>|<fill>': { kind: 'predict', model, backend, backendName, batch, fill,
+ *        sidePaths, threads, timestep, ks: [{ k, ...timing }],
+ *        baseline?: timing },  // cache fill only: the full network without a feature cache, same rounds
+ *     'sample|<model>|<backend>|b<batch>|<fill>|ddim50': { kind: 'sample', model, backend, backendName, batch, fill,
+ *        sidePaths, threads, sampler: 'ddim50', samplerDescription, steps, seed,
+ *        schedules: [{ c, ...timing, kHistogram: [steps at k = 0 .. N-1] }] },  // c = 0: no fill, no cache
+ *   },
+ *   derived: {            // recomputed from the cells on every write (bench/speed-tables.mjs)
+ *     predicted: [{ model, fill, c, sampler: 'ddim50' | 'ddpm1000', predictedSaved, kHistogram }],
+ *     perK: [{ model, backend, batch, fill, k, ms, runs, gflops, speedup, flopSpeedup }],
+ *     table2: [{ model, backend, batch, fill, c, sampler, source: 'sample' | 'per-k', runMs, fullMs,
+ *                measuredSaved, predictedSaved, ratio }],
+ *     throughputVsTorch: [{ model, backend, batch, fill, c, sampler, source, backendMs, torchMs, ratio }],
+ *     gflops: [{ model, backend, batch, threads, gflopsFull, gflopsDeepestSkip, peakConvGflops, peakMatmulGflops,
+ *                fractionOfConvPeak }],
+ *     parity: [{ model, passed, maxAbsDiff, tolerance, cases }],
+ *   },
+ * }
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { speedSchema } from './lib/results-file.mjs';
+import { loadPackage, repositoryRoot } from './lib/workspace.mjs';
+import { deriveSpeedTables, samplerIds } from './speed-tables.mjs';
+
+const backendLabels = {
+  onnx: 'levelskip-ORT',
+  'tfjs-wasm': 'levelskip-tfjs (wasm)',
+  'tfjs-cpu': 'levelskip-tfjs (cpu)',
+  'tfjs-node': 'levelskip-tfjs (node)',
+  torch: 'PyTorch',
+};
+const backendOrder = ['onnx', 'tfjs-wasm', 'tfjs-node', 'tfjs-cpu', 'torch'];
+const fillOrder = ['zero', 'duplicate', 'interpolate', 'cache'];
+const samplerLabels = { ddim50: 'DDIM-50', ddpm1000: 'DDPM-1000' };
+
+const label = (backend) => backendLabels[backend] ?? backend;
+const byOrder = (order) => (a, b) => order.indexOf(a) - order.indexOf(b);
+const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+const num = (v, digits = 2) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+const ms = (v) => (v === null || v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : v >= 100 ? `${v.toFixed(0)} ms` : `${v.toFixed(2)} ms`);
+
+/** A GitHub-flavoured Markdown table; numbers right-aligned when `align` says 'r'. */
+function table(header, rows, align = header.map((_, i) => (i === 0 ? 'l' : 'r'))) {
+  if (rows.length === 0) return '_(no data)_\n';
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(align.map((a) => (a === 'r' ? '---:' : ':---'))), ...rows.map((r) => line(r.map((c) => String(c))))].join('\n') + '\n';
+}
+
+function unique(values) {
+  return [...new Set(values)];
+}
+
+function machineSection(doc) {
+  const { machine, sessions } = doc;
+  const last = [...sessions].reverse().find((s) => s.torch) ?? sessions[sessions.length - 1];
+  const versions = unique(sessions.map((s) => JSON.stringify(s.versions)));
+  const v = sessions[sessions.length - 1]?.versions ?? {};
+  const torchUnavailable = sessions.map((s) => s.unavailable?.torch).find(Boolean);
+  const rows = [
+    ['CPU', machine.cpuModel],
+    ['cores / memory', `${machine.cores} / ${machine.memoryGiB} GiB (${machine.platform} ${machine.arch})`],
+    ['threads', `${doc.config.threads} for onnxruntime (intraOpNumThreads) and PyTorch (set_num_threads; OMP/OpenBLAS likewise); tfjs-wasm in Node runs its single-threaded SIMD build`],
+    ['Node.js', v.node ?? '—'],
+    ['onnxruntime-node', v.onnxruntimeNode ?? '—'],
+    ['@tensorflow/tfjs / tfjs-backend-wasm', `${v.tfjs ?? '—'} / ${v.tfjsBackendWasm ?? '—'}${v.tfjsNode ? `; tfjs-node ${v.tfjsNode}` : ''}`],
+    [
+      'PyTorch peer',
+      last?.torch
+        ? `torch ${last.torch.torch}, numpy ${last.torch.numpy}, Python ${last.torch.python}, oneDNN ${last.torch.mkldnn ? 'on' : 'off'}, BLAS ${last.torch.blas ?? 'unknown'}`
+        : `not run${torchUnavailable ? ` (${torchUnavailable})` : ''}`,
+    ],
+    ['libopenblas0-pthread', last?.openblasPthread?.installed ? `installed (${last.openblasPthread.version})` : 'not installed (PyTorch matmuls use another BLAS)'],
+  ];
+  let text = table(['', ''], rows, ['l', 'l']);
+  if (versions.length > 1) text += '\n**Warning:** the sessions of this file ran different runtime versions; see `sessions` in the JSON.\n';
+  return text;
+}
+
+function sessionsSection(doc) {
+  const counts = new Map();
+  for (const cell of Object.values(doc.cells)) counts.set(cell.session, (counts.get(cell.session) ?? 0) + 1);
+  return table(
+    ['session', 'started (UTC)', 'finished', 'status', 'load avg 1/5/15 min, start → end', 'commit', 'cells', 'arguments'],
+    doc.sessions.map((s) => [
+      s.id,
+      s.startedAt.replace('T', ' ').slice(0, 19),
+      s.finishedAt ? s.finishedAt.replace('T', ' ').slice(11, 19) : '—',
+      s.status,
+      `${s.loadAverageStart.join(' / ')} → ${s.loadAverageEnd ? s.loadAverageEnd.join(' / ') : '—'}`,
+      s.git?.commit ? `\`${s.git.commit.slice(0, 10)}\`${s.git.dirty ? ' (uncommitted changes)' : ''}` : '—',
+      counts.get(s.id) ?? 0,
+      s.argv.length > 0 ? `\`${s.argv.join(' ')}\`` : '(defaults)',
+    ]),
+    ['r', 'l', 'l', 'l', 'l', 'l', 'r', 'l'],
+  );
+}
+
+function runCounts(doc) {
+  const predictRuns = Object.values(doc.cells)
+    .filter((c) => c.kind === 'predict')
+    .flatMap((c) => c.ks.map((e) => e.runs));
+  const sampleRuns = Object.values(doc.cells)
+    .filter((c) => c.kind === 'sample')
+    .flatMap((c) => c.schedules.map((s) => s.runs));
+  const range = (list) => (list.length === 0 ? '—' : Math.min(...list) === Math.max(...list) ? `${list[0]}` : `${Math.min(...list)}–${Math.max(...list)}`);
+  return { predict: range(predictRuns), sample: range(sampleRuns) };
+}
+
+function methodSection(doc) {
+  const counts = runCounts(doc);
+  return `- **Models:** core's \`mnistSmall\` and \`ddpmCifar10\` presets with random weights (${doc.config.weights}); timing does not depend on training. The interpolate fill needs learned side paths, so it runs on \`{...preset, sidePaths: true}\` (FLOPs at k = 0 are the same; the side paths' cost is counted where they run).
+- **predict() per k:** one input batch at timestep ${doc.config.predictTimestep}, predict() plus reading ε back to the host; one warm-up round, then interleaved rounds over all k (order reversed every other round), median of ${counts.predict} timed runs per k. The cache fill reads features a full-depth call stored and, like a sampling step, stores decoder inputs again; its cell also times the plain full network (no cache) in the same rounds.
+- **Real runs:** DDIM-50 (\`${doc.config.sampler}\`) \`sample()\` runs at c = 0 and each c ∈ {${doc.config.cs.join(', ')}}, one warm-up run of each, then ${counts.sample} timed round(s), each round running every schedule with the order alternating between rounds; medians. **c = 0 is the full network as a user runs it without skipping: no fill, no feature cache.** Time saved measured = 1 − t(c) / t(0), both from the same cell.
+- **DDPM-1000 (and a DDIM-50 cross-check) as per-step-cost equivalents:** Σ over the sampler's steps of the per-k median predict() time at that step's k, against n × the full network's time. This prices the model calls only (the sampler's own arithmetic is left out) and is what DDPM-1000 would cost without timing 1000-step runs.
+- **k per step:** the power schedule of Giladi et al., eq. (1), k(t) = min(N−1, ⌊N − N(1−t)^c⌋), t = timestep / 1000, N = 4 levels for both models. **Cache fill:** a step whose cut level has no cached features yet runs at full depth (with c > 0, the first step), and the prediction counts that.
+- **Predicted saved** = 1 − Σ FLOPs(k_i) / (n · FLOPs(0)) from core's \`flopTable\` (2 FLOPs per multiply-accumulate of convs, linears and attention matmuls; interpolate adds its side paths). For every fill but cache this is exactly core's \`predictedTimeSaved\` (checked). **Ratio** = measured / predicted: 1 means every skipped FLOP became saved time.
+- **PyTorch peer:** \`scripts/dev/torch-unet-peer.py\` loads the same safetensors weights into the independent PyTorch U-Net of \`scripts/dev/torch-reference-unet.py\` (float32, \`torch.inference_mode()\`, \`torch.set_num_threads(${doc.config.threads})\`), checks parity with levelskip-onnx (max |Δε| ≤ ${doc.config.parityTolerance}) before timing, times the same per-k calls and a DDIM(η = 0) loop over the same timesteps and k per step. Throughput ratio = t(PyTorch) / t(levelskip) for the same run: above 1, levelskip is faster.
+- **Peak:** a plain ${doc.config.peak.conv.kernel}×${doc.config.peak.conv.kernel} convolution (${doc.config.peak.conv.channels}→${doc.config.peak.conv.channels} channels, ${doc.config.peak.conv.size}×${doc.config.peak.conv.size}, batch ${doc.config.peak.conv.batch}) and a ${doc.config.peak.matmul.n}² matmul through each runtime with the same threads and options (onnxruntime: one-node graphs with the weight as initializer; tfjs: \`tf.conv2d\` / \`tf.matMul\` with read-back; PyTorch: \`F.conv2d\` / \`torch.mm\`). Achieved GFLOP/s = core's FLOPs per step × batch / median predict() time.
+- Everything here is a benchmark, not a test: nothing asserts a time.
+`;
+}
+
+function table2Section(derived) {
+  const rows = derived.table2.filter((r) => r.source === 'sample');
+  if (rows.length === 0) return '_(no real sample() runs in this file; see the per-step-cost equivalents below)_\n';
+  let out = '';
+  for (const model of unique(rows.map((r) => r.model))) {
+    for (const batch of unique(rows.filter((r) => r.model === model).map((r) => r.batch)).sort((a, b) => a - b)) {
+      const subset = rows.filter((r) => r.model === model && r.batch === batch);
+      const backends = unique(subset.map((r) => r.backend)).sort(byOrder(backendOrder));
+      const header = ['fill', 'c', 'predicted', ...backends.flatMap((b) => [`${label(b)} run`, 'saved', 'ratio'])];
+      const body = [];
+      for (const fill of unique(subset.map((r) => r.fill)).sort(byOrder(fillOrder))) {
+        // The c = 0 row: the full network, per backend.
+        body.push([
+          fill,
+          0,
+          '—',
+          ...backends.flatMap((b) => {
+            const r = subset.find((x) => x.backend === b && x.fill === fill);
+            return [r ? ms(r.fullMs) : '—', '', ''];
+          }),
+        ]);
+        for (const c of unique(subset.filter((r) => r.fill === fill).map((r) => r.c)).sort((a, b) => a - b)) {
+          const predicted = subset.find((r) => r.fill === fill && r.c === c)?.predictedSaved;
+          body.push([
+            fill,
+            c,
+            pct(predicted),
+            ...backends.flatMap((b) => {
+              const r = subset.find((x) => x.backend === b && x.fill === fill && x.c === c);
+              return r ? [ms(r.runMs), pct(r.measuredSaved), num(r.ratio)] : ['—', '—', '—'];
+            }),
+          ]);
+        }
+      }
+      out += `\n**${model}, batch ${batch}, DDIM-50 sample() runs**\n\n${table(header, body, header.map((_, i) => (i === 0 ? 'l' : 'r')))}`;
+    }
+  }
+  return out;
+}
+
+function equivalentSection(derived) {
+  const rows = derived.table2.filter((r) => r.source === 'per-k');
+  if (rows.length === 0) return '_(no per-k timings in this file)_\n';
+  let out = '';
+  for (const sampler of samplerIds) {
+    for (const model of unique(rows.map((r) => r.model))) {
+      for (const batch of unique(rows.filter((r) => r.model === model).map((r) => r.batch)).sort((a, b) => a - b)) {
+        const subset = rows.filter((r) => r.model === model && r.batch === batch && r.sampler === sampler);
+        if (subset.length === 0) continue;
+        const backends = unique(subset.map((r) => r.backend)).sort(byOrder(backendOrder));
+        const header = ['fill', 'c', 'predicted', ...backends.flatMap((b) => [`${label(b)} run`, 'saved', 'ratio'])];
+        const body = [];
+        for (const fill of unique(subset.map((r) => r.fill)).sort(byOrder(fillOrder))) {
+          body.push([fill, 0, '—', ...backends.flatMap((b) => [ms(subset.find((x) => x.backend === b && x.fill === fill)?.fullMs), '', ''])]);
+          for (const c of unique(subset.filter((r) => r.fill === fill).map((r) => r.c)).sort((a, b) => a - b)) {
+            const predicted = subset.find((r) => r.fill === fill && r.c === c)?.predictedSaved;
+            body.push([
+              fill,
+              c,
+              pct(predicted),
+              ...backends.flatMap((b) => {
+                const r = subset.find((x) => x.backend === b && x.fill === fill && x.c === c);
+                return r ? [ms(r.runMs), pct(r.measuredSaved), num(r.ratio)] : ['—', '—', '—'];
+              }),
+            ]);
+          }
+        }
+        out += `\n**${model}, batch ${batch}, ${samplerLabels[sampler]} (Σ per-k predict() medians)**\n\n${table(header, body)}`;
+      }
+    }
+  }
+  return out;
+}
+
+function throughputSection(derived) {
+  const rows = derived.throughputVsTorch;
+  if (rows.length === 0) return '_(no PyTorch peer timings in this file)_\n';
+  // Real runs where both sides have them, else per-step-cost equivalents.
+  const keyOf = (r) => `${r.model}|${r.batch}|${r.fill}|${r.c}`;
+  const keys = unique(rows.map(keyOf));
+  const backends = unique(rows.map((r) => r.backend)).sort(byOrder(backendOrder));
+  const body = [];
+  for (const key of keys) {
+    const [model, batch, fill, c] = key.split('|');
+    const cells = backends.map((b) => {
+      const mine = rows.filter((r) => keyOf(r) === key && r.backend === b);
+      const chosen = mine.find((r) => r.source === 'sample') ?? mine.find((r) => r.source === 'per-k');
+      return chosen ? `${num(chosen.ratio)}× (${chosen.source === 'sample' ? 'runs' : 'per-k'})` : '—';
+    });
+    const torch = rows.find((r) => keyOf(r) === key && r.source === 'sample') ?? rows.find((r) => keyOf(r) === key);
+    body.push([model, batch, fill, c, ms(torch.torchMs), ...cells]);
+  }
+  body.sort((a, b) => String(a[0]).localeCompare(String(b[0])) || Number(a[1]) - Number(b[1]) || fillOrder.indexOf(a[2]) - fillOrder.indexOf(b[2]) || Number(a[3]) - Number(b[3]));
+  return table(['model', 'batch', 'fill', 'c', 'PyTorch DDIM-50', ...backends.map((b) => `${label(b)} / PyTorch`)], body, ['l', 'r', 'l', 'r', 'r', ...backends.map(() => 'r')]);
+}
+
+function gflopsSection(derived) {
+  const rows = [...derived.gflops].sort((a, b) => a.model.localeCompare(b.model) || a.batch - b.batch || backendOrder.indexOf(a.backend) - backendOrder.indexOf(b.backend));
+  return table(
+    ['model', 'batch', 'backend', 'threads', 'GFLOP/s, k = 0', 'GFLOP/s, k = N−1', 'peak conv GFLOP/s', 'peak matmul GFLOP/s', 'k = 0 / conv peak'],
+    rows.map((r) => [r.model, r.batch, label(r.backend), r.threads ?? 'own pools', num(r.gflopsFull, 1), num(r.gflopsDeepestSkip, 1), num(r.peakConvGflops, 1), num(r.peakMatmulGflops, 1), pct(r.fractionOfConvPeak)]),
+    ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+function perKSection(derived) {
+  const rows = derived.perK;
+  let out = '';
+  for (const model of unique(rows.map((r) => r.model))) {
+    const subset = rows.filter((r) => r.model === model);
+    const backends = unique(subset.map((r) => r.backend)).sort(byOrder(backendOrder));
+    const keys = unique(subset.map((r) => `${r.batch}|${r.fill}|${r.k}`));
+    const body = keys.map((key) => {
+      const [batch, fill, k] = key.split('|');
+      const first = subset.find((r) => `${r.batch}|${r.fill}|${r.k}` === key);
+      return [
+        batch,
+        fill,
+        k,
+        `${num(first.flopSpeedup)}×`,
+        ...backends.map((b) => {
+          const r = subset.find((x) => x.backend === b && `${x.batch}|${x.fill}|${x.k}` === key);
+          return r ? `${ms(r.ms)} (${num(r.speedup)}×)` : '—';
+        }),
+      ];
+    });
+    body.sort((a, b) => Number(a[0]) - Number(b[0]) || fillOrder.indexOf(a[1]) - fillOrder.indexOf(b[1]) || Number(a[2]) - Number(b[2]));
+    out += `\n**${model}** (median ms per predict(); in brackets the speed-up over the cell's full network, next to the FLOP ratio)\n\n${table(['batch', 'fill', 'k', 'FLOP ratio', ...backends.map(label)], body)}`;
+  }
+  return out || '_(no per-k timings in this file)_\n';
+}
+
+function paritySection(doc) {
+  const cells = Object.values(doc.cells).filter((c) => c.kind === 'parity');
+  if (cells.length === 0) return '_(no PyTorch parity check in this file)_\n';
+  return table(
+    ['model', 'cases (k × fill)', 'max |Δε| vs levelskip-onnx', 'largest |ε|', 'tolerance', 'result'],
+    cells.map((c) => [c.model, c.cases.length, c.maxAbsDiff.toExponential(2), num(Math.max(...c.cases.map((x) => x.maxAbsEps))), c.tolerance, c.passed ? 'passed' : '**FAILED**']),
+    ['l', 'r', 'r', 'r', 'r', 'l'],
+  );
+}
+
+/** The Markdown section of one speed results file. */
+export function renderSpeed(doc, derived, path) {
+  const dates = unique(doc.sessions.map((s) => s.startedAt.slice(0, 10)));
+  const quick = doc.config.quick
+    ? '\n> **Quick smoke run** (`--quick`): minimal repeats on a possibly busy machine. These figures show that the harness works; they are not results.\n'
+    : '';
+  const busy = doc.sessions.filter((s) => s.loadAverageStart[0] > doc.machine.cores * 0.25);
+  const busyNote =
+    busy.length > 0 && !doc.config.quick
+      ? `\n> **Note:** session(s) ${busy.map((s) => s.id).join(', ')} started with a 1-minute load average above a quarter of the cores; compare their figures with care.\n`
+      : '';
+  const unavailable = unique(doc.sessions.flatMap((s) => Object.entries(s.unavailable ?? {}).map(([b, reason]) => `- ${label(b)}: ${reason.split('\n')[0]}`)));
+  return `## Speed: ${doc.machine.cpuModel}, ${doc.machine.cores} cores
+${quick}${busyNote}
+Source: \`${path}\`, measured ${dates.join(', ')} in ${doc.sessions.length} session(s), ${Object.keys(doc.cells).length} cells.
+${unavailable.length > 0 ? `\nNot measured (unavailable):\n${unavailable.join('\n')}\n` : ''}
+### Machine and versions
+
+${machineSection(doc)}
+### How it was measured
+
+${methodSection(doc)}
+### Table 2 with our backends: time saved, measured vs FLOP-predicted
+
+Per model and batch: for each fill and c, the predicted fraction of time saved, then per backend the median time of one sampling run, the measured fraction saved against c = 0 and measured / predicted.
+${table2Section(derived)}
+### Per-step-cost equivalents: DDIM-50 and DDPM-1000
+
+The same comparison priced from the per-k predict() medians (see "How it was measured").
+${equivalentSection(derived)}
+### Throughput against PyTorch (same weights, same threads)
+
+t(PyTorch) / t(levelskip) for the same DDIM-50 run ("runs": real sampling runs on both sides; "per-k": Σ per-k medians). Above 1, levelskip is faster.
+
+${throughputSection(derived)}
+### Achieved GFLOP/s against the runtime's peak
+
+Zero fill, per backend: core's FLOPs per step × batch / median predict() time, beside the peak the same runtime reaches on a plain large conv and matmul.
+
+${gflopsSection(derived)}
+### predict() per depth k
+${perKSection(derived)}
+### PyTorch parity
+
+${paritySection(doc)}
+### Sessions
+
+${sessionsSection(doc)}`;
+}
+
+/** Renderers by schema. The quality benchmark registers its own here. */
+export const renderers = {
+  [speedSchema]: async (doc, path) => {
+    const [core, samplers] = await Promise.all([loadPackage('core'), loadPackage('samplers')]);
+    return renderSpeed(doc, deriveSpeedTables(doc, { core, samplers }), path);
+  },
+};
+
+/** Renders every results file in `resultsDirectory` into one Markdown document. */
+export async function renderReport(resultsDirectory) {
+  const files = existsSync(resultsDirectory)
+    ? readdirSync(resultsDirectory)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+    : [];
+  const sections = [];
+  const skipped = [];
+  for (const file of files) {
+    const path = join(resultsDirectory, file);
+    const doc = JSON.parse(readFileSync(path, 'utf8'));
+    const render = renderers[doc.schema];
+    if (render === undefined) skipped.push(`\`${relative(repositoryRoot, path)}\` (schema ${JSON.stringify(doc.schema)})`);
+    else sections.push(await render(doc, relative(repositoryRoot, path)));
+  }
+  const generated = new Date().toISOString().replace('T', ' ').slice(0, 16);
+  return `# levelskip benchmark results
+
+Generated by \`pnpm bench report\` (bench/report.mjs) from \`${relative(repositoryRoot, resultsDirectory) || '.'}/*.json\` on ${generated} UTC. Do not edit by hand: rerun the benchmarks (\`pnpm bench speed\`, see \`pnpm bench speed --help\`) and regenerate.
+${sections.length === 0 ? '\n_No results yet: run `pnpm bench speed`._\n' : ''}${skipped.length > 0 ? `\nNot rendered (no renderer for their schema): ${skipped.join(', ')}.\n` : ''}
+${sections.join('\n')}`;
+}
+
+function parseReportArgs(argv) {
+  const options = { results: join(repositoryRoot, 'bench', 'results'), out: join(repositoryRoot, 'docs', 'results.md') };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--results' || flag === '--out') {
+      const value = argv[++i];
+      if (value === undefined) throw new Error(`${flag} needs a path`);
+      options[flag.slice(2)] = value;
+    } else if (flag === '--help' || flag === '-h') {
+      options.help = true;
+    } else {
+      throw new Error(`unknown flag ${flag}; use --results <dir> (default bench/results) and --out <file> (default docs/results.md)`);
+    }
+  }
+  return options;
+}
+
+/** `pnpm bench report`: writes the Markdown report atomically. */
+export async function runReport(argv) {
+  const options = parseReportArgs(argv);
+  if (options.help) {
+    console.log('usage: pnpm bench report [--results <dir>] [--out <file>]\nRenders every results file in <dir> (default bench/results) into <file> (default docs/results.md).');
+    return;
+  }
+  const text = await renderReport(options.results);
+  mkdirSync(dirname(options.out), { recursive: true });
+  const temporary = `${options.out}.tmp-${process.pid}`;
+  try {
+    writeFileSync(temporary, text);
+    renameSync(temporary, options.out);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  process.stderr.write(`[report] wrote ${relative(repositoryRoot, options.out) || options.out}\n`);
+}

@@ -1,0 +1,274 @@
+/**
+ * `levelskip demo` (what `pnpm start` runs): the method on the shipped models, full depth beside
+ * level skipping, as in the paper's comparison: the baseline (`mnist-full`, trained at full depth)
+ * samples at c = 0, every level at every step; the skip-trained model (`mnist-zero-c2`) samples
+ * with its schedule (default c = 2, the power schedule k(t) = min(N − 1, ⌊N − N(1 − t)^c⌋ of
+ * Giladi et al.). Same architecture, same seeds. Both go into one PNG grid as labelled rows, and
+ * the table shows what skipping saved (wall time measured in this run, beside the FLOP model's
+ * prediction) and what it cost in quality (FD-LeNet, beside the real-vs-real floor at the same n).
+ *
+ * Why not the skip-trained model at c = 0: schedule-aware training only ever runs its full depth
+ * at the t where k(t) = 0 (t < 0.134 for c = 2, N = 4), so its c = 0 samples are out of
+ * distribution by construction; the full-depth baseline is a separately trained model.
+ *
+ * The two schedules' batches are timed interleaved (c = 0 batch 0, c = 2 batch 0, c = 0 batch 1,
+ * …), after a warm-up that opens every graph, so that drift in the machine's speed hits both alike.
+ */
+import type { Command } from 'commander';
+import { parseFill, powerSchedule, predictedTimeSaved, type Denoiser, type UNetSpec } from '@levelskip/core';
+import { fdLenet, loadMnistReference, type FdLenetFloor } from '@levelskip/metrics';
+import type { CliCommand } from '../program/cli-command.js';
+import { writeJson, type CliIo } from '../program/cli-io.js';
+import { optionError, parseNonNegativeInteger, parseNumberIn, parsePositiveInteger } from '../options/option-values.js';
+import { loadModel, trainedFill, trainedNoiseSchedule } from '../model/resolve-model.js';
+import { createBackend, parseBackendChoice, type BackendChoice } from '../backends/backend-choice.js';
+import { createProgressReporter, formatDuration } from '../progress/progress-reporter.js';
+import { withInterrupt } from '../program/interrupt.js';
+import { formatPercent, formatTable } from '../output/format-table.js';
+import { writeImageGrid } from '../image/image-grid.js';
+import { sampleMany } from '../sampling/sample-many.js';
+import { buildSampler } from './sample.js';
+import { formatFloor } from './eval.js';
+
+export interface DemoFlags {
+  readonly model?: string;
+  readonly baseline?: string;
+  readonly c?: string;
+  readonly samples?: string;
+  readonly batch?: string;
+  readonly steps?: string;
+  readonly backend?: string;
+  readonly engine?: string;
+  readonly seed?: string;
+  readonly out?: string;
+  readonly columns?: string;
+  readonly clipSample?: boolean;
+  readonly json?: boolean;
+  readonly progress?: boolean;
+}
+
+export interface DemoPlan {
+  readonly model: string;
+  readonly baseline: string;
+  readonly c: number;
+  readonly samples: number;
+  readonly batch: number;
+  readonly steps: number;
+  readonly backend: BackendChoice;
+  readonly seed: number;
+  readonly out: string;
+  readonly columns: number;
+  readonly clipSample: boolean;
+  readonly json: boolean;
+  readonly progress: boolean;
+}
+
+export function planDemo(flags: DemoFlags): DemoPlan {
+  const c = parseNumberIn('--c', flags.c ?? '2', (v) => v > 0, '> 0 (the schedule compared with full depth, c = 0)');
+  const samples = parsePositiveInteger('--samples', flags.samples ?? '500');
+  if (samples < 2 || samples > 5000) throw optionError('--samples', `must be in [2, 5000] (FD needs 2 or more; the floor has 5,000 held-out digits), got ${samples}`);
+  const batch = parsePositiveInteger('--batch', flags.batch ?? '50');
+  const columns = parsePositiveInteger('--columns', flags.columns ?? '10');
+  if (columns > samples) throw optionError('--columns', `must be at most --samples (${samples}): each grid row shows the first --columns images of a schedule`);
+  const out = flags.out ?? 'out/samples.png';
+  if (!/\.png$/i.test(out)) throw optionError('--out', `must be a .png file path, got ${JSON.stringify(out)}`);
+  return {
+    model: flags.model ?? 'mnist-zero-c2',
+    baseline: flags.baseline ?? 'mnist-full',
+    c,
+    samples,
+    batch,
+    steps: parsePositiveInteger('--steps', flags.steps ?? '50'),
+    backend: parseBackendChoice(flags.backend ?? 'onnx', flags.engine),
+    seed: parseNonNegativeInteger('--seed', flags.seed ?? '0'),
+    out,
+    columns,
+    clipSample: flags.clipSample !== false,
+    json: flags.json === true,
+    progress: flags.progress !== false,
+  };
+}
+
+export interface DemoRow {
+  readonly model: string;
+  readonly schedule: string;
+  readonly c: number;
+  readonly ks: readonly number[];
+  readonly sampleMs: number;
+  readonly measuredFractionSaved: number;
+  readonly predictedFractionSaved: number;
+  readonly fdLenet: number;
+}
+
+export interface DemoSummary {
+  readonly backend: string;
+  readonly sampler: string;
+  readonly fill: string;
+  readonly samples: number;
+  readonly seed: number;
+  readonly floor: FdLenetFloor | null;
+  readonly rows: readonly DemoRow[];
+  readonly image: { readonly path: string; readonly width: number; readonly height: number };
+  /** model.json's training records: how far each shipped model was trained. */
+  readonly training: Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
+}
+
+export async function runDemo(plan: DemoPlan, io: CliIo, signal?: AbortSignal): Promise<DemoSummary> {
+  const skipping = await loadModel({ kind: 'pretrained', name: plan.model }, { weights: 'stored' });
+  const baseline = await loadModel({ kind: 'pretrained', name: plan.baseline }, { weights: 'stored' });
+  if (canonicalSpec(skipping.spec) !== canonicalSpec(baseline.spec)) {
+    throw optionError('--baseline', `must have the same architecture as --model for a fair time comparison (${plan.baseline} and ${plan.model} differ)`);
+  }
+  const { spec } = skipping;
+  const fillKind = trainedFill(skipping.training) ?? 'zero';
+  const fill = parseFill(fillKind);
+  const sampler = buildSampler({ sampler: 'ddim', steps: plan.steps, eta: 0, noiseLevels: undefined, clipSample: plan.clipSample }, trainedNoiseSchedule(spec, skipping.training));
+  const reference = await loadMnistReference();
+  const backend = await createBackend(plan.backend);
+  const denoisers: Denoiser<unknown>[] = [];
+  try {
+    for (const model of [baseline, skipping]) denoisers.push(await backend.createDenoiser(spec, model.weights!, { fill }));
+    const runs = [
+      { model: baseline, c: 0, denoiser: denoisers[0]!, schedule: powerSchedule({ c: 0 }) },
+      { model: skipping, c: plan.c, denoiser: denoisers[1]!, schedule: powerSchedule({ c: plan.c }) },
+    ];
+    // Warm-up: one image through every depth each run uses (opens sessions, compiles kernels).
+    for (const run of runs) await sampleMany({ denoiser: run.denoiser, sampler, skip: run.schedule, fill, count: 1, batch: 1, seed: plan.seed });
+    const batches = Math.ceil(plan.samples / plan.batch);
+    const perImage = spec.inChannels * spec.imageSize * spec.imageSize;
+    const images = runs.map(() => new Float32Array(plan.samples * perImage));
+    const times = runs.map(() => 0);
+    const ks: number[][] = runs.map(() => []);
+    const progress = createProgressReporter({ label: 'sampling', stream: io.stderr, mode: plan.progress ? 'auto' : 'off' });
+    const steps = sampler.timesteps.length;
+    progress.start(batches * runs.length * steps);
+    try {
+      for (let b = 0; b < batches; b++) {
+        const size = Math.min(plan.batch, plan.samples - b * plan.batch);
+        for (const [r, run] of runs.entries()) {
+          const done = (b * runs.length + r) * steps;
+          const result = await sampleMany({
+            denoiser: run.denoiser,
+            sampler,
+            skip: run.schedule,
+            fill,
+            count: size,
+            batch: size,
+            seed: plan.seed + b,
+            ...(signal === undefined ? {} : { signal }),
+            onStep: ({ stepsDone, k }) => progress.update(done + stepsDone, { detail: `c=${run.c} k=${k}` }),
+          });
+          images[r]!.set(result.images, b * plan.batch * perImage);
+          times[r]! += result.sampleMs;
+          ks[r] = [...result.ks];
+        }
+      }
+    } finally {
+      progress.stop();
+    }
+    const grid = new Float32Array(runs.length * plan.columns * perImage);
+    runs.forEach((_, r) => grid.set(images[r]!.subarray(0, plan.columns * perImage), r * plan.columns * perImage));
+    const written = await writeImageGrid(
+      {
+        images: grid,
+        shape: [runs.length * plan.columns, spec.inChannels, spec.imageSize, spec.imageSize],
+        columns: plan.columns,
+        rowLabels: runs.map((run) => `c=${run.c}`),
+        scale: 2,
+      },
+      plan.out,
+    );
+    let floor: FdLenetFloor | null = null;
+    const rows = runs.map((run, r) => {
+      const score = fdLenet({ generated: images[r]!, count: plan.samples, reference });
+      floor = score.floor;
+      return {
+        model: run.model.label,
+        schedule: run.c === 0 ? 'c = 0 (full depth)' : `c = ${run.c}`,
+        c: run.c,
+        ks: ks[r]!,
+        sampleMs: times[r]!,
+        measuredFractionSaved: 1 - times[r]! / times[0]!,
+        predictedFractionSaved: predictedTimeSaved(spec, run.schedule, sampler.timesteps, { fill: fillKind }).fractionSaved,
+        fdLenet: score.fd,
+      };
+    });
+    return {
+      backend: denoisers[0]!.backend,
+      sampler: sampler.description,
+      fill: fillKind,
+      samples: plan.samples,
+      seed: plan.seed,
+      floor,
+      rows,
+      image: { path: written.path, width: written.width, height: written.height },
+      training: { [plan.baseline]: baseline.training, [plan.model]: skipping.training },
+    };
+  } finally {
+    for (const denoiser of denoisers) denoiser.dispose();
+    backend.dispose();
+  }
+}
+
+/** A spec as JSON with sorted keys (two equal specs compare equal whatever their key order). */
+function canonicalSpec(spec: UNetSpec): string {
+  return JSON.stringify(spec, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+function writeReport(io: CliIo, s: DemoSummary): void {
+  const trained = Object.entries(s.training)
+    .map(([name, t]) => `${name}: ${t === undefined ? 'no training record' : `${String(t['steps'])} steps, ${String(t['scheme'])}`}`)
+    .join('; ');
+  io.stdout.write(`${s.sampler}, fill ${s.fill}, ${s.samples} images per row of the table on ${s.backend} (${trained})\n\n`);
+  io.stdout.write(
+    formatTable(
+      ['model', 'schedule', 'wall time', 'time saved (measured)', 'time saved (FLOP-predicted)', 'FD-LeNet', 'real-vs-real floor'],
+      s.rows.map((r) => [
+        r.model,
+        r.schedule,
+        formatDuration(r.sampleMs),
+        r.c === 0 ? '—' : formatPercent(r.measuredFractionSaved),
+        r.c === 0 ? '—' : formatPercent(r.predictedFractionSaved),
+        r.fdLenet.toFixed(2),
+        formatFloor(s.floor),
+      ]),
+    ),
+  );
+  io.stdout.write(
+    `\nimages: ${s.image.path} (${s.image.width}×${s.image.height}; row 1: ${s.rows[0]?.model} at c = 0, row 2: ${s.rows[1]?.model} at c = ${s.rows[1]?.c}; same seeds)\n`,
+  );
+  io.stdout.write('FD-LeNet: Fréchet distance in a LeNet classifier\'s features (not Inception FID); lower is better, the floor is n real digits vs the same reference.\n');
+}
+
+export const demoCommand: CliCommand = {
+  name: 'demo',
+  register(program: Command, context) {
+    const command = program
+      .command('demo')
+      .description('Sample the full-depth baseline and the skip-trained model (same seeds); print time saved and FD-LeNet; write a PNG grid')
+      .addHelpText('after', ['', 'This is what `pnpm start` runs. Examples:', '  levelskip demo', '  levelskip demo --samples 100 --c 3 --out out/c3.png'].join('\n'))
+      .option('--model <name>', 'the skip-trained pretrained model', 'mnist-zero-c2')
+      .option('--baseline <name>', 'the full-depth pretrained model (same architecture), sampled at c = 0', 'mnist-full')
+      .option('--c <c>', 'the power schedule compared with full depth (c = 0)', '2')
+      .option('--samples <n>', 'images per schedule (for timing and FD-LeNet)', '500')
+      .option('--batch <n>', 'images per sampling call', '50')
+      .option('--steps <n>', 'DDIM steps', '50')
+      .option('--backend <name>', 'onnx or tfjs', 'onnx')
+      .option('--engine <engine>', 'tfjs engine or onnx execution providers')
+      .option('--seed <n>', 'seed of batch 0 (batch i uses seed + i)', '0')
+      .option('--out <file.png>', 'the PNG grid', 'out/samples.png')
+      .option('--columns <n>', 'images per grid row', '10')
+      .option('--no-clip-sample', 'do not clamp the predicted x0 to [-1, 1] in each DDIM step')
+      .option('--json', 'print the result as JSON')
+      .option('--no-progress', 'no progress display on stderr')
+      .action(async (flags: DemoFlags) => {
+        const plan = planDemo(flags);
+        const summary = await withInterrupt(context.io, 'the demo', (signal) => runDemo(plan, context.io, signal));
+        if (plan.json) writeJson(context.io, summary);
+        else writeReport(context.io, summary);
+      });
+    return command;
+  },
+};

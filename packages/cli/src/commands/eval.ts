@@ -1,0 +1,190 @@
+/**
+ * `levelskip eval`: the quality of a model under a sampling configuration, as FD-LeNet (the
+ * Fréchet distance between n generated digits and real MNIST digits in the feature space of the
+ * project's LeNet classifier; not Inception FID), beside the real-vs-real floor at the same n:
+ * n held-out real digits scored against the same reference. A score near the floor is as close
+ * to the data as n real digits are.
+ */
+import type { Command } from 'commander';
+import { assertFillSupported, builtinFillKinds, parseFill, predictedTimeSaved } from '@levelskip/core';
+import { fdLenet, loadMnistReference, type FdLenetFloor } from '@levelskip/metrics';
+import type { CliCommand } from '../program/cli-command.js';
+import { writeJson, type CliIo } from '../program/cli-io.js';
+import { addModelOptions, type ModelFlagValues } from '../options/model-options.js';
+import { optionError, parsePositiveInteger } from '../options/option-values.js';
+import { hasStoredWeights, loadModel, trainedFill, trainedNoiseSchedule } from '../model/resolve-model.js';
+import { createBackend } from '../backends/backend-choice.js';
+import { createProgressReporter, formatDuration } from '../progress/progress-reporter.js';
+import { withInterrupt } from '../program/interrupt.js';
+import { formatPercent, formatTable } from '../output/format-table.js';
+import { sampleMany } from '../sampling/sample-many.js';
+import { buildSampler, planSample, resolveSkipSchedule, samplerNames, type SamplePlan } from './sample.js';
+
+export interface EvalFlags extends ModelFlagValues {
+  readonly backend?: string;
+  readonly engine?: string;
+  readonly sampler?: string;
+  readonly steps?: string;
+  readonly eta?: string;
+  readonly noiseLevels?: string;
+  readonly clipSample?: boolean;
+  readonly c?: string;
+  readonly kTable?: string;
+  readonly fill?: string;
+  readonly samples?: string;
+  readonly batch?: string;
+  readonly seed?: string;
+  readonly json?: boolean;
+  readonly progress?: boolean;
+}
+
+export interface EvalPlan {
+  readonly sample: SamplePlan;
+  readonly samples: number;
+}
+
+/** The largest sample count: the held-out half of MNIST has 5,000 digits for the floor. */
+export const maxEvalSamples = 5000;
+
+/** Checks `eval`'s flags (the sampling ones exactly as `sample` does) without touching a file. */
+export function planEval(flags: EvalFlags): EvalPlan {
+  const samples = parsePositiveInteger('--samples', flags.samples ?? '500');
+  if (samples < 2 || samples > maxEvalSamples) {
+    throw optionError('--samples', `must be in [2, ${maxEvalSamples}] (a covariance needs 2 samples; the floor uses up to ${maxEvalSamples} held-out digits), got ${samples}`);
+  }
+  const sample = planSample({ ...flags, batch: flags.batch ?? '50' });
+  return { sample, samples };
+}
+
+export interface EvalSummary {
+  readonly model: string;
+  readonly backend: string;
+  readonly sampler: string;
+  readonly schedule: string;
+  readonly fill: string;
+  readonly samples: number;
+  readonly seed: number;
+  readonly fdLenet: number;
+  readonly floor: FdLenetFloor | null;
+  readonly ks: readonly number[];
+  readonly predictedFractionSaved: number;
+  readonly sampleMs: number;
+}
+
+export async function runEval(plan: EvalPlan, io: CliIo, signal?: AbortSignal): Promise<EvalSummary> {
+  const model = await loadModel(plan.sample.source, { weights: hasStoredWeights(plan.sample.source) ? 'stored' : 'random', weightsSeed: plan.sample.weightsSeed });
+  const { spec } = model;
+  if (spec.inChannels !== 1 || spec.imageSize !== 32) {
+    throw optionError('--model', `FD-LeNet scores 32×32 single-channel MNIST digits; this model makes ${spec.inChannels}×${spec.imageSize}×${spec.imageSize} images`);
+  }
+  const fillKind = plan.sample.fill ?? trainedFill(model.training) ?? 'zero';
+  const fill = parseFill(fillKind);
+  assertFillSupported(spec, fill);
+  const { schedule } = resolveSkipSchedule(plan.sample, model);
+  const sampler = buildSampler(plan.sample, trainedNoiseSchedule(spec, model.training));
+  const prediction = predictedTimeSaved(spec, schedule, sampler.timesteps, { fill: fillKind });
+  const reference = await loadMnistReference();
+  const backend = await createBackend(plan.sample.backend);
+  try {
+    const denoiser = await backend.createDenoiser(spec, model.weights!, { fill });
+    try {
+      const progress = createProgressReporter({ label: 'sampling', stream: io.stderr, mode: plan.sample.progress ? 'auto' : 'off' });
+      progress.start(Math.ceil(plan.samples / plan.sample.batch) * sampler.timesteps.length);
+      let generated;
+      try {
+        generated = await sampleMany({
+          denoiser,
+          sampler,
+          skip: schedule,
+          fill,
+          count: plan.samples,
+          batch: plan.sample.batch,
+          seed: plan.sample.seed,
+          ...(signal === undefined ? {} : { signal }),
+          onStep: ({ stepsDone, k }) => progress.update(stepsDone, { detail: `k=${k}` }),
+        });
+      } finally {
+        progress.stop();
+      }
+      const score = fdLenet({ generated: generated.images, count: plan.samples, reference });
+      return {
+        model: model.label,
+        backend: denoiser.backend,
+        sampler: sampler.description,
+        schedule: schedule.description,
+        fill: fillKind,
+        samples: plan.samples,
+        seed: plan.sample.seed,
+        fdLenet: score.fd,
+        floor: score.floor,
+        ks: generated.ks,
+        predictedFractionSaved: prediction.fractionSaved,
+        sampleMs: generated.sampleMs,
+      };
+    } finally {
+      denoiser.dispose();
+    }
+  } finally {
+    backend.dispose();
+  }
+}
+
+/** `1.23 (0.98–1.51, 10 blocks)` or `n/a`. */
+export function formatFloor(floor: FdLenetFloor | null): string {
+  if (floor === null) return 'n/a';
+  return floor.blocks > 1 ? `${floor.mean.toFixed(2)} (${floor.min.toFixed(2)}–${floor.max.toFixed(2)}, ${floor.blocks} blocks)` : floor.mean.toFixed(2);
+}
+
+function writeReport(io: CliIo, s: EvalSummary): void {
+  io.stdout.write(
+    formatTable(
+      ['model', 'sampler', 'schedule', 'fill', 'n', 'FD-LeNet', 'real-vs-real floor', 'sampling time', 'predicted saved'],
+      [[s.model, s.sampler, s.schedule, s.fill, s.samples, s.fdLenet.toFixed(2), formatFloor(s.floor), formatDuration(s.sampleMs), formatPercent(s.predictedFractionSaved)]],
+    ),
+  );
+}
+
+export const evalCommand: CliCommand = {
+  name: 'eval',
+  register(program: Command, context) {
+    const command = program
+      .command('eval')
+      .description('FD-LeNet of a model under a sampling configuration, with the real-vs-real floor at the same sample count')
+      .addHelpText(
+        'after',
+        [
+          '',
+          'FD-LeNet is the Fréchet distance in the 84-d feature space of the LeNet classifier shipped in @levelskip/metrics',
+          '(not Inception FID). The floor scores n held-out real digits against the same reference set.',
+          '',
+          'Examples:',
+          '  levelskip eval --model mnist-zero-c2 --c 2 --samples 500',
+          '  levelskip eval --model mnist-zero-c2 --c 0 --sampler dpm-solver --steps 20 --json',
+        ].join('\n'),
+      );
+    addModelOptions(command, { randomWeights: true });
+    command
+      .option('--backend <name>', 'onnx or tfjs', 'onnx')
+      .option('--engine <engine>', 'tfjs engine or onnx execution providers (see `levelskip sample --help`)')
+      .option('--sampler <name>', samplerNames.join('|'), 'ddim')
+      .option('--steps <n>', 'sampling steps (default 50; ddpm: T)')
+      .option('--eta <eta>', 'DDIM η in [0, 1] (default 0)')
+      .option('--noise-levels <n>', 'langevin: noise levels (default min(10, steps))')
+      .option('--clip-sample', 'ddim, ddpm: clamp the predicted x0 to [-1, 1] at each step')
+      .option('--c <c>', 'power schedule c (0 = full depth); default: the schedule the model was trained for')
+      .option('--k-table <table>', 'stage table tStart:tEnd=k rows, e.g. 0:0.3=0,0.3:1=2')
+      .option('--fill <fill>', `${builtinFillKinds.join('|')}; default: the fill the model was trained with`)
+      .option('--samples <n>', 'images to generate and score', '500')
+      .option('--batch <n>', 'images per sampling call', '50')
+      .option('--seed <n>', 'seed of batch 0 (batch i uses seed + i)', '0')
+      .option('--json', 'print the result as JSON')
+      .option('--no-progress', 'no progress display on stderr')
+      .action(async (flags: EvalFlags) => {
+        const plan = planEval(flags);
+        const summary = await withInterrupt(context.io, 'evaluation', (signal) => runEval(plan, context.io, signal));
+        if (plan.sample.json) writeJson(context.io, summary);
+        else writeReport(context.io, summary);
+      });
+    return command;
+  },
+};

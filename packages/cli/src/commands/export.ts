@@ -1,0 +1,146 @@
+/**
+ * `levelskip export`: writes a model's fused per-depth ONNX graphs (`stage{s}-k{k}-{fill}.onnx`,
+ * `-full` at k = 0) and a `manifest.json` with `@levelskip/backend-onnx`'s `exportOnnx`, so any
+ * ONNX runtime can sample with level skipping without levelskip.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { assertFillSupported, describeArchitecture, type UNetSpec } from '@levelskip/core';
+import type { CliCommand } from '../program/cli-command.js';
+import { writeJson, type CliIo } from '../program/cli-io.js';
+import { addModelOptions, type ModelFlagValues } from '../options/model-options.js';
+import { optionError, optional, parseChoiceList, parseIntegerList, parseNonNegativeInteger } from '../options/option-values.js';
+import { checkWeightsChoice, hasStoredWeights, loadModel, modelSourceFromOptions, type ModelSource } from '../model/resolve-model.js';
+import { formatBytes, formatTable } from '../output/format-table.js';
+
+export const exportFills = ['zero', 'duplicate', 'interpolate'] as const;
+export type ExportFillName = (typeof exportFills)[number];
+
+export interface ExportFlags extends ModelFlagValues {
+  readonly out?: string;
+  readonly k?: string;
+  readonly fill?: string;
+  readonly stage?: string;
+  readonly json?: boolean;
+}
+
+export interface ExportPlan {
+  readonly source: ModelSource;
+  readonly randomWeights: boolean;
+  readonly weightsSeed: number;
+  readonly out: string;
+  /** Undefined: every k. */
+  readonly ks: readonly number[] | undefined;
+  /** Undefined: zero and duplicate, plus interpolate for models with side paths. */
+  readonly fills: readonly ExportFillName[] | undefined;
+  /** Undefined: every decoder stage. */
+  readonly stages: readonly number[] | undefined;
+  readonly json: boolean;
+}
+
+/**
+ * Checks `export`'s flags without touching a file.
+ *
+ * @throws LevelskipError `INVALID_OPTION` naming the flag.
+ */
+export function planExport(flags: ExportFlags): ExportPlan {
+  const source = modelSourceFromOptions(flags);
+  const randomWeights = flags.randomWeights === true;
+  checkWeightsChoice(source, randomWeights);
+  if (flags.out === undefined || flags.out.trim() === '') throw optionError('--out', 'is required: the directory to write the graphs and manifest.json to');
+  return {
+    source,
+    randomWeights,
+    weightsSeed: parseNonNegativeInteger('--weights-seed', flags.weightsSeed ?? '0'),
+    out: flags.out,
+    ks: optional(flags.k, (text) => parseIntegerList('--k', text)),
+    fills: optional(flags.fill, (text) => parseChoiceList('--fill', text, exportFills)),
+    stages: optional(flags.stage, (text) => parseIntegerList('--stage', text)),
+    json: flags.json === true,
+  };
+}
+
+/** Checks the plan's ks, fills and stages against the model (before anything is written). */
+export function checkExportAgainstSpec(plan: ExportPlan, spec: UNetSpec): void {
+  const arch = describeArchitecture(spec);
+  for (const k of plan.ks ?? []) {
+    if (k > arch.levels - 1) throw optionError('--k', `lists k = ${k}, but this ${arch.levels}-level model has k = 0..${arch.levels - 1}`);
+  }
+  for (const stage of plan.stages ?? []) {
+    if (stage > arch.decoders.length - 1) {
+      throw optionError('--stage', `lists stage ${stage}, but this model has ${arch.decoders.length === 1 ? 'one decoder (stage 0)' : `stages 0..${arch.decoders.length - 1}`}`);
+    }
+  }
+  for (const fill of plan.fills ?? []) assertFillSupported(spec, { kind: fill });
+}
+
+export interface ExportSummary {
+  readonly model: string;
+  readonly out: string;
+  readonly manifest: string;
+  readonly graphs: readonly { readonly file: string; readonly stage: number; readonly k: number; readonly fill: string; readonly bytes: number }[];
+}
+
+/** Runs a validated plan. */
+export async function runExport(plan: ExportPlan): Promise<ExportSummary> {
+  const model = await loadModel(plan.source, { weights: hasStoredWeights(plan.source) ? 'stored' : 'random', weightsSeed: plan.weightsSeed });
+  checkExportAgainstSpec(plan, model.spec);
+  const { exportOnnx } = await import('@levelskip/backend-onnx');
+  const manifest = await exportOnnx(model.spec, model.weights!, plan.out, {
+    ...(plan.ks === undefined ? {} : { ks: plan.ks }),
+    ...(plan.fills === undefined ? {} : { fills: plan.fills }),
+    ...(plan.stages === undefined ? {} : { stages: plan.stages }),
+  });
+  const graphs = [];
+  for (const graph of manifest.graphs) {
+    const { size } = await stat(join(plan.out, graph.file));
+    graphs.push({ file: graph.file, stage: graph.stage, k: graph.k, fill: graph.fill, bytes: size });
+  }
+  return { model: model.label, out: plan.out, manifest: join(plan.out, 'manifest.json'), graphs };
+}
+
+function writeText(io: CliIo, summary: ExportSummary): void {
+  io.stdout.write(`exported ${summary.model} to ${summary.out}:\n`);
+  io.stdout.write(
+    formatTable(
+      ['file', 'stage', 'k', 'fill', { header: 'size', align: 'right' }],
+      summary.graphs.map((g) => [g.file, g.stage, g.k, g.fill, formatBytes(g.bytes)]),
+    ),
+  );
+  io.stdout.write(`manifest ${summary.manifest}\n`);
+}
+
+export const exportCommand: CliCommand = {
+  name: 'export',
+  register(program: Command, context) {
+    const command = program
+      .command('export')
+      .description('Write the fused per-k ONNX graphs of a model and a manifest.json (runs in any ONNX runtime)')
+      .addHelpText(
+        'after',
+        [
+          '',
+          'Graph inputs: x [batch, C, H, W] and t [batch] (float diffusion timesteps); output eps. See manifest.json.',
+          '',
+          'Examples:',
+          '  levelskip export --model mnist-zero-c2 --out onnx/mnist-zero-c2',
+          '  levelskip export --checkpoint models/zero-c2 --out onnx/zero-c2 --k 0,3 --fill zero',
+        ].join('\n'),
+      );
+    addModelOptions(command, { randomWeights: true });
+    command
+      .option('--out <dir>', 'directory for the .onnx graphs and manifest.json')
+      .option('--k <list>', 'depths to export, e.g. 0,1,2,3 (default all)')
+      .option('--fill <list>', `fills fused for k > 0: ${exportFills.join(',')} (default zero,duplicate, plus interpolate with side paths)`)
+      .option('--stage <list>', 'decoder stages of a multi-decoder model (default all)')
+      .option('--json', 'print what was written as JSON')
+      .action(async (flags: ExportFlags) => {
+        const plan = planExport(flags);
+        const summary = await runExport(plan);
+        if (plan.json) writeJson(context.io, summary);
+        else writeText(context.io, summary);
+      });
+    return command;
+  },
+};

@@ -1,0 +1,80 @@
+/**
+ * `levelskip eval` and `levelskip demo` (what `pnpm start` runs) on the shipped models, spawned
+ * as a user runs them, with tiny sample counts: the numbers are checked for shape and sense
+ * (FD-LeNet finite and positive, the floor at the same n, the predicted saving from eq. 1), not
+ * for quality, which the benchmarks measure.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pngjs from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, runCli, type CliRun } from './helpers/run-cli.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'levelskip-cli-eval-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+beforeAll(() => assertBuilt());
+
+function expectOneErrorLine(run: CliRun, message: RegExp): void {
+  expect(run.code, run.stderr).toBe(2);
+  expect(run.stderr.trimEnd().split('\n'), run.stderr).toHaveLength(1);
+  expect(run.stderr).toMatch(message);
+}
+
+// DDIM-4 with leading spacing visits t = 750, 500, 250, 0; with c = 2 and N = 4, eq. 1 gives
+// k = ⌊4 − 4(1 − t/1000)²⌋ capped at 3: 3, 3, 1, 0.
+const ksC2 = [3, 3, 1, 0];
+
+describe('eval', () => {
+  it('scores 4 images of mnist-zero-c2 with its schedule and reports the floor at n = 4', async () => {
+    const run = await runCli(['eval', '--model', 'mnist-zero-c2', '--samples', '4', '--batch', '2', '--steps', '4', '--json', '--no-progress']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { fdLenet: number; floor: { count: number; mean: number }; samples: number; ks: number[]; schedule: string };
+    expect(result.samples).toBe(4);
+    expect(result.schedule).toBe('power(c=2)');
+    expect(result.ks).toEqual(ksC2);
+    expect(Number.isFinite(result.fdLenet) && result.fdLenet > 0).toBe(true);
+    expect(result.floor.count).toBe(4);
+    expect(result.floor.mean).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['--samples 1', ['--samples', '1'], /--samples must be in \[2, 5000\]/],
+    ['--samples 6000', ['--samples', '6000'], /--samples must be in \[2, 5000\]/],
+    ['an unknown fill', ['--fill', 'nearest'], /fill/],
+  ])('rejects %s with one line and exit 2', async (_name, flags, message) => {
+    expectOneErrorLine(await runCli(['eval', '--model', 'mnist-zero-c2', ...flags]), message);
+  });
+});
+
+describe('demo', () => {
+  it('samples mnist-full at c = 0 beside mnist-zero-c2 at c = 2 and writes the labelled grid', async () => {
+    const out = join(directory, 'demo', 'samples.png');
+    const run = await runCli(['demo', '--samples', '4', '--batch', '2', '--steps', '4', '--columns', '2', '--out', out, '--json', '--no-progress']);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as {
+      rows: { model: string; c: number; ks: number[]; measuredFractionSaved: number; predictedFractionSaved: number; fdLenet: number }[];
+      floor: { count: number };
+      image: { width: number; height: number };
+    };
+    expect(summary.rows.map((r) => [r.model, r.c])).toEqual([
+      ['mnist-full', 0],
+      ['mnist-zero-c2', 2],
+    ]);
+    expect(summary.rows[0]!.ks).toEqual([0, 0, 0, 0]);
+    expect(summary.rows[1]!.ks).toEqual(ksC2);
+    expect(summary.rows[0]!.measuredFractionSaved).toBe(0);
+    expect(summary.rows[0]!.predictedFractionSaved).toBe(0);
+    expect(summary.rows[1]!.predictedFractionSaved).toBeGreaterThan(0.3);
+    for (const row of summary.rows) expect(Number.isFinite(row.fdLenet)).toBe(true);
+    expect(summary.floor.count).toBe(4);
+    const png = pngjs.PNG.sync.read(readFileSync(out));
+    expect([png.width, png.height]).toEqual([summary.image.width, summary.image.height]);
+    // Two rows of two 64-px cells (scale 2): height 2 + 2·(64 + 2) = 134.
+    expect(png.height).toBe(134);
+  });
+
+  it('rejects a baseline that is not a shipped model with one line and exit 2', async () => {
+    expectOneErrorLine(await runCli(['demo', '--baseline', 'mnist-nope', '--samples', '2', '--columns', '1']), /Unknown pretrained model "mnist-nope"/);
+  });
+});

@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import { defineProject } from 'vitest/config';
+
+const sibling = (path: string): string => fileURLToPath(new URL(`../${path}`, import.meta.url));
+
+export default defineProject({
+  resolve: {
+    // Unit tests run against sibling sources, so they need no prior build. (Integration tests spawn
+    // bin/levelskip.js, which runs the built dist/ of this package and its siblings.)
+    alias: [
+      { find: /^@levelskip\/core\/testing$/, replacement: sibling('core/src/testing/index.ts') },
+      { find: /^@levelskip\/core$/, replacement: sibling('core/src/index.ts') },
+      { find: /^@levelskip\/samplers$/, replacement: sibling('samplers/src/index.ts') },
+      { find: /^@levelskip\/backend-tfjs$/, replacement: sibling('backend-tfjs/src/index.ts') },
+      { find: /^@levelskip\/backend-onnx$/, replacement: sibling('backend-onnx/src/index.ts') },
+      { find: /^@levelskip\/pretrained$/, replacement: sibling('pretrained/src/index.ts') },
+      { find: /^@levelskip\/metrics$/, replacement: sibling('metrics/src/index.ts') },
+    ],
+  },
+  test: {
+    name: 'cli',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    // Integration tests spawn the CLI; one file at a time keeps the CPU load modest.
+    fileParallelism: false,
+    hookTimeout: 120_000,
+  },
+});

@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { defineProject } from 'vitest/config';
+
+const core = (path: string): string => fileURLToPath(new URL(`../core/src/${path}`, import.meta.url));
+const backendTfjs = fileURLToPath(new URL('../backend-tfjs/src/index.ts', import.meta.url));
+
+export default defineProject({
+  resolve: {
+    // Test against sibling sources, so tests need no prior build. backend-tfjs is a dev dependency:
+    // its loadMnist is the canonical test split the shipped classifier's accuracy is measured on.
+    alias: [
+      { find: /^@levelskip\/core\/testing$/, replacement: core('testing/index.ts') },
+      { find: /^@levelskip\/core$/, replacement: core('index.ts') },
+      { find: /^@levelskip\/backend-tfjs$/, replacement: backendTfjs },
+    ],
+  },
+  test: {
+    name: 'metrics',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});

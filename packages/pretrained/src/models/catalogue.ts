@@ -1,0 +1,62 @@
+/**
+ * The models this package knows, trained by levelskip's own code (`scripts/train-models.mjs`,
+ * recipes in `scripts/recipes.mjs`). A model is *available* once its weights are in `models/<name>/`;
+ * the catalogue also names models whose training has not been done yet, so that asking for one
+ * gets a precise answer instead of "not found".
+ */
+export interface CatalogueEntry {
+  readonly name: string;
+  /** One line: how it was trained and what it is for. */
+  readonly description: string;
+  /** The fill it was trained for (use it when sampling with skipping). */
+  readonly fill: 'zero' | 'duplicate' | 'interpolate';
+  /** The power-schedule c it was trained for; undefined for full-depth or uniform-k training. */
+  readonly c?: number;
+  /** The core preset its architecture is (`presets[preset]`, plus side paths when `sidePaths`). */
+  readonly preset: 'mnistSmall' | 'mnistMultistage' | 'mnistOde2';
+  readonly sidePaths: boolean;
+}
+
+export const catalogue: readonly CatalogueEntry[] = [
+  {
+    name: 'mnist-zero-c2',
+    description: 'mnistSmall U-Net, schedule-aware training for the power schedule c = 2 with zero fill',
+    fill: 'zero',
+    c: 2,
+    preset: 'mnistSmall',
+    sidePaths: false,
+  },
+  {
+    name: 'mnist-full',
+    description: 'mnistSmall U-Net trained at full depth only (k = 0): the baseline',
+    fill: 'zero',
+    preset: 'mnistSmall',
+    sidePaths: false,
+  },
+  {
+    name: 'mnist-interpolate',
+    description: 'mnistSmall U-Net with side paths, uniform-k training, for the interpolate fill',
+    fill: 'interpolate',
+    preset: 'mnistSmall',
+    sidePaths: true,
+  },
+  {
+    name: 'mnist-multistage',
+    description: 'mnistMultistage U-Net (shared encoder, 3 timestep-stage decoders of width 32/24/16), schedule-aware c = 2, zero fill',
+    fill: 'zero',
+    c: 2,
+    preset: 'mnistMultistage',
+    sidePaths: false,
+  },
+  {
+    name: 'mnist-ode2',
+    description: 'mnistOde2 continuous U-Net (second-order neural-ODE blocks, 0.67M parameters), schedule-aware c = 2, zero fill',
+    fill: 'zero',
+    c: 2,
+    preset: 'mnistOde2',
+    sidePaths: false,
+  },
+];
+
+/** Names of every catalogued model, trained or not. */
+export const pretrainedModelNames: readonly string[] = catalogue.map((entry) => entry.name);

@@ -1,0 +1,403 @@
+#!/usr/bin/env python3
+"""
+PyTorch CPU peer of levelskip's speed benchmark (bench/speed.mjs, `pnpm bench speed`).
+
+Loads the same checkpoint directory levelskip writes (model.json + model.safetensors, diffusers
+tensor names) into the independent PyTorch U-Net of scripts/dev/torch-reference-unet.py (diffusers
+UNet2DModel modules plus level skipping and the zero / duplicate / interpolate / cached-feature
+fills), run here in float32 under torch.inference_mode() with torch.set_num_threads(N). It then
+
+  1. checks parity: max |Δε| against ε that levelskip-onnx computed for the same weights, inputs,
+     depths k and fills (exit status 3 when any case exceeds the tolerance, before any timing);
+  2. times forward passes per depth k (interleaved rounds, medians), per fill and batch;
+     for the cache fill also the plain full network (no cache) in the same rounds;
+  3. times DDIM(η = 0) sampling runs with the same timesteps and the same k per step as
+     levelskip's sample() (the cache fill: a step whose cut level has no cached features yet
+     runs at full depth, and every step stores the decoder inputs after each upsample, as
+     levelskip does); c = 0 is the plain full network (no fill, no cache); schedules alternate
+     in order from round to round;
+  4. times a plain large 3×3 conv and a large matmul (the machine's attainable peak in torch).
+
+This is a development tool, not a dependency: Debian's python3-torch and python3-numpy, nothing else.
+The safetensors file is parsed by hand (8-byte little-endian header length, JSON header, raw data).
+
+Usage:
+
+    /usr/bin/python3 scripts/dev/torch-unet-peer.py --job JOB.json
+    /usr/bin/python3 scripts/dev/torch-unet-peer.py --checkpoint DIR [--batches 1 16] [--fills zero]
+        [--threads 2] [--min-s 1.5]
+
+Job file (written by bench/lib/torch-peer.mjs):
+
+    {
+      "threads": 2,
+      "timing": {"warmupRounds": 1, "minRounds": 5, "minMs": 1500, "slowRoundMs": 10000},
+      "models": {"<id>": "<checkpoint directory>", ...},
+      "parity": [{"model": id, "name": "mnistSmall", "tolerance": 1e-3,
+                  "inputs": {"<name>": {"shape": [...], "float32": base64}},
+                  "runs": [{"k": 1, "fill": "zero", "input": "x", "timesteps": [...],
+                            "warmup": {"input": "x2", "timesteps": [...]}?,   # cache fill only
+                            "expected": {"shape": [...], "float32": base64}}]}],
+      "predict": [{"key": str, "model": id, "batch": 16, "fill": "zero", "ks": [0, 1, 2, 3], "timestep": 500}],
+      "sample": [{"key": str, "model": id, "batch": 1, "fill": "cache", "timesteps": [980, ...],
+                  "schedules": [{"c": 0, "ks": [0, ...]}, ...], "rounds": 3}],
+      "peak": {"conv": {"batch": 16, "channels": 64, "size": 32, "kernel": 3}, "matmul": {"n": 1024}} | null
+    }
+
+Output: JSON Lines on stdout, one object per finished unit, so that a caller can store each result
+as it arrives (progress and resumption); human-readable progress goes to stderr:
+
+    {"type": "info", "torch": ..., "numpy": ..., "threads": 2, "blas": ..., ...}
+    {"type": "parity", "model": id, "name": ..., "tolerance": ..., "passed": bool, "maxAbsDiff": ...,
+     "cases": [{"k", "fill", "maxAbsDiff", "maxAbsEps"}]}
+    {"type": "predict", "key": ..., "ks": [{"k", "ms", "runs", "minMs", "maxMs", "timesMs"}],
+     "baseline": {...} | null}                      # cache fill: the full network without cache, same rounds
+    {"type": "sample", "key": ..., "schedules": [{"c", "ms", "runs", "minMs", "maxMs", "timesMs", "effectiveKs"}]}
+    {"type": "peak", "conv": {..., "flops", "ms", "gflops"}, "matmul": {...}}
+"""
+import argparse
+import base64
+import importlib.util
+import json
+import math
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def log(message):
+    print(f'[torch-peer] {message}', file=sys.stderr, flush=True)
+
+
+def emit(obj):
+    print(json.dumps(obj, separators=(',', ':')), flush=True)
+
+
+def load_reference():
+    """The reference U-Net module; its sinusoidal embedding is float64 (it runs float64 models), narrowed here."""
+    spec = importlib.util.spec_from_file_location('torch_reference_unet', os.path.join(HERE, 'torch-reference-unet.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    wide = module.timestep_embedding
+    module.timestep_embedding = lambda *args, **kwargs: wide(*args, **kwargs).to(torch.float32)
+    return module
+
+
+# --- checkpoint -------------------------------------------------------------------------------
+
+def read_safetensors(path):
+    """safetensors by hand: u64 LE header length N, N bytes of JSON, then the tensors' bytes."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if len(data) < 8:
+        raise SystemExit(f'{path}: too short for a safetensors file')
+    n = int.from_bytes(data[:8], 'little')
+    if n > len(data) - 8:
+        raise SystemExit(f'{path}: header length {n} exceeds the file')
+    header = json.loads(data[8:8 + n].decode('utf-8'))
+    base = 8 + n
+    tensors = {}
+    for name, info in header.items():
+        if name == '__metadata__':
+            continue
+        shape = [int(d) for d in info['shape']]
+        begin, end = info['data_offsets']
+        count = math.prod(shape)
+        sizes = {'F32': 4, 'F16': 2, 'BF16': 2}
+        if info['dtype'] not in sizes:
+            raise SystemExit(f'{path}: tensor {name} has dtype {info["dtype"]}; the peer reads F32, F16 and BF16')
+        if end - begin != count * sizes[info['dtype']] or base + end > len(data):
+            raise SystemExit(f'{path}: tensor {name}: bytes [{begin}, {end}) do not hold shape {shape} of {info["dtype"]}')
+        raw = data[base + begin:base + end]
+        if info['dtype'] == 'F32':
+            array = np.frombuffer(raw, dtype='<f4', count=count)
+        elif info['dtype'] == 'F16':
+            array = np.frombuffer(raw, dtype='<f2', count=count).astype(np.float32)
+        else:
+            array = (np.frombuffer(raw, dtype='<u2', count=count).astype(np.uint32) << 16).view(np.float32)
+        tensors[name] = torch.from_numpy(array.astype(np.float32).reshape(shape).copy())
+    return tensors
+
+
+def load_model(reference, directory):
+    """Builds the reference U-Net (float32, eval) from a levelskip checkpoint directory; names must match exactly."""
+    with open(os.path.join(directory, 'model.json'), encoding='utf-8') as f:
+        manifest = json.load(f)
+    spec = manifest['spec']
+    if abs(spec.get('normEps', 1e-5) - 1e-5) > 1e-12:
+        raise SystemExit(f'{directory}: normEps {spec["normEps"]} is not supported by the reference U-Net (it uses 1e-5)')
+    tensors = read_safetensors(os.path.join(directory, manifest.get('weightsFile', 'model.safetensors')))
+    model = reference.UNet(spec).float().eval()
+    names = model.canonical_names()
+    params = dict(model.named_parameters())
+    missing = sorted(canon for canon in names.values() if canon not in tensors)
+    unexpected = sorted(set(tensors) - set(names.values()))
+    if missing or unexpected:
+        raise SystemExit(f'{directory}: weight names differ from the reference U-Net: missing {missing[:5]}{"…" if len(missing) > 5 else ""}, '
+                         f'unexpected {unexpected[:5]}{"…" if len(unexpected) > 5 else ""}')
+    state = {}
+    for module_name, canon in names.items():
+        tensor = tensors[canon]
+        if tuple(tensor.shape) != tuple(params[module_name].shape):
+            raise SystemExit(f'{directory}: {canon} has shape {list(tensor.shape)}, the reference expects {list(params[module_name].shape)}')
+        state[module_name] = tensor
+    model.load_state_dict(state, strict=True)
+    return spec, model
+
+
+# --- running the model --------------------------------------------------------------------------
+
+def predict(model, x, timesteps, k, fill, cache):
+    """One ε prediction at depth k, with levelskip's cache-fill rule (empty cut level → full depth)."""
+    if fill == 'cache':
+        if k > 0 and (model.n - 1 - k) not in cache:
+            k = 0
+        if k == 0:
+            return model(x, timesteps, k=0, capture=cache), 0
+        return model(x, timesteps, k=k, fill='features', features=cache, capture=cache), k
+    return model(x, timesteps, k=k, fill=fill), k
+
+
+def decode(encoded):
+    data = np.frombuffer(base64.b64decode(encoded['float32']), dtype='<f4')
+    return torch.from_numpy(data.copy()).reshape(encoded['shape'])
+
+
+def timesteps_tensor(values, batch):
+    if len(values) == 1:
+        values = values * batch
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def run_parity(case, model):
+    inputs = {name: decode(v) for name, v in case['inputs'].items()}
+    results = []
+    worst = 0.0
+    for run in case['runs']:
+        x = inputs[run['input']]
+        cache = {} if run['fill'] == 'cache' else None
+        if 'warmup' in run:
+            warm = run['warmup']
+            w = inputs[warm['input']]
+            predict(model, w, timesteps_tensor(warm['timesteps'], w.shape[0]), 0, 'cache', cache)
+        eps, _ = predict(model, x, timesteps_tensor(run['timesteps'], x.shape[0]), run['k'], run['fill'], cache)
+        expected = decode(run['expected'])
+        if tuple(eps.shape) != tuple(expected.shape):
+            raise SystemExit(f'parity {case["name"]} {run["fill"]} k={run["k"]}: shape {list(eps.shape)} vs levelskip {list(expected.shape)}')
+        diff = float((eps - expected).abs().max())
+        worst = max(worst, diff)
+        results.append({'k': run['k'], 'fill': run['fill'], 'maxAbsDiff': diff, 'maxAbsEps': float(expected.abs().max())})
+        log(f'parity {case["name"]} {run["fill"]} k={run["k"]}: max |Δε| = {diff:.3g} (max |ε| = {results[-1]["maxAbsEps"]:.3g})')
+    return {'maxAbsDiff': worst, 'cases': results}
+
+
+def time_interleaved(candidates, timing):
+    """Mirror of bench/lib/timing.mjs: warm-up rounds, then interleaved timed rounds (reversed every other round), medians."""
+    for _ in range(timing['warmupRounds']):
+        for run in candidates:
+            run()
+    times = [[] for _ in candidates]
+    begin = time.perf_counter()
+    rounds = 0
+    while True:
+        order = list(range(len(candidates)))
+        if rounds % 2 == 1:
+            order.reverse()
+        for i in order:
+            start = time.perf_counter()
+            candidates[i]()
+            times[i].append((time.perf_counter() - start) * 1000)
+        rounds += 1
+        elapsed = (time.perf_counter() - begin) * 1000
+        needed = min(timing['minRounds'], 3) if elapsed / rounds > timing.get('slowRoundMs', 10000) else timing['minRounds']
+        if rounds >= needed and elapsed >= timing['minMs'] * len(candidates):
+            break
+    r = lambda v: round(v, 3)  # noqa: E731
+    return [{'ms': r(statistics.median(t)), 'runs': len(t), 'minMs': r(min(t)), 'maxMs': r(max(t)), 'timesMs': [r(v) for v in t]} for t in times]
+
+
+def input_batch(spec, batch, seed):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, spec['inChannels'], spec['imageSize'], spec['imageSize'], generator=gen, dtype=torch.float32)
+
+
+def time_predict(item, spec, model, timing):
+    """Per-k forward time. For the cache fill, each k reads features a full-depth call stored (as in a
+    sampling run) and every call stores the decoder inputs again; `baseline` is then the plain full
+    network (no cache), timed in the same rounds."""
+    x = input_batch(spec, item['batch'], 0)
+    t = timesteps_tensor([item['timestep']], item['batch'])
+    fill = item['fill']
+    candidates = []
+    if fill == 'cache':
+        candidates.append(lambda: model(x, t, k=0))
+    for k in item['ks']:
+        cache = None
+        if fill == 'cache':
+            cache = {}
+            predict(model, x, t, 0, 'cache', cache)
+
+        def run(k=k, cache=cache):
+            eps, used = predict(model, x, t, k, fill, cache)
+            if used != k:
+                raise SystemExit(f'cache fill ran at depth {used}, not {k}')
+            return eps
+
+        candidates.append(run)
+    results = time_interleaved(candidates, timing)
+    baseline = results.pop(0) if fill == 'cache' else None
+    return [{'k': k, **r} for k, r in zip(item['ks'], results)], baseline
+
+
+def ddim_coefficients(timesteps, train_timesteps):
+    """DDIM η = 0 with DDPM's linear betas (1e-4 … 0.02): x_s = a·x_t + b·ε, as levelskip's ddim() step (two scales and an add)."""
+    betas = torch.linspace(1e-4, 0.02, train_timesteps, dtype=torch.float64)
+    alpha_bar = torch.cumprod(1 - betas, dim=0)
+    out = []
+    for i, t in enumerate(timesteps):
+        ab_t = float(alpha_bar[t])
+        ab_s = float(alpha_bar[timesteps[i + 1]]) if i + 1 < len(timesteps) else 1.0
+        a = math.sqrt(ab_s / ab_t)
+        b = math.sqrt(1 - ab_s) - math.sqrt(ab_s) * math.sqrt(1 - ab_t) / math.sqrt(ab_t)
+        out.append((a, b))
+    return out
+
+
+def time_sample(item, spec, model, timing):
+    batch, fill, timesteps = item['batch'], item['fill'], item['timesteps']
+    coefficients = ddim_coefficients(timesteps, spec.get('trainTimesteps', 1000))
+    z = input_batch(spec, batch, 1)
+    t_tensors = [timesteps_tensor([t], batch) for t in timesteps]
+    effective = {}
+
+    def make_run(schedule):
+        ks = schedule['ks']
+        # c = 0 is the full network as a user runs it without skipping: no fill, no feature cache.
+        run_fill = fill if schedule['c'] != 0 else 'zero'
+
+        def run():
+            x = z.clone()
+            cache = {} if run_fill == 'cache' else None
+            used_ks = []
+            for i in range(len(timesteps)):
+                eps, used = predict(model, x, t_tensors[i], ks[i], run_fill, cache)
+                used_ks.append(used)
+                a, b = coefficients[i]
+                x = a * x + b * eps
+            effective[schedule['c']] = used_ks
+            return x
+
+        return run
+
+    settings = {**timing, 'minMs': 0, 'minRounds': item['rounds']}
+    results = time_interleaved([make_run(s) for s in item['schedules']], settings)
+    return [{'c': s['c'], **r, 'effectiveKs': effective[s['c']]} for s, r in zip(item['schedules'], results)]
+
+
+def time_peak(peak, timing):
+    out = {}
+    conv = peak['conv']
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(conv['batch'], conv['channels'], conv['size'], conv['size'], generator=gen)
+    w = torch.randn(conv['channels'], conv['channels'], conv['kernel'], conv['kernel'], generator=gen) / math.sqrt(conv['channels'] * conv['kernel'] ** 2)
+    pad = conv['kernel'] // 2
+    [r] = time_interleaved([lambda: torch.nn.functional.conv2d(x, w, padding=pad)], timing)
+    flops = 2 * conv['batch'] * conv['channels'] ** 2 * conv['kernel'] ** 2 * conv['size'] ** 2
+    out['conv'] = {**conv, 'flops': flops, **r, 'gflops': round(flops / (r['ms'] / 1000) / 1e9, 2)}
+    n = peak['matmul']['n']
+    a = torch.randn(n, n, generator=gen)
+    b = torch.randn(n, n, generator=gen)
+    [r] = time_interleaved([lambda: torch.mm(a, b)], timing)
+    flops = 2 * n ** 3
+    out['matmul'] = {'n': n, 'flops': flops, **r, 'gflops': round(flops / (r['ms'] / 1000) / 1e9, 2)}
+    return out
+
+
+def blas_library():
+    """Which BLAS Debian's alternatives give torch (libopenblas0-pthread, -openmp, or the reference BLAS)."""
+    for candidate in ('/usr/lib/x86_64-linux-gnu/libblas.so.3', '/usr/lib/aarch64-linux-gnu/libblas.so.3'):
+        if os.path.exists(candidate):
+            return os.path.realpath(candidate)
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--job', help='job file written by bench/lib/torch-peer.mjs')
+    parser.add_argument('--checkpoint', help='a levelskip checkpoint directory (standalone per-k timing)')
+    parser.add_argument('--batches', type=int, nargs='+', default=[1, 16])
+    parser.add_argument('--fills', nargs='+', default=['zero'])
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--min-s', type=float, default=1.5)
+    args = parser.parse_args()
+    if args.job:
+        with open(args.job, encoding='utf-8') as f:
+            job = json.load(f)
+    elif args.checkpoint:
+        job = {
+            'threads': args.threads,
+            'timing': {'warmupRounds': 1, 'minRounds': 5, 'minMs': args.min_s * 1000, 'slowRoundMs': 10000},
+            'models': {'model': args.checkpoint},
+            'parity': [],
+            'predict': [{'key': f'b{b}|{fill}', 'model': 'model', 'batch': b, 'fill': fill, 'ks': None, 'timestep': 500}
+                        for b in args.batches for fill in args.fills],
+            'sample': [],
+            'peak': None,
+        }
+    else:
+        parser.error('give --job FILE or --checkpoint DIR')
+
+    threads = int(job['threads'])
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass  # already set by an earlier parallel region; intra-op threads are what matter here
+    if torch.get_num_threads() != threads:
+        raise SystemExit(f'torch runs {torch.get_num_threads()} threads, asked for {threads}')
+    emit({'type': 'info', 'torch': torch.__version__, 'numpy': np.__version__, 'python': sys.version.split()[0], 'threads': torch.get_num_threads(),
+          'interopThreads': torch.get_num_interop_threads(), 'mkldnn': bool(torch.backends.mkldnn.is_available()), 'blas': blas_library()})
+
+    reference = load_reference()
+    models = {}
+
+    def model_for(model_id):
+        if model_id not in models:
+            models[model_id] = load_model(reference, job['models'][model_id])
+        return models[model_id]
+
+    timing = job['timing']
+    with torch.inference_mode():
+        for case in job.get('parity') or []:
+            _, model = model_for(case['model'])
+            result = run_parity(case, model)
+            passed = result['maxAbsDiff'] <= case['tolerance']
+            emit({'type': 'parity', 'model': case['model'], 'name': case['name'], 'tolerance': case['tolerance'], 'passed': passed, **result})
+            if not passed:
+                log(f'PARITY FAILED for {case["name"]}: max |Δε| = {result["maxAbsDiff"]:.3g} > {case["tolerance"]}; the PyTorch U-Net does not compute '
+                    'what levelskip computes, so its timings would compare different work. Nothing was timed.')
+                sys.exit(3)
+        for item in job.get('predict') or []:
+            spec, model = model_for(item['model'])
+            if item.get('ks') is None:
+                item['ks'] = list(range(len(spec['channelMults'])))
+            log(f'predict {item["key"]}')
+            ks, baseline = time_predict(item, spec, model, timing)
+            emit({'type': 'predict', 'key': item['key'], 'ks': ks, 'baseline': baseline})
+        for item in job.get('sample') or []:
+            spec, model = model_for(item['model'])
+            log(f'sample {item["key"]}')
+            emit({'type': 'sample', 'key': item['key'], 'schedules': time_sample(item, spec, model, timing)})
+        if job.get('peak'):
+            log('peak conv / matmul')
+            emit({'type': 'peak', **time_peak(job['peak'], timing)})
+
+
+if __name__ == '__main__':
+    main()
