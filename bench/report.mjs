@@ -62,6 +62,12 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { dirname, join, relative } from 'node:path';
 import { speedSchema } from './lib/results-file.mjs';
 import { loadPackage, repositoryRoot } from './lib/workspace.mjs';
+
+/** A path for the report: relative inside the repository, absolute outside it. */
+function shown(path) {
+  const inside = relative(repositoryRoot, path);
+  return inside.startsWith('..') ? path : inside || '.';
+}
 import { deriveSpeedTables, samplerIds } from './speed-tables.mjs';
 
 const backendLabels = {
@@ -85,7 +91,9 @@ const ms = (v) => (v === null || v === undefined ? '—' : v >= 1000 ? `${(v / 1
 function table(header, rows, align = header.map((_, i) => (i === 0 ? 'l' : 'r'))) {
   if (rows.length === 0) return '_(no data)_\n';
   const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(align.map((a) => (a === 'r' ? '---:' : ':---'))), ...rows.map((r) => line(r.map((c) => String(c))))].join('\n') + '\n';
+  // A literal | ends a cell in GitHub's tables (even inside code spans): escape it.
+  const cell = (c) => String(c).replace(/\|/g, '\\|');
+  return [line(header.map(cell)), line(align.map((a) => (a === 'r' ? '---:' : ':---'))), ...rows.map((r) => line(r.map(cell)))].join('\n') + '\n';
 }
 
 function unique(values) {
@@ -154,7 +162,7 @@ function methodSection(doc) {
 - **predict() per k:** one input batch at timestep ${doc.config.predictTimestep}, predict() plus reading ε back to the host; one warm-up round, then interleaved rounds over all k (order reversed every other round), median of ${counts.predict} timed runs per k. The cache fill reads features a full-depth call stored and, like a sampling step, stores decoder inputs again; its cell also times the plain full network (no cache) in the same rounds.
 - **Real runs:** DDIM-50 (\`${doc.config.sampler}\`) \`sample()\` runs at c = 0 and each c ∈ {${doc.config.cs.join(', ')}}, one warm-up run of each, then ${counts.sample} timed round(s), each round running every schedule with the order alternating between rounds; medians. **c = 0 is the full network as a user runs it without skipping: no fill, no feature cache.** Time saved measured = 1 − t(c) / t(0), both from the same cell.
 - **DDPM-1000 (and a DDIM-50 cross-check) as per-step-cost equivalents:** Σ over the sampler's steps of the per-k median predict() time at that step's k, against n × the full network's time. This prices the model calls only (the sampler's own arithmetic is left out) and is what DDPM-1000 would cost without timing 1000-step runs.
-- **k per step:** the power schedule of Giladi et al., eq. (1), k(t) = min(N−1, ⌊N − N(1−t)^c⌋), t = timestep / 1000, N = 4 levels for both models. **Cache fill:** a step whose cut level has no cached features yet runs at full depth (with c > 0, the first step), and the prediction counts that.
+- **k per step:** the power schedule of Giladi et al., eq. (1), k(t) = min(N−1, ⌊N − N(1−t)^c⌋), t = timestep / T (T = 1000), N the number of levels (4 in both presets). **Cache fill:** a step whose cut level has no cached features yet runs at full depth (with c > 0, the first step), and the prediction counts that.
 - **Predicted saved** = 1 − Σ FLOPs(k_i) / (n · FLOPs(0)) from core's \`flopTable\` (2 FLOPs per multiply-accumulate of convs, linears and attention matmuls; interpolate adds its side paths). For every fill but cache this is exactly core's \`predictedTimeSaved\` (checked). **Ratio** = measured / predicted: 1 means every skipped FLOP became saved time.
 - **PyTorch peer:** \`scripts/dev/torch-unet-peer.py\` loads the same safetensors weights into the independent PyTorch U-Net of \`scripts/dev/torch-reference-unet.py\` (float32, \`torch.inference_mode()\`, \`torch.set_num_threads(${doc.config.threads})\`), checks parity with levelskip-onnx (max |Δε| ≤ ${doc.config.parityTolerance}) before timing, times the same per-k calls and a DDIM(η = 0) loop over the same timesteps and k per step. Throughput ratio = t(PyTorch) / t(levelskip) for the same run: above 1, levelskip is faster.
 - **Peak:** a plain ${doc.config.peak.conv.kernel}×${doc.config.peak.conv.kernel} convolution (${doc.config.peak.conv.channels}→${doc.config.peak.conv.channels} channels, ${doc.config.peak.conv.size}×${doc.config.peak.conv.size}, batch ${doc.config.peak.conv.batch}) and a ${doc.config.peak.matmul.n}² matmul through each runtime with the same threads and options (onnxruntime: one-node graphs with the weight as initializer; tfjs: \`tf.conv2d\` / \`tf.matMul\` with read-back; PyTorch: \`F.conv2d\` / \`torch.mm\`). Achieved GFLOP/s = core's FLOPs per step × batch / median predict() time.
@@ -289,7 +297,8 @@ function perKSection(derived) {
       ];
     });
     body.sort((a, b) => Number(a[0]) - Number(b[0]) || fillOrder.indexOf(a[1]) - fillOrder.indexOf(b[1]) || Number(a[2]) - Number(b[2]));
-    out += `\n**${model}** (median ms per predict(); in brackets the speed-up over the cell's full network, next to the FLOP ratio)\n\n${table(['batch', 'fill', 'k', 'FLOP ratio', ...backends.map(label)], body)}`;
+    const header = ['batch', 'fill', 'k', 'FLOP ratio', ...backends.map(label)];
+    out += `\n**${model}** (median ms per predict(); in brackets the speed-up over the cell's full network, next to the FLOP ratio)\n\n${table(header, body, header.map((_, i) => (i === 1 ? 'l' : 'r')))}`;
   }
   return out || '_(no per-k timings in this file)_\n';
 }
@@ -315,7 +324,7 @@ export function renderSpeed(doc, derived, path) {
     busy.length > 0 && !doc.config.quick
       ? `\n> **Note:** session(s) ${busy.map((s) => s.id).join(', ')} started with a 1-minute load average above a quarter of the cores; compare their figures with care.\n`
       : '';
-  const unavailable = unique(doc.sessions.flatMap((s) => Object.entries(s.unavailable ?? {}).map(([b, reason]) => `- ${label(b)}: ${reason.split('\n')[0]}`)));
+  const unavailable = unique(doc.sessions.flatMap((s) => Object.entries(s.unavailable ?? {}).map(([b, reason]) => `- ${label(b)}: ${reason.replace(/\s*\n\s*/g, ' ')}`)));
   return `## Speed: ${doc.machine.cpuModel}, ${doc.machine.cores} cores
 ${quick}${busyNote}
 Source: \`${path}\`, measured ${dates.join(', ')} in ${doc.sessions.length} session(s), ${Object.keys(doc.cells).length} cells.
@@ -375,13 +384,13 @@ export async function renderReport(resultsDirectory) {
     const path = join(resultsDirectory, file);
     const doc = JSON.parse(readFileSync(path, 'utf8'));
     const render = renderers[doc.schema];
-    if (render === undefined) skipped.push(`\`${relative(repositoryRoot, path)}\` (schema ${JSON.stringify(doc.schema)})`);
-    else sections.push(await render(doc, relative(repositoryRoot, path)));
+    if (render === undefined) skipped.push(`\`${shown(path)}\` (schema ${JSON.stringify(doc.schema)})`);
+    else sections.push(await render(doc, shown(path)));
   }
   const generated = new Date().toISOString().replace('T', ' ').slice(0, 16);
   return `# levelskip benchmark results
 
-Generated by \`pnpm bench report\` (bench/report.mjs) from \`${relative(repositoryRoot, resultsDirectory) || '.'}/*.json\` on ${generated} UTC. Do not edit by hand: rerun the benchmarks (\`pnpm bench speed\`, see \`pnpm bench speed --help\`) and regenerate.
+Generated by \`pnpm bench report\` (bench/report.mjs) from \`${shown(resultsDirectory)}/*.json\` on ${generated} UTC. Do not edit by hand: rerun the benchmarks (\`pnpm bench speed\`, see \`pnpm bench speed --help\`) and regenerate.
 ${sections.length === 0 ? '\n_No results yet: run `pnpm bench speed`._\n' : ''}${skipped.length > 0 ? `\nNot rendered (no renderer for their schema): ${skipped.join(', ')}.\n` : ''}
 ${sections.join('\n')}`;
 }
@@ -420,5 +429,5 @@ export async function runReport(argv) {
     rmSync(temporary, { force: true });
     throw error;
   }
-  process.stderr.write(`[report] wrote ${relative(repositoryRoot, options.out) || options.out}\n`);
+  process.stderr.write(`[report] wrote ${shown(options.out)}\n`);
 }

@@ -234,6 +234,13 @@ export async function runSpeed(argv) {
   const [core, samplers] = await Promise.all([loadPackage('core'), loadPackage('samplers')]);
   const doc = readResults(options.out, () => freshDocument(machine, options));
   checkCompatible(doc, options.out, { machine, config: options });
+  const plan = planCells(options);
+  // A failed parity check is redone: the peer's timings count only after it passes.
+  const pending = plan.filter((p) => options.force || doc.cells[p.key] === undefined || (p.kind === 'parity' && !doc.cells[p.key].passed));
+  if (pending.length === 0) {
+    log(`[speed] all ${plan.length} cells are already in ${shown(options.out)}; nothing to measure (--force re-measures them)`);
+    return { doc, path: options.out };
+  }
   doc.config.cs = [...new Set([...doc.config.cs, ...options.cs])].sort((a, b) => a - b);
 
   const session = {
@@ -251,6 +258,7 @@ export async function runSpeed(argv) {
     unavailable: {},
   };
   doc.sessions.push(session);
+
   const save = () => {
     doc.derived = deriveSpeedTables(doc, { core, samplers });
     writeResults(options.out, doc);
@@ -260,9 +268,6 @@ export async function runSpeed(argv) {
     save();
   };
 
-  const plan = planCells(options);
-  // A failed parity check is redone: the peer's timings count only after it passes.
-  const pending = plan.filter((p) => options.force || doc.cells[p.key] === undefined || (p.kind === 'parity' && !doc.cells[p.key].passed));
   log(
     `[speed] ${machine.cpuModel}, ${machine.cores} cores, load ${session.loadAverageStart.join(' ')}; ${pending.length} of ${plan.length} cells to measure ` +
       `(${plan.length - pending.length} already in ${shown(options.out)})${options.quick ? '; QUICK smoke run: figures are not results' : ''}`,
@@ -274,10 +279,12 @@ export async function runSpeed(argv) {
   const temporary = mkdtempSync(join(tmpdir(), 'levelskip-bench-'));
   let torch;
   const torchAvailable = () => {
-    torch ??= probeTorch(options.python);
-    if (!torch.available) {
-      session.unavailable.torch = torch.reason;
-      log(`[speed] PyTorch peer unavailable: ${torch.reason}`);
+    if (torch === undefined) {
+      torch = probeTorch(options.python);
+      if (!torch.available) {
+        session.unavailable.torch = torch.reason;
+        log(`[speed] PyTorch peer unavailable, its cells are skipped: ${torch.reason}`);
+      }
     }
     return torch.available;
   };
@@ -287,7 +294,7 @@ export async function runSpeed(argv) {
 
   try {
     save();
-    const backendOnnx = pending.length > 0 ? await loadPackage('backend-onnx') : undefined;
+    const backendOnnx = await loadPackage('backend-onnx');
     const backendTfjs = pending.some((p) => p.backend.startsWith('tfjs')) ? await loadPackage('backend-tfjs') : undefined;
 
     const createBackend = async (id) => {
@@ -296,7 +303,7 @@ export async function runSpeed(argv) {
         return await backendTfjs.createTfjsBackend({ engine: tfjsEngines[id] });
       } catch (error) {
         session.unavailable[id] = error.message;
-        log(`[speed] backend ${id} unavailable: ${error.message.split('\n')[0]}`);
+        log(`[speed] backend ${id} unavailable, its cells are skipped: ${error.message.replace(/\s*\n\s*/g, ' ')}`);
         return undefined;
       }
     };
@@ -308,7 +315,10 @@ export async function runSpeed(argv) {
       if (cell.backend === 'onnx') {
         result = await onnxPeak({ ort: loadOnnxRuntime(), GraphBuilder: backendOnnx.GraphBuilder, threads: options.threads, timing: options.timing });
       } else if (cell.backend === 'torch') {
-        if (!torchAvailable()) continue;
+        if (!torchAvailable()) {
+          progress.done++;
+          continue;
+        }
         await runTorchPeer({
           python: options.python,
           directory: temporary,
@@ -320,7 +330,10 @@ export async function runSpeed(argv) {
         });
       } else {
         const backend = await createBackend(cell.backend);
-        if (backend === undefined) continue;
+        if (backend === undefined) {
+          progress.done++;
+          continue;
+        }
         try {
           const tf = loadTfjs();
           if (tf.getBackend() !== backend.tfBackend) throw new Error(`tfjs runs ${tf.getBackend()}, expected ${backend.tfBackend}: bench/ resolved a second copy of @tensorflow/tfjs`);
@@ -347,7 +360,10 @@ export async function runSpeed(argv) {
         const cells = modelCells.filter((p) => p.backend === backendId);
         if (cells.length === 0) continue;
         const backend = await createBackend(backendId);
-        if (backend === undefined) continue;
+        if (backend === undefined) {
+          progress.done += cells.length;
+          continue;
+        }
         try {
           for (const fill of options.fills) {
             const fillCells = cells.filter((p) => p.fill === fill);

@@ -2,7 +2,7 @@
  * Command-line flags of `pnpm bench speed`. Lists are comma-separated.
  */
 import { join } from 'node:path';
-import { repositoryRoot } from './workspace.mjs';
+import { dependencyVersion, repositoryRoot } from './workspace.mjs';
 
 export const models = ['mnistSmall', 'ddpmCifar10'];
 /** Backends the speed suite knows. `tfjs` is short for `tfjs-wasm`. */
@@ -19,8 +19,9 @@ conv/matmul throughput per runtime, and PyTorch parity. Results are merged into 
 docs/results.md.
 
   --only <models>         models to run: ${models.join(',')} (default: all)
-  --backends <list>       ${backendIds.join(',')} (default: onnx,tfjs-wasm,torch; tfjs = tfjs-wasm;
-                          tfjs-cpu is plain JavaScript and slow; tfjs-node needs @tensorflow/tfjs-node)
+  --backends <list>       ${backendIds.join(',')} (default: onnx,tfjs-wasm,torch, plus tfjs-node
+                          when @tensorflow/tfjs-node is installed; tfjs = tfjs-wasm; tfjs-cpu is plain
+                          JavaScript and slow, so only on request)
   --batches <list>        batch sizes (default: 1,16)
   --fills <list>          ${fills.join(',')} (default: all; interpolate runs on {...preset, sidePaths: true})
   --cs <list>             power-schedule curvatures besides the c = 0 baseline (default: 1,2,3,5)
@@ -35,6 +36,12 @@ docs/results.md.
   --force                 re-measure cells already in the results file
   --quick                 smoke check: minimal repeats (figures are not results)
   --help                  this text`;
+
+/** Every engine that can run here, except tfjs-cpu (plain JavaScript: minutes per ddpmCifar10 step). */
+function defaultBackends() {
+  const tfjsNode = dependencyVersion('backend-tfjs', '@tensorflow/tfjs-node') !== null;
+  return ['onnx', 'tfjs-wasm', ...(tfjsNode ? ['tfjs-node'] : []), 'torch'];
+}
 
 function list(value, flag) {
   if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value; see --help`);
@@ -63,7 +70,7 @@ function positiveIntegers(values, flag, { allowZero = false } = {}) {
 export function parseSpeedArgs(argv, machineSlug) {
   const options = {
     models: [...models],
-    backends: ['onnx', 'tfjs-wasm', 'torch'],
+    backends: defaultBackends(),
     batches: [1, 16],
     fills: [...fills],
     cs: [1, 2, 3, 5],

@@ -6,7 +6,7 @@
  * to the data as n real digits are.
  */
 import type { Command } from 'commander';
-import { assertFillSupported, builtinFillKinds, parseFill, predictedTimeSaved } from '@levelskip/core';
+import { assertFillSupported, parseFill, predictedTimeSaved } from '@levelskip/core';
 import { fdLenet, loadMnistReference, type FdLenetFloor } from '@levelskip/metrics';
 import type { CliCommand } from '../program/cli-command.js';
 import { writeJson, type CliIo } from '../program/cli-io.js';
@@ -18,7 +18,7 @@ import { createProgressReporter, formatDuration } from '../progress/progress-rep
 import { withInterrupt } from '../program/interrupt.js';
 import { formatPercent, formatTable } from '../output/format-table.js';
 import { sampleMany } from '../sampling/sample-many.js';
-import { buildSampler, planSample, resolveSkipSchedule, samplerNames, type SamplePlan } from './sample.js';
+import { addSamplingOptions, buildSampler, planSample, resolveSkipSchedule, type SamplePlan } from './sample.js';
 
 export interface EvalFlags extends ModelFlagValues {
   readonly backend?: string;
@@ -163,17 +163,8 @@ export const evalCommand: CliCommand = {
         ].join('\n'),
       );
     addModelOptions(command, { randomWeights: true });
+    addSamplingOptions(command);
     command
-      .option('--backend <name>', 'onnx or tfjs', 'onnx')
-      .option('--engine <engine>', 'tfjs engine or onnx execution providers (see `levelskip sample --help`)')
-      .option('--sampler <name>', samplerNames.join('|'), 'ddim')
-      .option('--steps <n>', 'sampling steps (default 50; ddpm: T)')
-      .option('--eta <eta>', 'DDIM η in [0, 1] (default 0)')
-      .option('--noise-levels <n>', 'langevin: noise levels (default min(10, steps))')
-      .option('--clip-sample', 'ddim, ddpm: clamp the predicted x0 to [-1, 1] at each step')
-      .option('--c <c>', 'power schedule c (0 = full depth); default: the schedule the model was trained for')
-      .option('--k-table <table>', 'stage table tStart:tEnd=k rows, e.g. 0:0.3=0,0.3:1=2')
-      .option('--fill <fill>', `${builtinFillKinds.join('|')}; default: the fill the model was trained with`)
       .option('--samples <n>', 'images to generate and score', '500')
       .option('--batch <n>', 'images per sampling call', '50')
       .option('--seed <n>', 'seed of batch 0 (batch i uses seed + i)', '0')

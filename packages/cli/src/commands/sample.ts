@@ -334,6 +334,21 @@ function writeSummary(io: CliIo, summary: SampleSummary): void {
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** The flags `sample` and `eval` share: backend, engine, sampler, its settings, skip schedule and fill. */
+export function addSamplingOptions(command: Command): Command {
+  return command
+    .option('--backend <name>', 'onnx or tfjs', 'onnx')
+    .option('--engine <engine>', 'tfjs: auto|node-gpu|node|wasm|cpu (default auto); onnx: execution providers in order, e.g. cuda,cpu (default cpu)')
+    .option('--sampler <name>', samplerNames.join('|'), 'ddim')
+    .option('--steps <n>', 'sampling steps (default 50; ddpm: T)')
+    .option('--eta <eta>', 'DDIM η in [0, 1] (default 0)')
+    .option('--noise-levels <n>', 'langevin: noise levels (default min(10, steps))')
+    .option('--clip-sample', 'ddim, ddpm: clamp the predicted x0 to [-1, 1] at each step (diffusers\' clip_sample)')
+    .option('--c <c>', 'power schedule k(t) = min(N-1, floor(N - N(1-t)^c)); 0 = full depth')
+    .option('--k-table <table>', 'stage table tStart:tEnd=k rows, e.g. 0:0.3=0,0.3:1=2')
+    .option('--fill <fill>', `what replaces skipped features: ${builtinFillKinds.join('|')}`);
+}
+
 export const sampleCommand: CliCommand = {
   name: 'sample',
   register(program: Command, context) {
@@ -354,17 +369,8 @@ export const sampleCommand: CliCommand = {
         ].join('\n'),
       );
     addModelOptions(command, { randomWeights: true });
+    addSamplingOptions(command);
     command
-      .option('--backend <name>', 'onnx or tfjs', 'onnx')
-      .option('--engine <engine>', 'tfjs: auto|node-gpu|node|wasm|cpu (default auto); onnx: execution providers in order, e.g. cuda,cpu (default cpu)')
-      .option('--sampler <name>', samplerNames.join('|'), 'ddim')
-      .option('--steps <n>', 'sampling steps (default 50; ddpm: T)')
-      .option('--eta <eta>', 'DDIM η in [0, 1] (default 0)')
-      .option('--noise-levels <n>', 'langevin: noise levels (default min(10, steps))')
-      .option('--clip-sample', 'ddim, ddpm: clamp the predicted x0 to [-1, 1] at each step (diffusers\' clip_sample)')
-      .option('--c <c>', 'power schedule k(t) = min(N-1, floor(N - N(1-t)^c)); 0 = full depth')
-      .option('--k-table <table>', 'stage table tStart:tEnd=k rows, e.g. 0:0.3=0,0.3:1=2')
-      .option('--fill <fill>', `what replaces skipped features: ${builtinFillKinds.join('|')}`)
       .option('--batch <n>', 'images to sample', '16')
       .option('--seed <n>', 'seed of all the noise', '0')
       .option('--out <file.png>', 'write the images as a PNG grid')
