@@ -30,5 +30,6 @@ export * from './composition/level-skipping-unet.js';
 export * from './resize/resize-taps.js';
 export * from './checkpoint/safetensors.js';
 export * from './checkpoint/checkpoint.js';
+export * from './checkpoint/write-file-atomic.js';
 export * from './checkpoint/validate-weights.js';
 export * from './weights/random-weights.js';

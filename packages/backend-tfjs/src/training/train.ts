@@ -19,6 +19,7 @@ import {
   fillLabel,
   parameterLayout,
   randomWeights,
+  sameSpec,
   type BuiltinFill,
   type FillStrategy,
   type NamedTensors,
@@ -93,16 +94,9 @@ function identityOf(plan: TrainingPlan): RunIdentity {
   };
 }
 
-/** JSON with object keys sorted, so two equal specs compare equal whatever order their keys were built in. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}
-
 /** Checks that a checkpoint belongs to this run. */
 function checkResumable(dir: string, snapshotSpec: UNetSpec, saved: RunIdentity, plan: TrainingPlan): void {
-  if (canonicalJson(snapshotSpec) !== canonicalJson(plan.spec)) {
+  if (!sameSpec(snapshotSpec, plan.spec)) {
     throw invalidOption('resume', `found ${dir}, a checkpoint of a different spec; resume with the same spec or use another checkpointDir`);
   }
   const current = identityOf(plan);

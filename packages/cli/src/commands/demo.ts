@@ -15,7 +15,7 @@
  * …), after a warm-up that opens every graph, so that drift in the machine's speed hits both alike.
  */
 import type { Command } from 'commander';
-import { parseFill, powerSchedule, predictedTimeSaved, type Denoiser, type UNetSpec } from '@levelskip/core';
+import { parseFill, powerSchedule, predictedTimeSaved, sameSpec, type Denoiser } from '@levelskip/core';
 import { fdLenet, loadMnistReference, type FdLenetFloor } from '@levelskip/metrics';
 import type { CliCommand } from '../program/cli-command.js';
 import { writeJson, type CliIo } from '../program/cli-io.js';
@@ -116,7 +116,7 @@ export interface DemoSummary {
 export async function runDemo(plan: DemoPlan, io: CliIo, signal?: AbortSignal): Promise<DemoSummary> {
   const skipping = await loadModel({ kind: 'pretrained', name: plan.model }, { weights: 'stored' });
   const baseline = await loadModel({ kind: 'pretrained', name: plan.baseline }, { weights: 'stored' });
-  if (canonicalSpec(skipping.spec) !== canonicalSpec(baseline.spec)) {
+  if (!sameSpec(skipping.spec, baseline.spec)) {
     throw optionError('--baseline', `must have the same architecture as --model for a fair time comparison (${plan.baseline} and ${plan.model} differ)`);
   }
   const { spec } = skipping;
@@ -208,13 +208,6 @@ export async function runDemo(plan: DemoPlan, io: CliIo, signal?: AbortSignal): 
     for (const denoiser of denoisers) denoiser.dispose();
     backend.dispose();
   }
-}
-
-/** A spec as JSON with sorted keys (two equal specs compare equal whatever their key order). */
-function canonicalSpec(spec: UNetSpec): string {
-  return JSON.stringify(spec, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
 }
 
 function writeReport(io: CliIo, s: DemoSummary): void {

@@ -10,7 +10,7 @@ import { assertFillSupported, parseFill, predictedTimeSaved } from '@levelskip/c
 import { fdLenet, loadMnistReference, type FdLenetFloor } from '@levelskip/metrics';
 import type { CliCommand } from '../program/cli-command.js';
 import { writeJson, type CliIo } from '../program/cli-io.js';
-import { addModelOptions, type ModelFlagValues } from '../options/model-options.js';
+import { addModelOptions } from '../options/model-options.js';
 import { optionError, parsePositiveInteger } from '../options/option-values.js';
 import { hasStoredWeights, loadModel, trainedFill, trainedNoiseSchedule } from '../model/resolve-model.js';
 import { createBackend } from '../backends/backend-choice.js';
@@ -18,24 +18,11 @@ import { createProgressReporter, formatDuration } from '../progress/progress-rep
 import { withInterrupt } from '../program/interrupt.js';
 import { formatPercent, formatTable } from '../output/format-table.js';
 import { sampleMany } from '../sampling/sample-many.js';
-import { addSamplingOptions, buildSampler, planSample, resolveSkipSchedule, type SamplePlan } from './sample.js';
+import { addSamplingOptions, buildSampler, planSample, resolveSkipSchedule, type SampleFlags, type SamplePlan } from './sample.js';
 
-export interface EvalFlags extends ModelFlagValues {
-  readonly backend?: string;
-  readonly engine?: string;
-  readonly sampler?: string;
-  readonly steps?: string;
-  readonly eta?: string;
-  readonly noiseLevels?: string;
-  readonly clipSample?: boolean;
-  readonly c?: string;
-  readonly kTable?: string;
-  readonly fill?: string;
+/** `sample`'s flags minus the PNG ones, plus the sample count. */
+export interface EvalFlags extends Omit<SampleFlags, 'out' | 'columns' | 'scale' | 'rowLabels'> {
   readonly samples?: string;
-  readonly batch?: string;
-  readonly seed?: string;
-  readonly json?: boolean;
-  readonly progress?: boolean;
 }
 
 export interface EvalPlan {

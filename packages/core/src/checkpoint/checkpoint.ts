@@ -10,8 +10,7 @@
  *
  * This is the only module of core that uses Node APIs.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LevelskipError } from '../errors/levelskip-error.js';
@@ -19,6 +18,7 @@ import { parseUNetSpec, type UNetSpec, type UNetSpecInput } from '../spec/unet-s
 import type { NamedTensors } from '../backend/tensor-ops.js';
 import { parseSafetensors, serializeSafetensors, type SafetensorsDtype } from './safetensors.js';
 import { validateWeights } from './validate-weights.js';
+import { writeFileAtomic } from './write-file-atomic.js';
 
 /** Version of the checkpoint layout this core writes; it reads this and every older version. */
 export const checkpointFormatVersion = 1;
@@ -83,28 +83,6 @@ async function syncDirectory(dir: string): Promise<void> {
     }
   } catch {
     // The files themselves are already fsynced; only the rename's durability is at stake.
-  }
-}
-
-/** Writes `data` to `path` via a temporary file in the same directory and an atomic rename. */
-async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  try {
-    const handle = await open(temporary, 'wx');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true }).catch(() => undefined);
-    if (LevelskipError.is(error)) throw error;
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new LevelskipError('IO_ERROR', `Could not write ${path} (${reason}); check the directory's permissions and free disk space`, {
-      cause: error,
-    });
   }
 }
 

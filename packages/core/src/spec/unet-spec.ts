@@ -197,3 +197,18 @@ export function parseUNetSpec(input: unknown): UNetSpec {
 export function levelCount(spec: Pick<UNetSpec, 'channelMults'>): number {
   return spec.channelMults.length;
 }
+
+/**
+ * Whether two parsed specs describe the same network. Compared field by field (as JSON with sorted
+ * keys), so the order in which a spec's keys were written, e.g. read back from a model.json, does
+ * not matter.
+ */
+export function sameSpec(a: UNetSpec, b: UNetSpec): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
+  );
+}
