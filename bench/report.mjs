@@ -20,7 +20,7 @@
  *     quick,              // true: a smoke run, figures are not results
  *     cs: [1, 2, 3, 5],   // power-schedule curvatures timed besides the c = 0 baseline
  *     sampler,            // 'ddim(steps=50, eta=0, spacing=leading)'
- *     predictTimestep,    // timestep of the per-k predict() inputs
+ *     predictTimestep,    // timestep of the per-k predict() inputs of single-decoder models
  *     weights,            // how the random weights were drawn
  *     parityTolerance,    // max |Δε| allowed between the PyTorch peer and levelskip-onnx
  *     peak: { conv: { batch, channels, size, kernel }, matmul: { n } },
@@ -32,28 +32,40 @@
  *     torch: { torch, numpy, python, threads, interopThreads, mkldnn, blas } | null,
  *     openblasPthread: { name, installed, version },   // Debian libopenblas0-pthread
  *     git: { commit, dirty },
- *     unavailable: { <backend>: reason },
+ *     unavailable: {      // what was asked for but not measured, and why
+ *       <backend>: reason,                 // the whole backend (e.g. no torch, no tfjs-node)
+ *       '<backend>|<model>': reason,       // only that model's cells (e.g. the PyTorch peer on a spec it cannot build)
+ *     },
  *   }],
  *   cells: {              // keyed as in bench/lib/results-file.mjs `cellKey`; every cell has session, measuredAt
  *     'peak|<backend>': { kind: 'peak', backend, threads,
  *        conv: { batch, channels, size, kernel, flops, ...timing, gflops }, matmul: { n, flops, ...timing, gflops } },
  *     'parity|<model>': { kind: 'parity', model, backend: 'torch', against: 'onnx-cpu', tolerance, passed, maxAbsDiff,
- *        cases: [{ k, fill, maxAbsDiff, maxAbsEps, sidePaths }] },
+ *        cases: [{ k, fill, maxAbsDiff, maxAbsEps, sidePaths, stage? }] },   // stage: multi-decoder models only
  *     'predict|<model>|<backend>|b<batch>|<fill>': { kind: 'predict', model, backend, backendName, batch, fill,
- *        sidePaths, threads, timestep, ks: [{ k, ...timing }],
- *        baseline?: timing },  // cache fill only: the full network without a feature cache, same rounds
+ *        sidePaths, threads,
+ *        // single-decoder models:
+ *        timestep, ks: [{ k, ...timing }],
+ *        baseline?: timing,    // cache fill only: the full network without a feature cache, same rounds
+ *        // multi-decoder models (spec.decoderStages): every stage timed at the middle of its t-interval
+ *        stages?: [{ stage, tStart, tEnd, timestep }], ks: [{ stage, k, ...timing }],
+ *        baselines?: [{ stage, ...timing }] },  // cache fill only, per stage
+ *        // readers: an entry without `stage` is stage 0
  *     'sample|<model>|<backend>|b<batch>|<fill>|ddim50': { kind: 'sample', model, backend, backendName, batch, fill,
  *        sidePaths, threads, sampler: 'ddim50', samplerDescription, steps, seed,
  *        schedules: [{ c, ...timing, kHistogram: [steps at k = 0 .. N-1] }] },  // c = 0: no fill, no cache
  *   },
  *   derived: {            // recomputed from the cells on every write (bench/speed-tables.mjs)
- *     predicted: [{ model, fill, c, sampler: 'ddim50' | 'ddpm1000', predictedSaved, kHistogram }],
- *     perK: [{ model, backend, batch, fill, k, ms, runs, gflops, speedup, flopSpeedup }],
+ *     models: [{ model, block: 'resnet' | 'ode2', levels,
+ *                stages: [{ stage, tStart, tEnd, timestep, gflopsFull }] }],  // one stage for a single decoder
+ *     predicted: [{ model, fill, c, sampler: 'ddim50' | 'ddpm1000', predictedSaved, kHistogram,
+ *                   stageHistogram? }],   // multi-decoder: steps per decoder stage
+ *     perK: [{ model, backend, batch, fill, stage, timestep, k, ms, runs, gflops, speedup, flopSpeedup }],
  *     table2: [{ model, backend, batch, fill, c, sampler, source: 'sample' | 'per-k', runMs, fullMs,
- *                measuredSaved, predictedSaved, ratio }],
+ *                measuredSaved, predictedSaved, ratio }],   // per-k: runMs = Σ_i ms(stage_i, k_i), fullMs = Σ_i ms_full(stage_i)
  *     throughputVsTorch: [{ model, backend, batch, fill, c, sampler, source, backendMs, torchMs, ratio }],
- *     gflops: [{ model, backend, batch, threads, gflopsFull, gflopsDeepestSkip, peakConvGflops, peakMatmulGflops,
- *                fractionOfConvPeak }],
+ *     gflops: [{ model, backend, batch, stage, threads, gflopsFull, gflopsDeepestSkip, peakConvGflops, peakMatmulGflops,
+ *                fractionOfConvPeak }],   // one row per decoder stage
  *     parity: [{ model, passed, maxAbsDiff, tolerance, cases }],
  *   },
  * }
@@ -69,6 +81,8 @@ function shown(path) {
   return inside.startsWith('..') ? path : inside || '.';
 }
 import { deriveSpeedTables, samplerIds } from './speed-tables.mjs';
+import { renderQuality } from './quality-report.mjs';
+import { qualitySchema } from './quality.mjs';
 
 const backendLabels = {
   onnx: 'levelskip-ORT',
@@ -156,17 +170,41 @@ function runCounts(doc) {
   return { predict: range(predictRuns), sample: range(sampleRuns) };
 }
 
-function methodSection(doc) {
+/** The models of a file as the method section names them: levels, block kind, decoder stages, FLOPs. */
+function modelsText(derived) {
+  const models = derived.models ?? [];
+  if (models.length === 0) return "core's presets";
+  const gflops = (stages) => `${stages.map((s) => num(s.gflopsFull)).join(' / ')} GFLOPs per step at k = 0`;
+  const described = models.map((m) => {
+    const details = [`N = ${m.levels}`];
+    if (m.block !== 'resnet') details.push(`${m.block} blocks`);
+    if (m.stages.length > 1) details.push(`${m.stages.length} decoder stages, t ∈ ${m.stages.map((s) => `[${s.tStart}, ${s.tEnd})`).join(' / ')}`);
+    details.push(gflops(m.stages));
+    return `\`${m.model}\` (${details.join(', ')})`;
+  });
+  return `core's preset${models.length > 1 ? 's' : ''} ${described.join(', ')}`;
+}
+
+/** The method bullet for multi-decoder U-Nets; empty when the file has none. */
+function multiStageText(derived) {
+  const multi = (derived.models ?? []).filter((m) => m.stages.length > 1);
+  if (multi.length === 0) return '';
+  const timesteps = multi.map((m) => `${m.model}: ${m.stages.map((s) => s.timestep).join(', ')}`).join('; ');
+  return `- **Multi-decoder U-Nets** (${multi.map((m) => `\`${m.model}\``).join(', ')}): one shared encoder and middle block, one decoder per timestep stage; predict() takes the decoder whose t-interval holds the step's t (core's \`stageForTime\`). predict() per k is timed **per stage**, at a timestep in the middle of the stage's interval (${timesteps}), every stage and k in the same interleaved rounds. Every sampler step is priced at its own stage: predicted saved = 1 − Σ FLOPs(k_i, s_i) / Σ FLOPs(0, s_i) (core's \`predictedTimeSaved\`), per-step-cost equivalents = 1 − Σ ms(s_i, k_i) / Σ ms_full(s_i). The feature cache is kept per stage, so with the cache fill the first skipping step after each stage boundary runs at full depth. The PyTorch peer does the same: it picks the decoder by the same rule, times stage × k, keeps its cache per stage, and its parity check runs one batch per stage.
+`;
+}
+
+function methodSection(doc, derived) {
   const counts = runCounts(doc);
-  return `- **Models:** core's \`mnistSmall\` and \`ddpmCifar10\` presets with random weights (${doc.config.weights}); timing does not depend on training. The interpolate fill needs learned side paths, so it runs on \`{...preset, sidePaths: true}\` (FLOPs at k = 0 are the same; the side paths' cost is counted where they run).
-- **predict() per k:** one input batch at timestep ${doc.config.predictTimestep}, predict() plus reading ε back to the host; one warm-up round, then interleaved rounds over all k (order reversed every other round), median of ${counts.predict} timed runs per k. The cache fill reads features a full-depth call stored and, like a sampling step, stores decoder inputs again; its cell also times the plain full network (no cache) in the same rounds.
+  return `- **Models:** ${modelsText(derived)}, with random weights (${doc.config.weights}); timing does not depend on training. The interpolate fill needs learned side paths, so it runs on \`{...preset, sidePaths: true}\` (FLOPs at k = 0 are the same; the side paths' cost is counted where they run).
+- **predict() per k:** one input batch at timestep ${doc.config.predictTimestep}${multiStageModels(derived).size > 0 ? ' (multi-decoder U-Nets: per stage, below)' : ''}, predict() plus reading ε back to the host; one warm-up round, then interleaved rounds over all k (order reversed every other round), median of ${counts.predict} timed runs per k. The cache fill reads features a full-depth call stored and, like a sampling step, stores decoder inputs again; its cell also times the plain full network (no cache) in the same rounds.
 - **Real runs:** DDIM-50 (\`${doc.config.sampler}\`) \`sample()\` runs at c = 0 and each c ∈ {${doc.config.cs.join(', ')}}, one warm-up run of each, then ${counts.sample} timed round(s), each round running every schedule with the order alternating between rounds; medians. **c = 0 is the full network as a user runs it without skipping: no fill, no feature cache.** Time saved measured = 1 − t(c) / t(0), both from the same cell.
 - **DDPM-1000 (and a DDIM-50 cross-check) as per-step-cost equivalents:** Σ over the sampler's steps of the per-k median predict() time at that step's k, against n × the full network's time. This prices the model calls only (the sampler's own arithmetic is left out) and is what DDPM-1000 would cost without timing 1000-step runs.
-- **k per step:** the power schedule of Giladi et al., eq. (1), k(t) = min(N−1, ⌊N − N(1−t)^c⌋), t = timestep / T (T = 1000), N the number of levels (4 in both presets). **Cache fill:** a step whose cut level has no cached features yet runs at full depth (with c > 0, the first step), and the prediction counts that.
-- **Predicted saved** = 1 − Σ FLOPs(k_i) / (n · FLOPs(0)) from core's \`flopTable\` (2 FLOPs per multiply-accumulate of convs, linears and attention matmuls; interpolate adds its side paths). For every fill but cache this is exactly core's \`predictedTimeSaved\` (checked). **Ratio** = measured / predicted: 1 means every skipped FLOP became saved time.
+- **k per step:** the power schedule of Giladi et al., eq. (1), k(t) = min(N−1, ⌊N − N(1−t)^c⌋), t = timestep / T (T = 1000), N the number of levels (see Models). **Cache fill:** a step whose cut level has no cached features yet runs at full depth (with c > 0, the first step), and the prediction counts that.
+- **Predicted saved** = 1 − Σ FLOPs(k_i) / (n · FLOPs(0)) from core's \`flopTable\` (2 FLOPs per multiply-accumulate of convs, linears and attention matmuls; ${(derived.models ?? []).some((m) => m.block === 'ode2') ? "an ode2 block counts its vector field's two 3×3 convs once per solver evaluation, four times per RK4 step; " : ''}interpolate adds its side paths). For every fill but cache this is exactly core's \`predictedTimeSaved\` (checked). **Ratio** = measured / predicted: 1 means every skipped FLOP became saved time.
 - **PyTorch peer:** \`scripts/dev/torch-unet-peer.py\` loads the same safetensors weights into the independent PyTorch U-Net of \`scripts/dev/torch-reference-unet.py\` (float32, \`torch.inference_mode()\`, \`torch.set_num_threads(${doc.config.threads})\`), checks parity with levelskip-onnx (max |Δε| ≤ ${doc.config.parityTolerance}) before timing, times the same per-k calls and a DDIM(η = 0) loop over the same timesteps and k per step. Throughput ratio = t(PyTorch) / t(levelskip) for the same run: above 1, levelskip is faster.
 - **Peak:** a plain ${doc.config.peak.conv.kernel}×${doc.config.peak.conv.kernel} convolution (${doc.config.peak.conv.channels}→${doc.config.peak.conv.channels} channels, ${doc.config.peak.conv.size}×${doc.config.peak.conv.size}, batch ${doc.config.peak.conv.batch}) and a ${doc.config.peak.matmul.n}² matmul through each runtime with the same threads and options (onnxruntime: one-node graphs with the weight as initializer; tfjs: \`tf.conv2d\` / \`tf.matMul\` with read-back; PyTorch: \`F.conv2d\` / \`torch.mm\`). Achieved GFLOP/s = core's FLOPs per step × batch / median predict() time.
-- Everything here is a benchmark, not a test: nothing asserts a time.
+${multiStageText(derived)}- Everything here is a benchmark, not a test: nothing asserts a time.
 `;
 }
 
@@ -266,39 +304,59 @@ function throughputSection(derived) {
   return table(['model', 'batch', 'fill', 'c', 'PyTorch DDIM-50', ...backends.map((b) => `${label(b)} / PyTorch`)], body, ['l', 'r', 'l', 'r', 'r', ...backends.map(() => 'r')]);
 }
 
+/** Models of the file with more than one decoder stage. */
+function multiStageModels(derived) {
+  return new Set((derived.models ?? []).filter((m) => m.stages.length > 1).map((m) => m.model));
+}
+
 function gflopsSection(derived) {
-  const rows = [...derived.gflops].sort((a, b) => a.model.localeCompare(b.model) || a.batch - b.batch || backendOrder.indexOf(a.backend) - backendOrder.indexOf(b.backend));
+  const multi = multiStageModels(derived);
+  const rows = [...derived.gflops].sort(
+    (a, b) => a.model.localeCompare(b.model) || a.batch - b.batch || backendOrder.indexOf(a.backend) - backendOrder.indexOf(b.backend) || (a.stage ?? 0) - (b.stage ?? 0),
+  );
   return table(
     ['model', 'batch', 'backend', 'threads', 'GFLOP/s, k = 0', 'GFLOP/s, k = N−1', 'peak conv GFLOP/s', 'peak matmul GFLOP/s', 'k = 0 / conv peak'],
-    rows.map((r) => [r.model, r.batch, label(r.backend), r.threads ?? 'own pools', num(r.gflopsFull, 1), num(r.gflopsDeepestSkip, 1), num(r.peakConvGflops, 1), num(r.peakMatmulGflops, 1), pct(r.fractionOfConvPeak)]),
+    rows.map((r) => [multi.has(r.model) ? `${r.model}, stage ${r.stage}` : r.model, r.batch, label(r.backend), r.threads ?? 'own pools', num(r.gflopsFull, 1), num(r.gflopsDeepestSkip, 1), num(r.peakConvGflops, 1), num(r.peakMatmulGflops, 1), pct(r.fractionOfConvPeak)]),
     ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
 }
 
 function perKSection(derived) {
   const rows = derived.perK;
+  const multi = multiStageModels(derived);
   let out = '';
   for (const model of unique(rows.map((r) => r.model))) {
     const subset = rows.filter((r) => r.model === model);
+    const staged = multi.has(model);
     const backends = unique(subset.map((r) => r.backend)).sort(byOrder(backendOrder));
-    const keys = unique(subset.map((r) => `${r.batch}|${r.fill}|${r.k}`));
+    const keyOf = (r) => `${r.batch}|${r.fill}|${r.stage ?? 0}|${r.k}`;
+    const keys = unique(subset.map(keyOf));
     const body = keys.map((key) => {
-      const [batch, fill, k] = key.split('|');
-      const first = subset.find((r) => `${r.batch}|${r.fill}|${r.k}` === key);
+      const [batch, fill, stage, k] = key.split('|');
+      const first = subset.find((r) => keyOf(r) === key);
       return [
         batch,
         fill,
+        ...(staged ? [`${stage} (t = ${first.timestep})`] : []),
         k,
         `${num(first.flopSpeedup)}×`,
         ...backends.map((b) => {
-          const r = subset.find((x) => x.backend === b && `${x.batch}|${x.fill}|${x.k}` === key);
+          const r = subset.find((x) => x.backend === b && keyOf(x) === key);
           return r ? `${ms(r.ms)} (${num(r.speedup)}×)` : '—';
         }),
       ];
     });
-    body.sort((a, b) => Number(a[0]) - Number(b[0]) || fillOrder.indexOf(a[1]) - fillOrder.indexOf(b[1]) || Number(a[2]) - Number(b[2]));
-    const header = ['batch', 'fill', 'k', 'FLOP ratio', ...backends.map(label)];
-    out += `\n**${model}** (median ms per predict(); in brackets the speed-up over the cell's full network, next to the FLOP ratio)\n\n${table(header, body, header.map((_, i) => (i === 1 ? 'l' : 'r')))}`;
+    const order = (row) => [Number(row[0]), fillOrder.indexOf(row[1]), ...(staged ? [parseInt(row[2], 10)] : []), Number(row[staged ? 3 : 2])];
+    body.sort((a, b) => {
+      const [x, y] = [order(a), order(b)];
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] - y[i];
+      return 0;
+    });
+    const header = ['batch', 'fill', ...(staged ? ['stage (timestep)'] : []), 'k', 'FLOP ratio', ...backends.map(label)];
+    const note = staged
+      ? "median ms per predict() per decoder stage, each stage timed at a timestep inside its t-interval; in brackets the speed-up over the same stage's full network, next to the stage's FLOP ratio"
+      : "median ms per predict(); in brackets the speed-up over the cell's full network, next to the FLOP ratio";
+    out += `\n**${model}** (${note})\n\n${table(header, body, header.map((h) => (h === 'fill' || h === 'stage (timestep)' ? 'l' : 'r')))}`;
   }
   return out || '_(no per-k timings in this file)_\n';
 }
@@ -307,7 +365,7 @@ function paritySection(doc) {
   const cells = Object.values(doc.cells).filter((c) => c.kind === 'parity');
   if (cells.length === 0) return '_(no PyTorch parity check in this file)_\n';
   return table(
-    ['model', 'cases (k × fill)', 'max |Δε| vs levelskip-onnx', 'largest |ε|', 'tolerance', 'result'],
+    ['model', 'cases (stage × k × fill)', 'max |Δε| vs levelskip-onnx', 'largest |ε|', 'tolerance', 'result'],
     cells.map((c) => [c.model, c.cases.length, c.maxAbsDiff.toExponential(2), num(Math.max(...c.cases.map((x) => x.maxAbsEps))), c.tolerance, c.passed ? 'passed' : '**FAILED**']),
     ['l', 'r', 'r', 'r', 'r', 'l'],
   );
@@ -324,7 +382,15 @@ export function renderSpeed(doc, derived, path) {
     busy.length > 0 && !doc.config.quick
       ? `\n> **Note:** session(s) ${busy.map((s) => s.id).join(', ')} started with a 1-minute load average above a quarter of the cores; compare their figures with care.\n`
       : '';
-  const unavailable = unique(doc.sessions.flatMap((s) => Object.entries(s.unavailable ?? {}).map(([b, reason]) => `- ${label(b)}: ${reason.replace(/\s*\n\s*/g, ' ')}`)));
+  // Keys: a backend, or '<backend>|<model>' when only that model's cells were skipped.
+  const unavailable = unique(
+    doc.sessions.flatMap((s) =>
+      Object.entries(s.unavailable ?? {}).map(([key, reason]) => {
+        const [backend, model] = key.split('|');
+        return `- ${label(backend)}${model ? ` on ${model}` : ''}: ${reason.replace(/\s*\n\s*/g, ' ')}`;
+      }),
+    ),
+  );
   return `## Speed: ${doc.machine.cpuModel}, ${doc.machine.cores} cores
 ${quick}${busyNote}
 Source: \`${path}\`, measured ${dates.join(', ')} in ${doc.sessions.length} session(s), ${Object.keys(doc.cells).length} cells.
@@ -334,7 +400,7 @@ ${unavailable.length > 0 ? `\nNot measured (unavailable):\n${unavailable.join('\
 ${machineSection(doc)}
 ### How it was measured
 
-${methodSection(doc)}
+${methodSection(doc, derived)}
 ### Table 2 with our backends: time saved, measured vs FLOP-predicted
 
 Per model and batch: for each fill and c, the predicted fraction of time saved, then per backend the median time of one sampling run, the measured fraction saved against c = 0 and measured / predicted.
@@ -363,16 +429,20 @@ ${paritySection(doc)}
 ${sessionsSection(doc)}`;
 }
 
-/** Renderers by schema. The quality benchmark registers its own here. */
+/**
+ * Renderers by schema: (doc, shown path, { outDirectory, assetName }) → Markdown. A renderer may
+ * write assets (charts) into outDirectory, named from assetName (unique per results file).
+ */
 export const renderers = {
   [speedSchema]: async (doc, path) => {
     const [core, samplers] = await Promise.all([loadPackage('core'), loadPackage('samplers')]);
     return renderSpeed(doc, deriveSpeedTables(doc, { core, samplers }), path);
   },
+  [qualitySchema]: renderQuality,
 };
 
-/** Renders every results file in `resultsDirectory` into one Markdown document. */
-export async function renderReport(resultsDirectory) {
+/** Renders every results file in `resultsDirectory` into one Markdown document, its assets beside `outFile`. */
+export async function renderReport(resultsDirectory, outFile = join(repositoryRoot, 'docs', 'results.md')) {
   const files = existsSync(resultsDirectory)
     ? readdirSync(resultsDirectory)
         .filter((f) => f.endsWith('.json'))
@@ -385,13 +455,13 @@ export async function renderReport(resultsDirectory) {
     const doc = JSON.parse(readFileSync(path, 'utf8'));
     const render = renderers[doc.schema];
     if (render === undefined) skipped.push(`\`${shown(path)}\` (schema ${JSON.stringify(doc.schema)})`);
-    else sections.push(await render(doc, shown(path)));
+    else sections.push(await render(doc, shown(path), { outDirectory: dirname(outFile), assetName: `results-${file.replace(/\.json$/, '')}` }));
   }
   const generated = new Date().toISOString().replace('T', ' ').slice(0, 16);
   return `# levelskip benchmark results
 
-Generated by \`pnpm bench report\` (bench/report.mjs) from \`${shown(resultsDirectory)}/*.json\` on ${generated} UTC. Do not edit by hand: rerun the benchmarks (\`pnpm bench speed\`, see \`pnpm bench speed --help\`) and regenerate.
-${sections.length === 0 ? '\n_No results yet: run `pnpm bench speed`._\n' : ''}${skipped.length > 0 ? `\nNot rendered (no renderer for their schema): ${skipped.join(', ')}.\n` : ''}
+Generated by \`pnpm bench report\` (bench/report.mjs) from \`${shown(resultsDirectory)}/*.json\` on ${generated} UTC. Do not edit by hand: rerun the benchmarks (\`pnpm bench speed\`, \`pnpm bench quality\`; each has \`--help\`) and regenerate.
+${sections.length === 0 ? '\n_No results yet: run `pnpm bench speed` and `pnpm bench quality`._\n' : ''}${skipped.length > 0 ? `\nNot rendered (no renderer for their schema): ${skipped.join(', ')}.\n` : ''}
 ${sections.join('\n')}`;
 }
 
@@ -419,7 +489,7 @@ export async function runReport(argv) {
     console.log('usage: pnpm bench report [--results <dir>] [--out <file>]\nRenders every results file in <dir> (default bench/results) into <file> (default docs/results.md).');
     return;
   }
-  const text = await renderReport(options.results);
+  const text = await renderReport(options.results, options.out);
   mkdirSync(dirname(options.out), { recursive: true });
   const temporary = `${options.out}.tmp-${process.pid}`;
   try {

@@ -4,7 +4,7 @@
  *
  *   pnpm bench speed [--quick] [--only mnistSmall] [--backends onnx,tfjs,torch] ...   (bench/speed.mjs)
  *   pnpm bench report [--results bench/results] [--out docs/results.md]              (bench/report.mjs)
- *   pnpm bench quality ...                                                            (bench/quality.mjs)
+ *   pnpm bench quality [--quick] [--only table1,table3] [--models ...]                (bench/quality.mjs)
  *
  * Each suite is a module exporting `run<Suite>(argv)`; `<suite> --help` prints its flags.
  */
@@ -14,7 +14,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const suites = {
   speed: { module: './speed.mjs', entry: 'runSpeed' },
   report: { module: './report.mjs', entry: 'runReport' },
-  // Written separately: FD/quality measurements; it exports runQuality(argv) and adds its renderer to report.mjs.
   quality: { module: './quality.mjs', entry: 'runQuality' },
 };
 

@@ -8,39 +8,76 @@
  * Definitions:
  * - k at each step: Giladi et al.'s power schedule, eq. (1), k(t) = min(N-1, ⌊N − N(1−t)^c⌋),
  *   t = timestep / T, over DDIM-50 ("leading" spacing: 980, 960, …, 0) or DDPM-1000 (999 … 0).
+ * - Stage at each step (multi-decoder U-Nets, spec.decoderStages): core's stageForTime(arch, t),
+ *   the decoder whose [tStart, tEnd) holds t, as predict() picks it. Single-decoder: stage 0.
  * - The cache fill: a step whose cut level holds no cached features yet runs at full depth
- *   (with c > 0, the first step), so its effective k list differs from the schedule's.
- * - Predicted saved = 1 − Σ_i FLOPs(k_i) / (n · FLOPs(0)) with core's flopTable (interpolate
- *   counts its side paths); for every fill but cache this is core's `predictedTimeSaved`, and
- *   the two are checked to agree.
+ *   (with c > 0, the first step), so its effective k list differs from the schedule's. The cache
+ *   is kept per decoder stage (core's FeatureCache), so the first skipping step of each new
+ *   stage runs at full depth too.
+ * - Predicted saved = 1 − Σ_i FLOPs(k_i, s_i) / Σ_i FLOPs(0, s_i) with core's flopTable
+ *   (interpolate counts its side paths; s_i the stage of step i); for every fill but cache this
+ *   is core's `predictedTimeSaved`, and the two are checked to agree.
  * - Measured saved, real runs = 1 − t(c) / t(0), medians of DDIM-50 sample() runs timed in
  *   alternating order within one cell; t(0) is the full network without fill or feature cache.
- * - Measured saved, per-step-cost equivalent = 1 − Σ_i ms(k_i) / (n · ms_full), ms from the
- *   per-k predict() medians (ms(0) with cache writes for the cache fill, ms_full without).
+ * - Measured saved, per-step-cost equivalent = 1 − Σ_i ms(s_i, k_i) / Σ_i ms_full(s_i), ms from
+ *   the per-k predict() medians, timed per stage for a multi-decoder U-Net (ms(s, 0) with cache
+ *   writes for the cache fill, ms_full(s) without).
  * - Ratio = measured / predicted (1 = the backend turns every skipped FLOP into saved time).
  */
 
 export const samplerIds = ['ddim50', 'ddpm1000'];
 
-/** The effective depth of each step with the cache fill (core's rule, level-skipping-unet.ts). */
-export function effectiveCacheKs(ks, levels) {
+/**
+ * The effective depth of each step with the cache fill (core's rule, level-skipping-unet.ts).
+ * `stages[i]` is step i's decoder stage (omitted: a single decoder); features are cached per stage.
+ */
+export function effectiveCacheKs(ks, levels, stages = undefined) {
   const cached = new Set();
-  return ks.map((k) => {
-    const effective = k > 0 && !cached.has(levels - 1 - k) ? 0 : k;
+  return ks.map((k, i) => {
+    const stage = stages?.[i] ?? 0;
+    const effective = k > 0 && !cached.has(`${stage}:${levels - 1 - k}`) ? 0 : k;
     // Every computed upsample stores decoder level l-1's input: levels 0 .. cut-1.
-    for (let level = 0; level < levels - 1 - effective; level++) cached.add(level);
+    for (let level = 0; level < levels - 1 - effective; level++) cached.add(`${stage}:${level}`);
     return effective;
   });
 }
 
-/** Specs, FLOP tables and step lists of the presets; everything predicted depends only on these. */
+/**
+ * The timestep per-k predict() timings of decoder stage `d` run at: the middle of the stage's
+ * t-interval (for a single decoder, [0, 1): T/2 = 500). Checked to select that stage, since
+ * predict() picks the decoder from the timestep.
+ */
+function stageTimestep(core, arch, d, T) {
+  const timestep = Math.min(T - 1, Math.floor((T * (d.tStart + d.tEnd)) / 2));
+  if (core.stageForTime(arch, timestep / T) !== d.stage) {
+    throw new Error(`timestep ${timestep} does not select decoder stage ${d.stage} (t ∈ [${d.tStart}, ${d.tEnd})); the stage interval is narrower than one timestep`);
+  }
+  return timestep;
+}
+
+/** Specs, FLOP tables, decoder stages and step lists of the presets; everything predicted depends only on these. */
 export function modelContext(core, samplers, name) {
   const preset = core.presets[name];
-  if (preset === undefined) throw new Error(`unknown preset ${name}`);
+  if (preset === undefined) throw new Error(`unknown preset ${name}; core's presets are ${Object.keys(core.presets).join(', ')}`);
   const spec = core.parseUNetSpec(preset);
   const sideSpec = core.parseUNetSpec({ ...preset, sidePaths: true });
+  const arch = core.describeArchitecture(spec);
+  const T = spec.trainTimesteps;
+  const stages = arch.decoders.map((d) => ({ stage: d.stage, tStart: d.tStart, tEnd: d.tEnd, timestep: stageTimestep(core, arch, d, T) }));
   const timesteps = { ddim50: samplers.ddim({ steps: 50 }).timesteps, ddpm1000: samplers.ddpm().timesteps };
-  return { name, spec, sideSpec, levels: spec.channelMults.length, table: core.flopTable(spec), sideTable: core.flopTable(sideSpec), timesteps };
+  return {
+    name,
+    spec,
+    sideSpec,
+    arch,
+    block: spec.block,
+    levels: spec.channelMults.length,
+    stages,
+    multiStage: stages.length > 1,
+    table: core.flopTable(spec),
+    sideTable: core.flopTable(sideSpec),
+    timesteps,
+  };
 }
 
 /** Spec of the model a fill runs on: interpolate needs side paths. */
@@ -48,21 +85,32 @@ export function specForFill(context, fill) {
   return fill === 'interpolate' ? context.sideSpec : context.spec;
 }
 
-/** The k of every step of `sampler` under powerSchedule(c), nominal and effective for `fill`. */
+/** The decoder stage of every step of `sampler` (all 0 for a single decoder). */
+export function scheduleStages(core, context, sampler) {
+  const T = context.spec.trainTimesteps;
+  return context.timesteps[sampler].map((t) => core.stageForTime(context.arch, t / T));
+}
+
+/** The k of every step of `sampler` under powerSchedule(c), nominal and effective for `fill`, and each step's stage. */
 export function scheduleKs(core, context, sampler, c, fill) {
   const T = context.spec.trainTimesteps;
   const steps = context.timesteps[sampler];
   const schedule = c === 0 ? null : core.powerSchedule({ c });
   const nominal = steps.map((t) => (schedule === null ? 0 : schedule.kAt(t / T, context.levels)));
-  return { nominal, effective: fill === 'cache' ? effectiveCacheKs(nominal, context.levels) : nominal };
+  const stages = scheduleStages(core, context, sampler);
+  return { nominal, effective: fill === 'cache' ? effectiveCacheKs(nominal, context.levels, stages) : nominal, stages };
 }
 
-/** FLOP-predicted fraction saved (per sample) for effective ks; cross-checked with core's predictedTimeSaved. */
+/** FLOP-predicted fraction saved (per sample) for effective ks, each step priced at its stage; cross-checked with core's predictedTimeSaved. */
 export function predictedSaved(core, context, sampler, c, fill) {
-  const { effective } = scheduleKs(core, context, sampler, c, fill);
+  const { effective, stages } = scheduleKs(core, context, sampler, c, fill);
   const table = fill === 'interpolate' ? context.sideTable : context.table;
-  const full = effective.length * core.flopsAtDepth(table, 0);
-  const scheduled = effective.reduce((sum, k) => sum + core.flopsAtDepth(table, k, { fill }), 0);
+  let full = 0;
+  let scheduled = 0;
+  effective.forEach((k, i) => {
+    full += core.flopsAtDepth(table, 0, { stage: stages[i] });
+    scheduled += core.flopsAtDepth(table, k, { fill, stage: stages[i] });
+  });
   const fraction = 1 - scheduled / full;
   if (fill !== 'cache' && c > 0) {
     const fromCore = core.predictedTimeSaved(specForFill(context, fill), core.powerSchedule({ c }), context.timesteps[sampler], { fill }).fractionSaved;
@@ -70,7 +118,7 @@ export function predictedSaved(core, context, sampler, c, fill) {
       throw new Error(`predicted time saved disagrees with core's predictedTimeSaved for ${context.name} ${fill} c=${c} ${sampler}: ${fraction} vs ${fromCore}`);
     }
   }
-  return { fraction, ks: effective };
+  return { fraction, ks: effective, stages };
 }
 
 function histogram(ks, levels) {
@@ -85,6 +133,29 @@ function cellsOf(doc, kind) {
 
 const round = (value, digits = 4) => (value === null || value === undefined || !Number.isFinite(value) ? null : Number(value.toFixed(digits)));
 
+/** Decoder stage of a predict() ks entry; single-decoder cells (and files written before stages) have none: stage 0. */
+const stageOf = (entry) => entry.stage ?? 0;
+const stageK = (stage, k) => `${stage}|${k}`;
+
+/** Median ms of a predict cell per (stage, k). */
+function msByStageAndK(cell) {
+  return new Map(cell.ks.map((entry) => [stageK(stageOf(entry), entry.k), entry.ms]));
+}
+
+/** Median ms of the full network per stage: the cache fill's no-cache baseline(s), otherwise k = 0. */
+function fullMsByStage(cell) {
+  const full = new Map();
+  for (const entry of cell.ks) if (entry.k === 0) full.set(stageOf(entry), entry.ms);
+  if (cell.baseline) full.set(0, cell.baseline.ms);
+  for (const baseline of cell.baselines ?? []) full.set(baseline.stage, baseline.ms);
+  return full;
+}
+
+/** The timestep a predict cell timed `stage` at. */
+function timestepOf(cell, stage) {
+  return cell.stages?.find((s) => s.stage === stage)?.timestep ?? cell.timestep ?? null;
+}
+
 /** Everything the report shows, from the raw cells. */
 export function deriveSpeedTables(doc, { core, samplers }) {
   const contexts = new Map();
@@ -96,42 +167,64 @@ export function deriveSpeedTables(doc, { core, samplers }) {
   const sampleCells = cellsOf(doc, 'sample');
   const cs = [...new Set([0, ...doc.config.cs])].sort((a, b) => a - b);
 
+  // The models' shapes the report explains: block kind, levels, decoder stages, FLOPs at full depth.
+  const modelsSeen = [...new Set([...predictCells, ...sampleCells].map((cell) => cell.model))];
+  const models = modelsSeen.map((model) => {
+    const context = contextOf(model);
+    return {
+      model,
+      block: context.block,
+      levels: context.levels,
+      stages: context.stages.map((s) => ({ ...s, gflopsFull: round(core.flopsAtDepth(context.table, 0, { stage: s.stage }) / 1e9, 4) })),
+    };
+  });
+
   // Predicted saved per (model, fill, c, sampler).
   const predicted = [];
-  const modelsSeen = [...new Set([...predictCells, ...sampleCells].map((cell) => cell.model))];
   const fillsSeen = [...new Set([...predictCells, ...sampleCells].map((cell) => cell.fill))];
   for (const model of modelsSeen) {
     const context = contextOf(model);
     for (const fill of fillsSeen) {
       for (const c of cs) {
         for (const sampler of samplerIds) {
-          const { fraction, ks } = predictedSaved(core, context, sampler, c, fill);
-          predicted.push({ model, fill, c, sampler, predictedSaved: round(fraction), kHistogram: histogram(ks, context.levels) });
+          const { fraction, ks, stages } = predictedSaved(core, context, sampler, c, fill);
+          predicted.push({
+            model,
+            fill,
+            c,
+            sampler,
+            predictedSaved: round(fraction),
+            kHistogram: histogram(ks, context.levels),
+            ...(context.multiStage ? { stageHistogram: histogram(stages, context.stages.length) } : {}),
+          });
         }
       }
     }
   }
   const predictedOf = (model, fill, c, sampler) => predicted.find((p) => p.model === model && p.fill === fill && p.c === c && p.sampler === sampler);
 
-  // Per-k table.
+  // Per-k table (per stage for multi-decoder U-Nets).
   const perK = [];
   for (const cell of predictCells) {
     const context = contextOf(cell.model);
     const table = cell.fill === 'interpolate' ? context.sideTable : context.table;
-    const full = cell.baseline?.ms ?? cell.ks[0].ms;
+    const fullMs = fullMsByStage(cell);
     for (const entry of cell.ks) {
-      const flops = core.flopsAtDepth(table, entry.k, { fill: cell.fill }) * cell.batch;
+      const stage = stageOf(entry);
+      const flopsPerSample = core.flopsAtDepth(table, entry.k, { fill: cell.fill, stage });
       perK.push({
         model: cell.model,
         backend: cell.backend,
         batch: cell.batch,
         fill: cell.fill,
+        stage,
+        timestep: timestepOf(cell, stage),
         k: entry.k,
         ms: entry.ms,
         runs: entry.runs,
-        gflops: round(flops / (entry.ms / 1000) / 1e9, 2),
-        speedup: round(full / entry.ms, 3),
-        flopSpeedup: round(core.flopsAtDepth(table, 0) / core.flopsAtDepth(table, entry.k, { fill: cell.fill }), 3),
+        gflops: round((flopsPerSample * cell.batch) / (entry.ms / 1000) / 1e9, 2),
+        speedup: fullMs.has(stage) ? round(fullMs.get(stage) / entry.ms, 3) : null,
+        flopSpeedup: round(core.flopsAtDepth(table, 0, { stage }) / flopsPerSample, 3),
       });
     }
   }
@@ -160,18 +253,25 @@ export function deriveSpeedTables(doc, { core, samplers }) {
       });
     }
   }
+  /** Σ over the sampler's steps of the full network's per-stage median: the c = 0 run priced from per-k timings. */
+  const fullRunMs = (cell, context, sampler) => {
+    const fullMs = fullMsByStage(cell);
+    const stages = scheduleStages(core, context, sampler);
+    return stages.every((s) => fullMs.has(s)) ? stages.reduce((sum, s) => sum + fullMs.get(s), 0) : undefined;
+  };
   for (const cell of predictCells) {
     const context = contextOf(cell.model);
-    const msOf = new Map(cell.ks.map((entry) => [entry.k, entry.ms]));
-    if (msOf.size !== context.levels) continue; // a cell timed on a subset of k cannot price a schedule
-    const full = cell.baseline?.ms ?? msOf.get(0);
+    const msOf = msByStageAndK(cell);
+    // A cell timed on a subset of (stage, k) cannot price a schedule.
+    const complete = context.stages.every(({ stage }) => Array.from({ length: context.levels }, (_, k) => k).every((k) => msOf.has(stageK(stage, k))));
+    if (!complete) continue;
     for (const sampler of samplerIds) {
-      const n = context.timesteps[sampler].length;
+      const fullMs = fullRunMs(cell, context, sampler);
       for (const c of cs) {
         if (c === 0) continue;
-        const { effective } = scheduleKs(core, context, sampler, c, cell.fill);
-        const runMs = effective.reduce((sum, k) => sum + msOf.get(k), 0);
-        const measured = 1 - runMs / (n * full);
+        const { effective, stages } = scheduleKs(core, context, sampler, c, cell.fill);
+        const runMs = effective.reduce((sum, k, i) => sum + msOf.get(stageK(stages[i], k)), 0);
+        const measured = 1 - runMs / fullMs;
         const p = predictedOf(cell.model, cell.fill, c, sampler);
         table2.push({
           model: cell.model,
@@ -182,7 +282,7 @@ export function deriveSpeedTables(doc, { core, samplers }) {
           sampler,
           source: 'per-k',
           runMs: round(runMs, 1),
-          fullMs: round(n * full, 1),
+          fullMs: round(fullMs, 1),
           measuredSaved: round(measured),
           predictedSaved: p.predictedSaved,
           ratio: p.predictedSaved > 0 ? round(measured / p.predictedSaved, 3) : null,
@@ -200,8 +300,7 @@ export function deriveSpeedTables(doc, { core, samplers }) {
     }
     if (c === 0) {
       const cell = predictCells.find((s) => s.model === model && s.backend === backend && s.batch === batch && s.fill === fill);
-      const full = cell?.baseline?.ms ?? cell?.ks.find((e) => e.k === 0)?.ms;
-      return full === undefined ? undefined : full * contextOf(model).timesteps[sampler].length;
+      return cell === undefined ? undefined : fullRunMs(cell, contextOf(model), sampler);
     }
     return table2.find((r) => r.model === model && r.backend === backend && r.batch === batch && r.fill === fill && r.c === c && r.source === 'per-k' && r.sampler === sampler)?.runMs;
   };
@@ -222,30 +321,35 @@ export function deriveSpeedTables(doc, { core, samplers }) {
     }
   }
 
-  // Achieved GFLOP/s (zero fill, full depth and deepest skip) against the runtime's peak.
+  // Achieved GFLOP/s (zero fill, full depth and deepest skip; per decoder stage) against the runtime's peak.
   const peaks = new Map(cellsOf(doc, 'peak').map((cell) => [cell.backend, cell]));
   const gflops = [];
   for (const cell of predictCells.filter((c) => c.fill === 'zero')) {
     const context = contextOf(cell.model);
-    const at = (k) => {
-      const entry = cell.ks.find((e) => e.k === k);
-      return entry === undefined ? null : round((core.flopsAtDepth(context.table, k) * cell.batch) / (entry.ms / 1000) / 1e9, 2);
-    };
     const peak = peaks.get(cell.backend);
-    const full = at(0);
-    gflops.push({
-      model: cell.model,
-      backend: cell.backend,
-      batch: cell.batch,
-      threads: cell.threads,
-      gflopsFull: full,
-      gflopsDeepestSkip: at(context.levels - 1),
-      peakConvGflops: peak?.conv.gflops ?? null,
-      peakMatmulGflops: peak?.matmul.gflops ?? null,
-      fractionOfConvPeak: peak && full !== null ? round(full / peak.conv.gflops, 3) : null,
-    });
+    for (const { stage } of context.stages) {
+      const at = (k) => {
+        const entry = cell.ks.find((e) => e.k === k && stageOf(e) === stage);
+        return entry === undefined ? null : round((core.flopsAtDepth(context.table, k, { stage }) * cell.batch) / (entry.ms / 1000) / 1e9, 2);
+      };
+      const full = at(0);
+      const deepest = at(context.levels - 1);
+      if (full === null && deepest === null) continue;
+      gflops.push({
+        model: cell.model,
+        backend: cell.backend,
+        batch: cell.batch,
+        stage,
+        threads: cell.threads,
+        gflopsFull: full,
+        gflopsDeepestSkip: deepest,
+        peakConvGflops: peak?.conv.gflops ?? null,
+        peakMatmulGflops: peak?.matmul.gflops ?? null,
+        fractionOfConvPeak: peak && full !== null ? round(full / peak.conv.gflops, 3) : null,
+      });
+    }
   }
 
   const parity = cellsOf(doc, 'parity').map((cell) => ({ model: cell.model, passed: cell.passed, maxAbsDiff: cell.maxAbsDiff, tolerance: cell.tolerance, cases: cell.cases.length }));
-  return { predicted, perK, table2, throughputVsTorch, gflops, parity };
+  return { models, predicted, perK, table2, throughputVsTorch, gflops, parity };
 }

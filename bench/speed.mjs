@@ -2,15 +2,18 @@
  * `pnpm bench speed`: the paper's Table 2 (Giladi et al., time saved by skipping levels,
  * measured against FLOP-predicted) with levelskip's backends and a PyTorch CPU peer.
  *
- * For each model (mnistSmall, ddpmCifar10; random weights: timing does not depend on training),
- * backend, batch and fill it measures
+ * For each model (core's presets mnistSmall, ddpmCifar10, mnistMultistage, mnistOde2; random
+ * weights: timing does not depend on training), backend, batch and fill it measures
  * - predict() per depth k: interleaved rounds, medians (the per-step cost the DDPM-1000
- *   equivalent and the DDIM-50 equivalent are priced from);
+ *   equivalent and the DDIM-50 equivalent are priced from). A multi-decoder U-Net
+ *   (mnistMultistage: one shared encoder, a decoder per timestep stage) is timed per stage and
+ *   k, at a timestep inside each stage's t-interval, since each stage's decoder costs differently;
  * - real DDIM-50 sample() runs at c = 0 and each c, alternating in order, for the models in
- *   --sample-models (default mnistSmall);
+ *   --sample-models (default: all but ddpmCifar10);
  * - once per runtime, a plain large conv and matmul (peak GFLOP/s, bench/peak.mjs);
- * - PyTorch parity (the peer must compute what levelskip-onnx computes, to 1e-3) before the
- *   peer's timings.
+ * - PyTorch parity (the peer must compute what levelskip-onnx computes, to 1e-3; per decoder
+ *   stage for a multi-decoder U-Net) before the peer's timings. Models the peer cannot run (see
+ *   `peerUnsupported`) get no PyTorch cells; the reason is recorded in the session's `unavailable`.
  * Every finished cell is written to the results file at once; cells already there are skipped
  * (resume) unless --force. Derived tables (bench/speed-tables.mjs) are stored with the cells.
  */
@@ -27,7 +30,11 @@ import { loadOnnxRuntime, loadPackage, loadTfjs, repositoryRoot } from './lib/wo
 import { onnxPeak, peakShapes, tfjsPeak } from './peak.mjs';
 import { deriveSpeedTables, modelContext, scheduleKs, specForFill } from './speed-tables.mjs';
 
-/** Diffusion timestep of the per-k predict() inputs (cost does not depend on it). */
+/**
+ * Diffusion timestep of the per-k predict() inputs of single-decoder models (cost does not depend
+ * on it). A multi-decoder model's cost does, through the stage t selects: each of its stages is
+ * timed at the middle of its t-interval (modelContext's `stages[s].timestep`).
+ */
 const predictTimestep = 500;
 const parityTolerance = 1e-3;
 const weightOptions = { seed: 0, jitter: 0.1 };
@@ -40,6 +47,11 @@ const shown = (path) => {
   return inside.startsWith('..') ? path : inside;
 };
 const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+/** Time saved against the c = 0 run as a signed percentage: −23% is faster, +2% slower. */
+const savedText = (ms, fullMs) => {
+  const percent = Math.round((1 - ms / fullMs) * 100);
+  return `${percent >= 0 ? '−' : '+'}${Math.abs(percent)}%`;
+};
 
 function freshDocument(machine, options) {
   return {
@@ -68,15 +80,30 @@ function threadsOf(backend, options) {
   return 1;
 }
 
-/** Every unit of work the flags ask for, in run order. */
-function planCells(options) {
+/**
+ * Why the PyTorch peer cannot run a model (null: it can). scripts/dev/torch-unet-peer.py runs the
+ * reference U-Net of scripts/dev/torch-reference-unet.py: resnet and ode2 blocks, attention, side
+ * paths, multi-decoder stages (timed per stage × k, cache kept per stage, parity one batch per
+ * stage). That U-Net's group norms use ε = 1e-5, so a spec with another normEps is the one thing
+ * it cannot compute (the peer refuses such a checkpoint when loading it).
+ */
+export function peerUnsupported(context) {
+  if (Math.abs(context.spec.normEps - 1e-5) > 1e-12) {
+    return `the PyTorch peer's reference U-Net (scripts/dev/torch-reference-unet.py) uses group-norm ε = 1e-5; this spec has normEps ${context.spec.normEps}`;
+  }
+  return null;
+}
+
+/** Every unit of work the flags ask for, in run order; `peerSkipped` holds the models the PyTorch peer cannot run. */
+function planCells(options, peerSkipped = new Set()) {
   const plan = [];
   if (options.parts.includes('peak')) for (const backend of options.backends) plan.push({ kind: 'peak', backend, key: cellKey.peak(backend) });
   for (const model of options.models) {
-    if (options.backends.includes('torch') && (options.parts.includes('parity') || options.parts.includes('predict') || options.parts.includes('sample'))) {
+    const peer = !peerSkipped.has(model);
+    if (peer && options.backends.includes('torch') && (options.parts.includes('parity') || options.parts.includes('predict') || options.parts.includes('sample'))) {
       plan.push({ kind: 'parity', model, backend: 'torch', key: cellKey.parity(model) });
     }
-    for (const backend of options.backends) {
+    for (const backend of options.backends.filter((b) => peer || b !== 'torch')) {
       for (const fill of options.fills) {
         for (const batch of options.batches) {
           if (options.parts.includes('predict')) plan.push({ kind: 'predict', model, backend, fill, batch, key: cellKey.predict(model, backend, batch, fill) });
@@ -112,32 +139,44 @@ function inputOf(core, spec, batch, seed) {
   return { shape, data: new core.SeededRng(seed).normal(shape.reduce((a, b) => a * b, 1)) };
 }
 
-/** predict() per k on one denoiser; for the cache fill also the plain full network as baseline. */
-async function measurePredict({ core, denoiser, spec, batch, fill, timing, progress, label }) {
+/**
+ * predict() per k on one denoiser; for the cache fill also the plain full network as baseline.
+ * A multi-decoder model: per stage and k, at the stage's timestep (entries carry `stage`; the
+ * cache fill's baselines are per stage too), all in the same interleaved rounds.
+ */
+async function measurePredict({ core, denoiser, context, spec, batch, fill, timing, progress, label }) {
   const { ops } = denoiser;
   const input = inputOf(core, spec, batch, 0);
   const x = ops.fromFloat32(input.data, input.shape);
   const fillStrategy = core.parseFill(fill);
   const caches = [];
   const levels = denoiser.levels;
-  const call = (k, options) => async () => {
-    const out = await denoiser.predict(x, predictTimestep, { k, ...options });
+  const timestepOf = (stage) => (context.multiStage ? context.stages[stage].timestep : predictTimestep);
+  const call = (stage, k, options) => async () => {
+    const out = await denoiser.predict(x, timestepOf(stage), { k, ...options });
     await ops.toFloat32(out);
     ops.dispose(out);
   };
   try {
     const candidates = [];
-    if (fill === 'cache') candidates.push(call(0, {}));
-    for (let k = 0; k < levels; k++) {
+    const labels = [];
+    for (const { stage } of context.stages) {
       if (fill === 'cache') {
-        // The features a skipped step reads, stored by a full-depth step, as in a sampling run.
-        const cache = denoiser.createFeatureCache();
-        caches.push(cache);
-        await call(0, { fill: fillStrategy, cache })();
-        if (k > 0 && !cache.has(0, levels - 1 - k)) throw new Error(`${label}: the feature cache holds no features for k = ${k} after a full-depth step`);
-        candidates.push(call(k, { fill: fillStrategy, cache }));
-      } else {
-        candidates.push(call(k, { fill: fillStrategy }));
+        candidates.push(call(stage, 0, {}));
+        labels.push({ baseline: true, stage });
+      }
+      for (let k = 0; k < levels; k++) {
+        if (fill === 'cache') {
+          // The features a skipped step reads, stored by a full-depth step of the same stage, as in a sampling run.
+          const cache = denoiser.createFeatureCache();
+          caches.push(cache);
+          await call(stage, 0, { fill: fillStrategy, cache })();
+          if (k > 0 && !cache.has(stage, levels - 1 - k)) throw new Error(`${label}: the feature cache holds no features for stage ${stage}, k = ${k} after a full-depth step`);
+          candidates.push(call(stage, k, { fill: fillStrategy, cache }));
+        } else {
+          candidates.push(call(stage, k, { fill: fillStrategy }));
+        }
+        labels.push({ stage, k });
       }
     }
     const results = await timeInterleaved(candidates, {
@@ -146,12 +185,30 @@ async function measurePredict({ core, denoiser, spec, batch, fill, timing, progr
         if (elapsed > 20_000) progress.line(`${label}: round ${round}, ${(elapsed / 1000).toFixed(0)} s`);
       },
     });
-    const baseline = fill === 'cache' ? results.shift() : undefined;
-    return { ks: results.map((r, k) => ({ k, ...r })), ...(baseline ? { baseline } : {}) };
+    const ks = [];
+    const baselines = [];
+    results.forEach((result, i) => {
+      const { baseline, stage, k } = labels[i];
+      if (baseline) baselines.push({ stage, ...result });
+      else ks.push({ ...(context.multiStage ? { stage } : {}), k, ...result });
+    });
+    if (!context.multiStage) {
+      const baseline = baselines.length > 0 ? (({ stage: _stage, ...timed }) => timed)(baselines[0]) : undefined;
+      return { timestep: predictTimestep, ks, ...(baseline ? { baseline } : {}) };
+    }
+    return { stages: context.stages, ks, ...(baselines.length > 0 ? { baselines } : {}) };
   } finally {
     for (const cache of caches) cache.dispose();
     ops.dispose(x);
   }
+}
+
+/** One line of per-k medians: `k0 … · k1 …`, per stage for a multi-decoder model. */
+function formatKs(ks) {
+  const stages = [...new Set(ks.map((e) => e.stage))];
+  const line = (entries) => entries.map((e) => `k${e.k} ${fmt(e.ms)}`).join(' · ');
+  if (stages.length === 1 && stages[0] === undefined) return line(ks);
+  return stages.map((stage) => `stage ${stage}: ${line(ks.filter((e) => e.stage === stage))}`).join(' | ');
 }
 
 /** Real DDIM-50 sample() runs at c = 0 (the full network, no fill, no cache) and each c, alternating. */
@@ -171,14 +228,34 @@ async function measureSample({ core, samplers, denoiser, batch, fill, cs, timing
   return { sampler: sampler.description, steps: sampler.timesteps.length, schedules: schedules.map((c, i) => ({ c, ...results[i] })) };
 }
 
-/** ε from levelskip-onnx for the parity cases the PyTorch peer checks. */
+/**
+ * Timesteps at fractions of a decoder stage's t-interval, each checked to select that stage. The
+ * fractions give 999 / 420 (x) and 130 / 870 (the cache fill's warm-up) for a single decoder; per
+ * stage they spread the batch over the stage, since a batch's timesteps must share one stage.
+ */
+function stageTimesteps(core, context, stage, fractions) {
+  const T = context.spec.trainTimesteps;
+  const { tStart, tEnd } = context.stages[stage];
+  return fractions.map((f) => {
+    // Floor: t/T stays below tEnd (the interval is half-open), as stageTimestep in speed-tables.mjs.
+    const timestep = Math.min(T - 1, Math.floor(T * (tStart + f * (tEnd - tStart))));
+    if (core.stageForTime(context.arch, timestep / T) !== stage) {
+      throw new Error(`parity timestep ${timestep} does not select decoder stage ${stage} (t ∈ [${tStart}, ${tEnd})) of ${context.name}; the stage is too narrow for the parity batch`);
+    }
+    return timestep;
+  });
+}
+
+/**
+ * ε from levelskip-onnx for the parity cases the PyTorch peer checks: per decoder stage (one for a
+ * single decoder), a batch of two with timesteps inside that stage, and for the cache fill a
+ * warm-up batch of the same stage (features are cached per stage).
+ */
 async function parityCases({ core, backendOnnx, context, weights, sideWeights, threads }) {
   const backend = await backendOnnx.createOnnxBackend({ executionProviders: ['cpu'], intraOpNumThreads: threads });
   const encode = (data, shape) => ({ shape, float32: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') });
   const x = inputOf(core, context.spec, 2, 7);
   const x2 = inputOf(core, context.spec, 2, 8);
-  const timesteps = [999, 420];
-  const warmTimesteps = [130, 870];
   const runs = [];
   try {
     for (const [fill, spec, w] of [
@@ -192,25 +269,30 @@ async function parityCases({ core, backendOnnx, context, weights, sideWeights, t
       const tx = ops.fromFloat32(x.data, x.shape);
       const tx2 = ops.fromFloat32(x2.data, x2.shape);
       try {
-        for (let k = fill === 'zero' ? 0 : 1; k < context.levels; k++) {
-          let cache;
-          if (fill === 'cache') {
-            cache = denoiser.createFeatureCache();
-            ops.dispose(await denoiser.predict(tx2, warmTimesteps, { k: 0, fill: core.cacheFill, cache }));
+        for (const { stage } of context.stages) {
+          const timesteps = stageTimesteps(core, context, stage, [0.999, 0.42]);
+          const warmTimesteps = stageTimesteps(core, context, stage, [0.13, 0.87]);
+          for (let k = fill === 'zero' ? 0 : 1; k < context.levels; k++) {
+            let cache;
+            if (fill === 'cache') {
+              cache = denoiser.createFeatureCache();
+              ops.dispose(await denoiser.predict(tx2, warmTimesteps, { k: 0, fill: core.cacheFill, cache }));
+            }
+            const out = await denoiser.predict(tx, timesteps, { k, fill: core.parseFill(fill), ...(cache ? { cache } : {}) });
+            const eps = await ops.toFloat32(out);
+            ops.dispose(out);
+            cache?.dispose();
+            runs.push({
+              ...(context.multiStage ? { stage } : {}),
+              k,
+              fill,
+              input: 'x',
+              timesteps,
+              ...(fill === 'cache' ? { warmup: { input: 'x2', timesteps: warmTimesteps } } : {}),
+              expected: encode(eps, x.shape),
+              ...(fill === 'interpolate' ? { model: 'side' } : {}),
+            });
           }
-          const out = await denoiser.predict(tx, timesteps, { k, fill: core.parseFill(fill), ...(cache ? { cache } : {}) });
-          const eps = await ops.toFloat32(out);
-          ops.dispose(out);
-          cache?.dispose();
-          runs.push({
-            k,
-            fill,
-            input: 'x',
-            timesteps,
-            ...(fill === 'cache' ? { warmup: { input: 'x2', timesteps: warmTimesteps } } : {}),
-            expected: encode(eps, x.shape),
-            ...(fill === 'interpolate' ? { model: 'side' } : {}),
-          });
         }
       } finally {
         ops.dispose([tx, tx2]);
@@ -234,7 +316,18 @@ export async function runSpeed(argv) {
   const [core, samplers] = await Promise.all([loadPackage('core'), loadPackage('samplers')]);
   const doc = readResults(options.out, () => freshDocument(machine, options));
   checkCompatible(doc, options.out, { machine, config: options });
-  const plan = planCells(options);
+  // Models the PyTorch peer cannot run (peerUnsupported) get no PyTorch cells, with the reason recorded.
+  const peerSkipped = new Map();
+  if (options.backends.includes('torch')) {
+    for (const model of options.models) {
+      const reason = peerUnsupported(modelContext(core, samplers, model));
+      if (reason !== null) {
+        peerSkipped.set(model, reason);
+        log(`[speed] PyTorch peer skipped for ${model}: ${reason}`);
+      }
+    }
+  }
+  const plan = planCells(options, new Set(peerSkipped.keys()));
   // A failed parity check is redone: the peer's timings count only after it passes.
   const pending = plan.filter((p) => options.force || doc.cells[p.key] === undefined || (p.kind === 'parity' && !doc.cells[p.key].passed));
   if (pending.length === 0) {
@@ -255,7 +348,8 @@ export async function runSpeed(argv) {
     torch: null,
     openblasPthread: debianPackage('libopenblas0-pthread'),
     git: gitInfo(),
-    unavailable: {},
+    // <backend>: reason the whole backend was unavailable; <backend>|<model>: only that model's cells.
+    unavailable: Object.fromEntries([...peerSkipped].map(([model, reason]) => [`torch|${model}`, reason])),
   };
   doc.sessions.push(session);
 
@@ -379,10 +473,11 @@ export async function runSpeed(argv) {
                 const started = performance.now();
                 const common = { model, backend: backendId, backendName: denoiser.backend, batch: cell.batch, fill, sidePaths: spec.sidePaths, threads: threadsOf(backendId, options) };
                 if (cell.kind === 'predict') {
-                  const result = await measurePredict({ core, denoiser, spec, batch: cell.batch, fill, timing: options.timing, progress, label });
-                  store(cell.key, { kind: 'predict', ...common, timestep: predictTimestep, ...result });
+                  const result = await measurePredict({ core, denoiser, context, spec, batch: cell.batch, fill, timing: options.timing, progress, label });
+                  store(cell.key, { kind: 'predict', ...common, ...result });
+                  const noCache = result.baseline ? [result.baseline] : (result.baselines ?? []);
                   progress.finish(
-                    `${label}: ${result.ks.map((e) => `k${e.k} ${fmt(e.ms)}`).join(' · ')} ms${result.baseline ? ` (no cache: ${fmt(result.baseline.ms)})` : ''}, ` +
+                    `${label}: ${formatKs(result.ks)} ms${noCache.length > 0 ? ` (no cache: ${noCache.map((b) => fmt(b.ms)).join(' | ')})` : ''}, ` +
                       `${result.ks[0].runs} rounds, ${((performance.now() - started) / 1000).toFixed(1)} s`,
                   );
                 } else {
@@ -390,7 +485,7 @@ export async function runSpeed(argv) {
                   const schedules = result.schedules.map((s) => ({ ...s, kHistogram: histogramOf(scheduleKs(core, context, 'ddim50', s.c, s.c === 0 ? 'zero' : fill).effective, context.levels) }));
                   store(cell.key, { kind: 'sample', ...common, sampler: 'ddim50', samplerDescription: result.sampler, steps: result.steps, seed: 1, schedules });
                   const t0 = schedules[0].ms;
-                  progress.finish(`${label}: ${schedules.map((s) => `c${s.c} ${fmt(s.ms)} ms${s.c === 0 ? '' : ` (−${((1 - s.ms / t0) * 100).toFixed(0)}%)`}`).join(' · ')}`);
+                  progress.finish(`${label}: ${schedules.map((s) => `c${s.c} ${fmt(s.ms)} ms${s.c === 0 ? '' : ` (${savedText(s.ms, t0)})`}`).join(' · ')}`);
                 }
               }
             } finally {
@@ -425,7 +520,9 @@ export async function runSpeed(argv) {
         for (const cell of torchCells) {
           const modelId = cell.fill === 'interpolate' ? 'side' : 'base';
           if (cell.kind === 'predict') {
-            job.predict.push({ key: cell.key, model: modelId, batch: cell.batch, fill: cell.fill, ks: Array.from({ length: context.levels }, (_, k) => k), timestep: predictTimestep });
+            // A multi-decoder U-Net: every stage × k at the stage's timestep, as levelskip's cells time it.
+            const where = context.multiStage ? { stages: context.stages.map(({ stage, timestep }) => ({ stage, timestep })) } : { timestep: predictTimestep };
+            job.predict.push({ key: cell.key, model: modelId, batch: cell.batch, fill: cell.fill, ks: Array.from({ length: context.levels }, (_, k) => k), ...where });
           } else if (cell.kind === 'sample') {
             const schedules = [0, ...options.cs].map((c) => ({ c, ks: scheduleKs(core, context, 'ddim50', c, 'zero').nominal }));
             job.sample.push({ key: cell.key, model: modelId, batch: cell.batch, fill: cell.fill, timesteps: context.timesteps.ddim50, schedules, rounds: options.timing.sampleRounds });
@@ -461,9 +558,23 @@ export async function runSpeed(argv) {
             const seconds = ((performance.now() - started) / 1000).toFixed(1);
             started = performance.now();
             if (message.type === 'predict') {
-              store(cell.key, { kind: 'predict', ...common, timestep: predictTimestep, ks: message.ks, ...(message.baseline ? { baseline: message.baseline } : {}) });
-              progress.finish(`predict ${model} torch b${cell.batch} ${cell.fill}: ${message.ks.map((e) => `k${e.k} ${fmt(e.ms)}`).join(' · ')} ms, ${seconds} s`);
+              // The same cell shape as levelskip's predict cells (measurePredict): per stage for a multi-decoder U-Net.
+              const timed = message.ks.map((e) => `${e.stage ?? 0}|${e.k}`).join();
+              const asked = context.stages.flatMap(({ stage }) => Array.from({ length: context.levels }, (_, k) => `${context.multiStage ? stage : 0}|${k}`)).join();
+              if (timed !== asked) throw new Error(`the PyTorch peer timed (stage|k) ${timed} for ${cell.key}, expected ${asked}`);
+              const noCache = message.baseline ? [message.baseline] : (message.baselines ?? []);
+              if (context.multiStage) {
+                store(cell.key, { kind: 'predict', ...common, stages: context.stages, ks: message.ks, ...(message.baselines ? { baselines: message.baselines } : {}) });
+              } else {
+                store(cell.key, { kind: 'predict', ...common, timestep: predictTimestep, ks: message.ks, ...(message.baseline ? { baseline: message.baseline } : {}) });
+              }
+              progress.finish(
+                `predict ${model} torch b${cell.batch} ${cell.fill}: ${formatKs(message.ks)} ms${noCache.length > 0 ? ` (no cache: ${noCache.map((b) => fmt(b.ms)).join(' | ')})` : ''}, ${seconds} s`,
+              );
             } else if (message.type === 'sample') {
+              // The peer picks each step's decoder stage itself; it must agree with core's stageForTime.
+              const expectedStages = scheduleKs(core, context, 'ddim50', 0, 'zero').stages;
+              if (message.stages.join() !== expectedStages.join()) throw new Error(`PyTorch peer ran stages ${message.stages.join()} for ${cell.key}, expected ${expectedStages.join()}`);
               const schedules = message.schedules.map(({ effectiveKs, ...s }) => {
                 // The peer applies the cache rule itself; it must agree with ours.
                 const expected = scheduleKs(core, context, 'ddim50', s.c, s.c === 0 ? 'zero' : cell.fill).effective;
@@ -472,7 +583,7 @@ export async function runSpeed(argv) {
               });
               store(cell.key, { kind: 'sample', ...common, sampler: 'ddim50', samplerDescription: 'torch DDIM(eta=0) loop, same timesteps and ks', steps: context.timesteps.ddim50.length, seed: 1, schedules });
               const t0 = schedules[0].ms;
-              progress.finish(`sample ${model} torch b${cell.batch} ${cell.fill}: ${schedules.map((s) => `c${s.c} ${fmt(s.ms)} ms${s.c === 0 ? '' : ` (−${((1 - s.ms / t0) * 100).toFixed(0)}%)`}`).join(' · ')}`);
+              progress.finish(`sample ${model} torch b${cell.batch} ${cell.fill}: ${schedules.map((s) => `c${s.c} ${fmt(s.ms)} ms${s.c === 0 ? '' : ` (${savedText(s.ms, t0)})`}`).join(' · ')}`);
             }
           },
         });

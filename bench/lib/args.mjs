@@ -4,7 +4,13 @@
 import { join } from 'node:path';
 import { dependencyVersion, repositoryRoot } from './workspace.mjs';
 
-export const models = ['mnistSmall', 'ddpmCifar10'];
+/**
+ * core presets the speed suite times. mnistMultistage (shared encoder, one decoder per timestep
+ * stage) and mnistOde2 (second-order neural-ODE blocks) are small 32×32 models, as mnistSmall.
+ */
+export const models = ['mnistSmall', 'ddpmCifar10', 'mnistMultistage', 'mnistOde2'];
+/** Models with real sample() runs by default: all but ddpmCifar10, whose DDIM-50 runs take minutes each. */
+export const defaultSampleModels = models.filter((m) => m !== 'ddpmCifar10');
 /** Backends the speed suite knows. `tfjs` is short for `tfjs-wasm`. */
 export const backendIds = ['onnx', 'tfjs-wasm', 'tfjs-cpu', 'tfjs-node', 'torch'];
 export const fills = ['zero', 'duplicate', 'interpolate', 'cache'];
@@ -12,13 +18,14 @@ export const parts = ['peak', 'parity', 'predict', 'sample'];
 
 export const speedUsage = `usage: pnpm bench speed [flags]
 
-Times levelskip's backends (and a PyTorch CPU peer) on the mnistSmall and ddpmCifar10 presets with
-random weights: predict() per depth k, real DDIM-50 sample() runs at c = 0 and each c, peak
-conv/matmul throughput per runtime, and PyTorch parity. Results are merged into a JSON file
-(cells already there are skipped: an interrupted run resumes); \`pnpm bench report\` then writes
-docs/results.md.
+Times levelskip's backends (and a PyTorch CPU peer) on core's presets with random weights:
+predict() per depth k (per decoder stage and k for the multi-decoder mnistMultistage), real DDIM-50
+sample() runs at c = 0 and each c, peak conv/matmul throughput per runtime, and PyTorch parity.
+The PyTorch peer runs every preset (per stage for mnistMultistage). Results are merged into a JSON file (cells already there are
+skipped: an interrupted run resumes); \`pnpm bench report\` then writes docs/results.md.
 
-  --only <models>         models to run: ${models.join(',')} (default: all)
+  --only <models>         models to run: ${models.join(',')}
+                          (default: all four)
   --backends <list>       ${backendIds.join(',')} (default: onnx,tfjs-wasm,torch, plus tfjs-node
                           when @tensorflow/tfjs-node is installed; tfjs = tfjs-wasm; tfjs-cpu is plain
                           JavaScript and slow, so only on request)
@@ -26,9 +33,10 @@ docs/results.md.
   --fills <list>          ${fills.join(',')} (default: all; interpolate runs on {...preset, sidePaths: true})
   --cs <list>             power-schedule curvatures besides the c = 0 baseline (default: 1,2,3,5)
   --parts <list>          ${parts.join(',')} (default: all)
-  --sample-models <list>  models that also get real sample() runs (default: mnistSmall; "all" for both)
+  --sample-models <list>  models that also get real sample() runs (default: ${defaultSampleModels.join(',')};
+                          "all" adds ddpmCifar10, whose DDIM-50 runs take minutes each)
   --threads <n>           intra-op threads of onnxruntime and PyTorch (default: 2; tfjs-wasm is single-threaded)
-  --min-ms <ms>           predict() timing budget per depth k (default: 1500)
+  --min-ms <ms>           predict() timing budget per depth k (per stage and k when multi-stage; default: 1500)
   --rounds <n>            timed rounds of sample() runs per schedule (default: 3)
   --out <file>            results file (default: bench/results/speed-<machine>.json;
                           with --quick: bench/results/quick/speed-<machine>.json)
@@ -75,7 +83,7 @@ export function parseSpeedArgs(argv, machineSlug) {
     fills: [...fills],
     cs: [1, 2, 3, 5],
     parts: [...parts],
-    sampleModels: ['mnistSmall'],
+    sampleModels: [...defaultSampleModels],
     threads: 2,
     minMs: 1500,
     rounds: 3,

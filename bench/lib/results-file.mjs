@@ -16,27 +16,30 @@ export const cellKey = {
   sample: (model, backend, batch, fill, sampler) => `sample|${model}|${backend}|b${batch}|${fill}|${sampler}`,
 };
 
-/** Reads a results file, or returns a fresh document when it does not exist. */
-export function readResults(path, fresh) {
+/** Reads a results file of `schema` (default: the speed suite's), or returns a fresh document when it does not exist. */
+export function readResults(path, fresh, schema = speedSchema) {
   if (!existsSync(path)) return fresh();
   const doc = JSON.parse(readFileSync(path, 'utf8'));
-  if (doc.schema !== speedSchema) {
-    throw new Error(`${path} is not a speed results file of schema ${speedSchema} (found ${JSON.stringify(doc.schema)}); pass another --out`);
+  if (doc.schema !== schema) {
+    throw new Error(`${path} is not a results file of schema ${schema} (found ${JSON.stringify(doc.schema)}); pass another --out`);
   }
   return doc;
 }
 
 /**
- * Refuses to mix incomparable measurements in one file: another machine, another thread
- * count, or quick (smoke) figures with real ones.
+ * Refuses to mix incomparable measurements in one file: another machine, or another value of
+ * any of `keys` of the config (by default the thread count and quick (smoke) vs real figures).
  */
-export function checkCompatible(doc, path, { machine, config }) {
+export function checkCompatible(doc, path, { machine, config }, keys = ['threads', 'quick']) {
   const problems = [];
   if (doc.machine.cpuModel !== machine.cpuModel || doc.machine.cores !== machine.cores) {
     problems.push(`it was measured on "${doc.machine.cpuModel}" with ${doc.machine.cores} cores, this is "${machine.cpuModel}" with ${machine.cores}`);
   }
-  if (doc.config.threads !== config.threads) problems.push(`it was measured with --threads ${doc.config.threads}, this run uses ${config.threads}`);
-  if (doc.config.quick !== config.quick) problems.push(`it holds ${doc.config.quick ? 'quick (smoke)' : 'full'} measurements, this run is ${config.quick ? 'quick' : 'full'}`);
+  for (const key of keys) {
+    if (doc.config[key] === config[key]) continue;
+    if (key === 'quick') problems.push(`it holds ${doc.config.quick ? 'quick (smoke)' : 'full'} measurements, this run is ${config.quick ? 'quick' : 'full'}`);
+    else problems.push(`it was measured with ${key} = ${JSON.stringify(doc.config[key])}, this run has ${JSON.stringify(config[key])}`);
+  }
   if (problems.length > 0) {
     throw new Error(`cannot add to ${path}: ${problems.join('; ')}. Write to another file with --out, or delete it to start over`);
   }

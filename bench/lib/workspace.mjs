@@ -21,10 +21,14 @@ const packageDirectories = {
   samplers: 'packages/samplers',
   'backend-onnx': 'packages/backend-onnx',
   'backend-tfjs': 'packages/backend-tfjs',
+  metrics: 'packages/metrics',
+  pretrained: 'packages/pretrained',
+  cli: 'packages/cli',
 };
 
 /**
- * Imports a built workspace package (`core`, `samplers`, `backend-onnx`, `backend-tfjs`).
+ * Imports a built workspace package (`core`, `samplers`, `backend-onnx`, `backend-tfjs`, `metrics`,
+ * `pretrained`, `cli`).
  * Throws with the build command when its dist/ is missing.
  */
 export async function loadPackage(name) {

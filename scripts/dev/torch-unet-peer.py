@@ -10,9 +10,12 @@ fills), run here in float32 under torch.inference_mode() with torch.set_num_thre
   1. checks parity: max |Δε| against ε that levelskip-onnx computed for the same weights, inputs,
      depths k and fills (exit status 3 when any case exceeds the tolerance, before any timing);
   2. times forward passes per depth k (interleaved rounds, medians), per fill and batch;
-     for the cache fill also the plain full network (no cache) in the same rounds;
+     for the cache fill also the plain full network (no cache) in the same rounds. A
+     multi-decoder U-Net (spec.decoderStages: shared encoder, one decoder per timestep stage) is
+     timed per stage × k, each stage at its own timestep, all in the same rounds;
   3. times DDIM(η = 0) sampling runs with the same timesteps and the same k per step as
-     levelskip's sample() (the cache fill: a step whose cut level has no cached features yet
+     levelskip's sample() (the cache fill: features are cached per decoder stage, as core's
+     FeatureCache keeps them; a step whose cut level has no cached features for its stage yet
      runs at full depth, and every step stores the decoder inputs after each upsample, as
      levelskip does); c = 0 is the plain full network (no fill, no cache); schedules alternate
      in order from round to round;
@@ -27,7 +30,12 @@ Usage:
     /usr/bin/python3 scripts/dev/torch-unet-peer.py --checkpoint DIR [--batches 1 16] [--fills zero]
         [--threads 2] [--min-s 1.5]
 
-Job file (written by bench/lib/torch-peer.mjs):
+Decoder stage: every call's stage is derived from its timesteps exactly as core's stageForTime
+does (t = timestep / trainTimesteps; the first stage whose tEnd exceeds t; t = 1: the last), and a
+batch whose timesteps select different stages is refused, as levelskip refuses it. Where the job
+names a stage as well, it must agree. A single-decoder U-Net has one stage, 0.
+
+Job file (written by bench/speed.mjs through bench/lib/torch-peer.mjs):
 
     {
       "threads": 2,
@@ -36,9 +44,12 @@ Job file (written by bench/lib/torch-peer.mjs):
       "parity": [{"model": id, "name": "mnistSmall", "tolerance": 1e-3,
                   "inputs": {"<name>": {"shape": [...], "float32": base64}},
                   "runs": [{"k": 1, "fill": "zero", "input": "x", "timesteps": [...],
-                            "warmup": {"input": "x2", "timesteps": [...]}?,   # cache fill only
+                            "stage": 0?,                                        # multi-decoder: checked
+                            "warmup": {"input": "x2", "timesteps": [...]}?,   # cache fill only, same stage
                             "expected": {"shape": [...], "float32": base64}}]}],
-      "predict": [{"key": str, "model": id, "batch": 16, "fill": "zero", "ks": [0, 1, 2, 3], "timestep": 500}],
+      "predict": [{"key": str, "model": id, "batch": 16, "fill": "zero", "ks": [0, 1, 2, 3],
+                   "timestep": 500                                             # single decoder, or
+                   "stages": [{"stage": 0, "timestep": 220}, ...]}],          # per-stage timing
       "sample": [{"key": str, "model": id, "batch": 1, "fill": "cache", "timesteps": [980, ...],
                   "schedules": [{"c": 0, "ks": [0, ...]}, ...], "rounds": 3}],
       "peak": {"conv": {"batch": 16, "channels": 64, "size": 32, "kernel": 3}, "matmul": {"n": 1024}} | null
@@ -49,10 +60,13 @@ as it arrives (progress and resumption); human-readable progress goes to stderr:
 
     {"type": "info", "torch": ..., "numpy": ..., "threads": 2, "blas": ..., ...}
     {"type": "parity", "model": id, "name": ..., "tolerance": ..., "passed": bool, "maxAbsDiff": ...,
-     "cases": [{"k", "fill", "maxAbsDiff", "maxAbsEps"}]}
-    {"type": "predict", "key": ..., "ks": [{"k", "ms", "runs", "minMs", "maxMs", "timesMs"}],
+     "cases": [{"stage"?, "k", "fill", "maxAbsDiff", "maxAbsEps"}]}          # stage: multi-decoder only
+    {"type": "predict", "key": ..., "timestep": 500, "ks": [{"k", "ms", "runs", "minMs", "maxMs", "timesMs"}],
      "baseline": {...} | null}                      # cache fill: the full network without cache, same rounds
-    {"type": "sample", "key": ..., "schedules": [{"c", "ms", "runs", "minMs", "maxMs", "timesMs", "effectiveKs"}]}
+    {"type": "predict", "key": ..., "stages": [{"stage", "timestep"}],      # an item with "stages"
+     "ks": [{"stage", "k", ...timing}], "baselines": [{"stage", ...timing}]?}  # baselines: cache fill
+    {"type": "sample", "key": ..., "stages": [stage of each step],
+     "schedules": [{"c", "ms", "runs", "minMs", "maxMs", "timesMs", "effectiveKs"}]}
     {"type": "peak", "conv": {..., "flops", "ms", "gflops"}, "matmul": {...}}
 """
 import argparse
@@ -153,15 +167,47 @@ def load_model(reference, directory):
 
 # --- running the model --------------------------------------------------------------------------
 
-def predict(model, x, timesteps, k, fill, cache):
-    """One ε prediction at depth k, with levelskip's cache-fill rule (empty cut level → full depth)."""
+def decoder_stages(spec):
+    """The decoder stages of a spec; a single-decoder U-Net is one stage over t ∈ [0, 1]."""
+    return spec.get('decoderStages') or [{'tStart': 0, 'tEnd': 1, 'baseChannels': spec['baseChannels']}]
+
+
+def stage_for_time(stages, t):
+    """core's stageForTime: the stage whose [tStart, tEnd) holds t (the first whose tEnd exceeds it); t = 1 → the last."""
+    for s, st in enumerate(stages):
+        if t < st['tEnd']:
+            return s
+    return len(stages) - 1
+
+
+def stage_of(spec, timesteps, what, expected=None):
+    """The decoder stage a batch's timesteps select, as levelskip's predict() picks it: every timestep
+    must select the same stage (levelskip refuses a mixed batch), and a stage the job names must agree."""
+    T = spec.get('trainTimesteps', 1000)
+    stages = decoder_stages(spec)
+    found = sorted({stage_for_time(stages, float(t) / T) for t in timesteps})
+    if len(found) != 1:
+        raise SystemExit(f'{what}: timesteps {list(timesteps)} select decoder stages {found}; levelskip refuses a batch that mixes '
+                         'stages, so the job must split it by stage (bench/speed.mjs builds one batch per stage)')
+    if expected is not None and expected != found[0]:
+        raise SystemExit(f'{what}: the job names decoder stage {expected}, but timesteps {list(timesteps)} select stage {found[0]} '
+                         f'(stage intervals {[[st["tStart"], st["tEnd"]] for st in stages]}, trainTimesteps {T})')
+    return found[0]
+
+
+def predict(model, x, timesteps, k, fill, cache, stage):
+    """One ε prediction at depth k on decoder `stage`, with levelskip's cache-fill rule. The cache is
+    {stage: {level: features}}, kept per stage as core's FeatureCache keeps it (a decoder's features
+    have its own widths and meaning), so a step whose cut level holds nothing for its stage yet (the
+    first skipping step of a run, and of each new stage) runs at full depth."""
     if fill == 'cache':
-        if k > 0 and (model.n - 1 - k) not in cache:
+        features = cache.setdefault(stage, {})
+        if k > 0 and (model.n - 1 - k) not in features:
             k = 0
         if k == 0:
-            return model(x, timesteps, k=0, capture=cache), 0
-        return model(x, timesteps, k=k, fill='features', features=cache, capture=cache), k
-    return model(x, timesteps, k=k, fill=fill), k
+            return model(x, timesteps, k=0, stage=stage, capture=features), 0
+        return model(x, timesteps, k=k, fill='features', stage=stage, features=features, capture=features), k
+    return model(x, timesteps, k=k, fill=fill, stage=stage), k
 
 
 def decode(encoded):
@@ -175,25 +221,33 @@ def timesteps_tensor(values, batch):
     return torch.tensor(values, dtype=torch.float64)
 
 
-def run_parity(case, model):
+def run_parity(case, spec, model):
     inputs = {name: decode(v) for name, v in case['inputs'].items()}
+    multi = len(decoder_stages(spec)) > 1
     results = []
     worst = 0.0
     for run in case['runs']:
         x = inputs[run['input']]
+        named = run.get('stage')
+        label = f'parity {case["name"]}{"" if named is None else f" stage {named}"} {run["fill"]} k={run["k"]}'
+        stage = stage_of(spec, run['timesteps'], label, named)
         cache = {} if run['fill'] == 'cache' else None
         if 'warmup' in run:
             warm = run['warmup']
             w = inputs[warm['input']]
-            predict(model, w, timesteps_tensor(warm['timesteps'], w.shape[0]), 0, 'cache', cache)
-        eps, _ = predict(model, x, timesteps_tensor(run['timesteps'], x.shape[0]), run['k'], run['fill'], cache)
+            # The warm-up fills the cache of the stage the run reads (levelskip's parity batch does the same).
+            stage_of(spec, warm['timesteps'], f'{label} warm-up', stage)
+            predict(model, w, timesteps_tensor(warm['timesteps'], w.shape[0]), 0, 'cache', cache, stage)
+        eps, used = predict(model, x, timesteps_tensor(run['timesteps'], x.shape[0]), run['k'], run['fill'], cache, stage)
+        if used != run['k']:
+            raise SystemExit(f'{label}: ran at depth {used}: the warm-up left no cached features for stage {stage}')
         expected = decode(run['expected'])
         if tuple(eps.shape) != tuple(expected.shape):
-            raise SystemExit(f'parity {case["name"]} {run["fill"]} k={run["k"]}: shape {list(eps.shape)} vs levelskip {list(expected.shape)}')
+            raise SystemExit(f'{label}: shape {list(eps.shape)} vs levelskip {list(expected.shape)}')
         diff = float((eps - expected).abs().max())
         worst = max(worst, diff)
-        results.append({'k': run['k'], 'fill': run['fill'], 'maxAbsDiff': diff, 'maxAbsEps': float(expected.abs().max())})
-        log(f'parity {case["name"]} {run["fill"]} k={run["k"]}: max |Δε| = {diff:.3g} (max |ε| = {results[-1]["maxAbsEps"]:.3g})')
+        results.append({**({'stage': stage} if multi else {}), 'k': run['k'], 'fill': run['fill'], 'maxAbsDiff': diff, 'maxAbsEps': float(expected.abs().max())})
+        log(f'{label}: max |Δε| = {diff:.3g} (max |ε| = {results[-1]["maxAbsEps"]:.3g})')
     return {'maxAbsDiff': worst, 'cases': results}
 
 
@@ -228,31 +282,55 @@ def input_batch(spec, batch, seed):
 
 
 def time_predict(item, spec, model, timing):
-    """Per-k forward time. For the cache fill, each k reads features a full-depth call stored (as in a
-    sampling run) and every call stores the decoder inputs again; `baseline` is then the plain full
-    network (no cache), timed in the same rounds."""
+    """Per-k forward time. For the cache fill, each k reads features a full-depth call of the same
+    stage stored (as in a sampling run) and every call stores the decoder inputs again; the cache
+    fill's baseline is then the plain full network (no cache), timed in the same rounds.
+
+    An item with `stages` (a multi-decoder U-Net) is timed per stage × k, each stage at its own
+    timestep, all in one set of interleaved rounds, in levelskip's order (bench/speed.mjs
+    measurePredict): per stage, the cache fill's baseline, then k = 0 … N-1. Returns the message
+    fields: `timestep`, `ks`, `baseline` for a single stage; `stages`, `ks` with `stage`,
+    `baselines` per stage for an item with `stages`."""
     x = input_batch(spec, item['batch'], 0)
-    t = timesteps_tensor([item['timestep']], item['batch'])
     fill = item['fill']
+    per_stage = item.get('stages') is not None
+    entries = item['stages'] if per_stage else [{'timestep': item['timestep']}]
+    stages = []
     candidates = []
-    if fill == 'cache':
-        candidates.append(lambda: model(x, t, k=0))
-    for k in item['ks']:
-        cache = None
+    labels = []
+    for entry in entries:
+        t = timesteps_tensor([entry['timestep']], item['batch'])
+        stage = stage_of(spec, [entry['timestep']], f'predict {item["key"]} timestep {entry["timestep"]}', entry.get('stage'))
+        stages.append({'stage': stage, 'timestep': entry['timestep']})
         if fill == 'cache':
-            cache = {}
-            predict(model, x, t, 0, 'cache', cache)
+            candidates.append(lambda t=t, stage=stage: model(x, t, k=0, stage=stage))
+            labels.append({'baseline': True, 'stage': stage})
+        for k in item['ks']:
+            cache = None
+            if fill == 'cache':
+                cache = {}
+                predict(model, x, t, 0, 'cache', cache, stage)
 
-        def run(k=k, cache=cache):
-            eps, used = predict(model, x, t, k, fill, cache)
-            if used != k:
-                raise SystemExit(f'cache fill ran at depth {used}, not {k}')
-            return eps
+            def run(k=k, cache=cache, t=t, stage=stage):
+                eps, used = predict(model, x, t, k, fill, cache, stage)
+                if used != k:
+                    raise SystemExit(f'predict {item["key"]}: the cache fill ran stage {stage} at depth {used}, not {k}')
+                return eps
 
-        candidates.append(run)
+            candidates.append(run)
+            labels.append({'stage': stage, 'k': k})
     results = time_interleaved(candidates, timing)
-    baseline = results.pop(0) if fill == 'cache' else None
-    return [{'k': k, **r} for k, r in zip(item['ks'], results)], baseline
+    ks = []
+    baselines = []
+    for label, result in zip(labels, results):
+        if label.get('baseline'):
+            baselines.append({'stage': label['stage'], **result})
+        else:
+            ks.append({**({'stage': label['stage']} if per_stage else {}), 'k': label['k'], **result})
+    if not per_stage:
+        baseline = {key: value for key, value in baselines[0].items() if key != 'stage'} if baselines else None
+        return {'timestep': item['timestep'], 'ks': ks, 'baseline': baseline}
+    return {'stages': stages, 'ks': ks, **({'baselines': baselines} if baselines else {})}
 
 
 def ddim_coefficients(timesteps, train_timesteps):
@@ -274,6 +352,8 @@ def time_sample(item, spec, model, timing):
     coefficients = ddim_coefficients(timesteps, spec.get('trainTimesteps', 1000))
     z = input_batch(spec, batch, 1)
     t_tensors = [timesteps_tensor([t], batch) for t in timesteps]
+    # Each step's decoder stage, as levelskip's predict() picks it from the step's timestep.
+    stages = [stage_of(spec, [t], f'sample {item["key"]} step {i} (timestep {t})') for i, t in enumerate(timesteps)]
     effective = {}
 
     def make_run(schedule):
@@ -283,10 +363,10 @@ def time_sample(item, spec, model, timing):
 
         def run():
             x = z.clone()
-            cache = {} if run_fill == 'cache' else None
+            cache = {} if run_fill == 'cache' else None  # per run and per stage, as levelskip's sample()
             used_ks = []
             for i in range(len(timesteps)):
-                eps, used = predict(model, x, t_tensors[i], ks[i], run_fill, cache)
+                eps, used = predict(model, x, t_tensors[i], ks[i], run_fill, cache, stages[i])
                 used_ks.append(used)
                 a, b = coefficients[i]
                 x = a * x + b * eps
@@ -297,7 +377,7 @@ def time_sample(item, spec, model, timing):
 
     settings = {**timing, 'minMs': 0, 'minRounds': item['rounds']}
     results = time_interleaved([make_run(s) for s in item['schedules']], settings)
-    return [{'c': s['c'], **r, 'effectiveKs': effective[s['c']]} for s, r in zip(item['schedules'], results)]
+    return stages, [{'c': s['c'], **r, 'effectiveKs': effective[s['c']]} for s, r in zip(item['schedules'], results)]
 
 
 def time_peak(peak, timing):
@@ -340,12 +420,19 @@ def main():
         with open(args.job, encoding='utf-8') as f:
             job = json.load(f)
     elif args.checkpoint:
+        with open(os.path.join(args.checkpoint, 'model.json'), encoding='utf-8') as f:
+            spec = json.load(f)['spec']
+        T = spec.get('trainTimesteps', 1000)
+        # A multi-decoder U-Net: every stage at the middle of its t-interval (as bench/speed-tables.mjs times it).
+        stages = decoder_stages(spec)
+        where = ({'stages': [{'stage': s, 'timestep': min(T - 1, math.floor(T * (st['tStart'] + st['tEnd']) / 2))} for s, st in enumerate(stages)]}
+                 if len(stages) > 1 else {'timestep': 500})
         job = {
             'threads': args.threads,
             'timing': {'warmupRounds': 1, 'minRounds': 5, 'minMs': args.min_s * 1000, 'slowRoundMs': 10000},
             'models': {'model': args.checkpoint},
             'parity': [],
-            'predict': [{'key': f'b{b}|{fill}', 'model': 'model', 'batch': b, 'fill': fill, 'ks': None, 'timestep': 500}
+            'predict': [{'key': f'b{b}|{fill}', 'model': 'model', 'batch': b, 'fill': fill, 'ks': None, **where}
                         for b in args.batches for fill in args.fills],
             'sample': [],
             'peak': None,
@@ -375,8 +462,8 @@ def main():
     timing = job['timing']
     with torch.inference_mode():
         for case in job.get('parity') or []:
-            _, model = model_for(case['model'])
-            result = run_parity(case, model)
+            spec, model = model_for(case['model'])
+            result = run_parity(case, spec, model)
             passed = result['maxAbsDiff'] <= case['tolerance']
             emit({'type': 'parity', 'model': case['model'], 'name': case['name'], 'tolerance': case['tolerance'], 'passed': passed, **result})
             if not passed:
@@ -388,12 +475,12 @@ def main():
             if item.get('ks') is None:
                 item['ks'] = list(range(len(spec['channelMults'])))
             log(f'predict {item["key"]}')
-            ks, baseline = time_predict(item, spec, model, timing)
-            emit({'type': 'predict', 'key': item['key'], 'ks': ks, 'baseline': baseline})
+            emit({'type': 'predict', 'key': item['key'], **time_predict(item, spec, model, timing)})
         for item in job.get('sample') or []:
             spec, model = model_for(item['model'])
             log(f'sample {item["key"]}')
-            emit({'type': 'sample', 'key': item['key'], 'schedules': time_sample(item, spec, model, timing)})
+            stages, schedules = time_sample(item, spec, model, timing)
+            emit({'type': 'sample', 'key': item['key'], 'stages': stages, 'schedules': schedules})
         if job.get('peak'):
             log('peak conv / matmul')
             emit({'type': 'peak', **time_peak(job['peak'], timing)})

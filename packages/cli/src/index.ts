@@ -1,5 +1,5 @@
 /**
- * @levelskip/cli: the `levelskip` command (sample, train, export, info), and the pieces it is
+ * @levelskip/cli: the `levelskip` command (demo, info, sample, eval, train, export), and the pieces it is
  * built from, for scripts that want the same output: PNG image grids with row labels, model
  * resolution (pretrained name, checkpoint, preset), progress display and tables.
  */
@@ -22,6 +22,7 @@ export {
   type SamplerName,
   type SkipChoice,
 } from './commands/sample.js';
+export { formatFloor, maxEvalSamples, planEval, runEval, type EvalFlags, type EvalPlan, type EvalSummary } from './commands/eval.js';
 export { planTrain, runTrain, trainingSchemeNames, trainableFills, type TrainFlags, type TrainPlan, type TrainSummary } from './commands/train.js';
 export { checkExportAgainstSpec, exportFills, planExport, runExport, type ExportFlags, type ExportPlan, type ExportSummary } from './commands/export.js';
 export {

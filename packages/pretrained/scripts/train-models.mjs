@@ -12,12 +12,20 @@
  * same command again continues from the newest one exactly. Each stop also refreshes
  * models/<name>/ from the newest checkpoint, so a partly trained model is usable (its model.json
  * says how many steps it has had). --finalize-only just does that refresh.
+ *
+ * --continue-from-shipped continues a model whose training checkpoints are gone (e.g. trained on
+ * another machine) from the weights shipped in models/<name>/: raw and EMA weights both start at
+ * the shipped fp16 EMA, Adam starts fresh (with the recipe's LR and EMA warm-ups again), and the
+ * data/noise seed is the recipe's + 1 so batches are not replayed in the same order. The shipped
+ * record (steps, images, duration, history) is kept in .training/<name>/base.json and added to
+ * the continuation's, so model.json counts every step the weights have had; --steps and
+ * plannedSteps stay totals. Once base.json exists, plain runs resume the continuation.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseFill, powerSchedule, saveCheckpoint } from '@levelskip/core';
+import { loadCheckpoint, parseFill, powerSchedule, saveCheckpoint, writeFileAtomic } from '@levelskip/core';
 import { listTrainingCheckpoints, loadMnist, readTrainingCheckpoint, train } from '@levelskip/backend-tfjs';
 import { recipes } from './recipes.mjs';
 
@@ -31,12 +39,13 @@ const { values } = parseArgs({
     minutes: { type: 'string' },
     dir: { type: 'string', default: join(packageRoot, '.training') },
     'finalize-only': { type: 'boolean', default: false },
+    'continue-from-shipped': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help || values.model === undefined) {
-  console.log(`usage: train-models.mjs --model <${Object.keys(recipes).join('|')}|all> [--steps N] [--workers N] [--minutes M] [--dir DIR] [--finalize-only]`);
+  console.log(`usage: train-models.mjs --model <${Object.keys(recipes).join('|')}|all> [--steps N] [--workers N] [--minutes M] [--dir DIR] [--finalize-only] [--continue-from-shipped]`);
   process.exit(values.help ? 0 : 2);
 }
 const names = values.model.includes('all') ? Object.keys(recipes) : values.model;
@@ -61,6 +70,38 @@ if (values.minutes !== undefined) {
   }, Number(values.minutes) * 60_000).unref();
 }
 
+/** The shipped record a continuation started from (.training/<name>/base.json), if any. */
+async function readBase(runDir) {
+  try {
+    return JSON.parse(await readFile(join(runDir, 'base.json'), 'utf8'));
+  } catch (error) {
+    if (error?.code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Starts a continuation: records the shipped model's training in base.json, returns its weights. */
+async function startFromShipped(name, runDir) {
+  const shipped = await loadCheckpoint(join(packageRoot, 'models', name));
+  const t = shipped.manifest.training ?? {};
+  for (const key of ['steps', 'images', 'durationMs']) {
+    if (typeof t[key] !== 'number') throw new Error(`models/${name}/model.json has no training.${key}; cannot continue from it`);
+  }
+  const base = {
+    steps: t.steps,
+    images: t.images,
+    durationMs: t.durationMs,
+    seed: t.seed,
+    history: t.history,
+    continuations: t.continuations ?? 0,
+    createdAt: shipped.manifest.createdAt,
+  };
+  await mkdir(runDir, { recursive: true });
+  await writeFileAtomic(join(runDir, 'base.json'), `${JSON.stringify(base, null, 2)}\n`);
+  console.log(`${name}: continuing from the shipped weights (step ${base.steps}); record in ${join(runDir, 'base.json')}`);
+  return { base, weights: shipped.weights };
+}
+
 /** Writes models/<name>/ from the newest checkpoint in `runDir`. */
 async function finalize(name, recipe, runDir) {
   const checkpoints = await listTrainingCheckpoints(runDir);
@@ -73,6 +114,15 @@ async function finalize(name, recipe, runDir) {
   const { state, losses } = snapshot;
   const tail = losses.subarray(Math.max(0, losses.length - 200));
   const finalLoss = tail.reduce((s, v) => s + v, 0) / tail.length;
+  const base = await readBase(runDir);
+  const steps = (base?.steps ?? 0) + state.step;
+  const seed = base === undefined ? recipe.seed : recipe.seed + 1 + base.continuations;
+  const history = [
+    base === undefined ? recipe.history : base.history,
+    base === undefined
+      ? undefined
+      : `Steps ${base.steps + 1}–${steps} continued from the shipped step-${base.steps} weights (fp16 EMA; raw and EMA both started there) with a fresh Adam state, the LR and EMA warm-ups again and seed ${seed}: the step-${base.steps} training checkpoint was on another machine.`,
+  ].filter((line) => line !== undefined);
   const out = join(packageRoot, 'models', name);
   await mkdir(out, { recursive: true });
   await saveCheckpoint(out, {
@@ -86,26 +136,27 @@ async function finalize(name, recipe, runDir) {
       scheme: recipe.scheme,
       ...(recipe.c === undefined ? {} : { schedule: { kind: 'power', c: recipe.c } }),
       fill: recipe.fill,
-      steps: state.step,
+      steps,
       plannedSteps: recipe.steps,
-      images: state.images,
+      images: (base?.images ?? 0) + state.images,
       batchSize: recipe.batchSize,
       lr: recipe.lr,
       warmup: recipe.warmup,
       ema: recipe.ema,
       emaWarmup: recipe.emaWarmup,
       gradClip: recipe.gradClip,
-      seed: recipe.seed,
-      ...(recipe.history === undefined ? {} : { history: recipe.history }),
+      seed,
+      ...(base === undefined ? {} : { continuations: base.continuations + 1 }),
+      ...(history.length === 0 ? {} : { history: history.join(' ') }),
       noiseSchedule: 'linear β 1e-4…0.02, 1000 steps',
-      durationMs: Math.round(state.elapsedMs),
+      durationMs: Math.round((base?.durationMs ?? 0) + state.elapsedMs),
       finalLoss: Number(finalLoss.toFixed(5)),
       finalLossOver: `mean of the last ${tail.length} steps' ε-MSE`,
       weights: 'EMA, stored as fp16',
       command: `pnpm --filter @levelskip/pretrained train:models -- --model ${name}`,
     },
   });
-  console.log(`${name}: wrote ${out} (step ${state.step}, loss ${finalLoss.toFixed(4)}, ${(state.elapsedMs / 3.6e6).toFixed(2)} h of training)`);
+  console.log(`${name}: wrote ${out} (step ${steps}, loss ${finalLoss.toFixed(4)}, ${(((base?.durationMs ?? 0) + state.elapsedMs) / 3.6e6).toFixed(2)} h of training)`);
 }
 
 const data = values['finalize-only'] ? undefined : await loadMnist({ split: 'train' });
@@ -113,7 +164,23 @@ for (const name of names) {
   const recipe = recipes[name];
   const runDir = resolve(values.dir, name);
   if (!values['finalize-only'] && !controller.signal.aborted) {
-    const steps = values.steps === undefined ? recipe.steps : Number(values.steps);
+    let base = await readBase(runDir);
+    let initialWeights;
+    if (values['continue-from-shipped'] && base === undefined) {
+      if ((await listTrainingCheckpoints(runDir)).length > 0) {
+        throw new Error(`${runDir} already holds training checkpoints: run without --continue-from-shipped to resume them`);
+      }
+      ({ base, weights: initialWeights } = await startFromShipped(name, runDir));
+    } else if (base !== undefined && (await listTrainingCheckpoints(runDir)).length === 0) {
+      initialWeights = (await loadCheckpoint(join(packageRoot, 'models', name))).weights; // base.json written, no step saved yet
+    }
+    const totalSteps = values.steps === undefined ? recipe.steps : Number(values.steps);
+    const steps = totalSteps - (base?.steps ?? 0);
+    if (steps <= 0) {
+      console.log(`${name}: already has ${base.steps} steps (target ${totalSteps})`);
+      await finalize(name, recipe, runDir);
+      continue;
+    }
     const started = Date.now();
     let lastLog = 0;
     try {
@@ -130,7 +197,8 @@ for (const name of names) {
         scheme: recipe.scheme,
         ...(recipe.c === undefined ? {} : { schedule: powerSchedule({ c: recipe.c }) }),
         fill: parseFill(recipe.fill),
-        seed: recipe.seed,
+        seed: base === undefined ? recipe.seed : recipe.seed + 1 + base.continuations,
+        ...(initialWeights === undefined ? {} : { initialWeights }),
         engine: 'wasm',
         workers: values.workers === 'auto' ? 'auto' : Number(values.workers),
         checkpointDir: runDir,

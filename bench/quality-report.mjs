@@ -1,0 +1,216 @@
+/**
+ * The Markdown section of a quality results file (schema `levelskip-bench-quality/1`, written by
+ * bench/quality.mjs) and its Pareto chart (SVG + PNG beside the report).
+ *
+ * ## Quality results schema `levelskip-bench-quality/1` (bench/results/quality-<machine>.json)
+ *
+ * {
+ *   schema: 'levelskip-bench-quality/1',
+ *   machine: { cpuModel, cores, memoryGiB, platform, arch, hostname },
+ *   config: { quick, samples, batch, seed, backend },   // one file holds one of each
+ *   sessions: [{ id, startedAt, finishedAt, status, argv, loadAverageStart, loadAverageEnd, versions, git, missing: [models not shipped] }],
+ *   cells: {   // keyed `<model>|<fill>|c<c>|<ddim<steps>-eta<η> | dpm-solver<steps>>` (bench/quality.mjs configKey)
+ *     '<key>': { model, fill, trainedFor, c, sampler: 'ddim' | 'dpm-solver', steps, eta (null for dpm-solver), tables: ['table1' | 'table3'],
+ *                weights: { steps, images, durationMs },           // the model's training record when measured
+ *                fdLenet, floor: { mean, min, max, blocks, count },  // floor: n held-out real digits vs the same reference
+ *                samplerDescription, schedule, backendName, predictedFractionSaved, kHistogram: [steps at k = 0..],
+ *                sampleMs (all n images), msPerImage, wallMs, loadAverage: [1-min before, after], session, measuredAt },
+ *   },
+ * }
+ */
+import { writeFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { chartToPixels, chartToSvg, layoutChart, paretoFrontier } from './lib/chart.mjs';
+import { cs, table1Rows, table3 } from './quality.mjs';
+import { loadPackage } from './lib/workspace.mjs';
+
+const num = (v, digits = 1) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+
+function table(header, rows) {
+  if (rows.length === 0) return '_(no data)_\n';
+  const line = (cells) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(header), line(header.map((_, i) => (i === 0 ? ':---' : '---:'))), ...rows.map(line)].join('\n') + '\n';
+}
+
+const samplerLabel = (c) => (c.sampler === 'ddim' ? `DDIM-${c.steps} η=${c.eta}` : `DPM-Solver++ ${c.steps}`);
+export const configLabel = (c) => `${c.model} ${c.fill} c=${c.c} ${samplerLabel(c)}`;
+
+function writeAtomic(path, data) {
+  const temporary = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(temporary, data);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+function table1Section(doc) {
+  const cells = Object.values(doc.cells);
+  const find = (model, fill, c) => cells.find((x) => x.model === model && x.c === c && x.sampler === 'ddim' && x.steps === 50 && x.eta === 0 && (c === 0 || x.fill === fill));
+  const rows = [];
+  const times = [];
+  for (const row of table1Rows) {
+    for (const { fill, trainedFor } of row.fills) {
+      const found = cs.map((c) => find(row.model, fill, c));
+      if (found.every((x) => x === undefined)) continue;
+      const name = `${row.model} / ${fill}${trainedFor ? '' : ' (not trained for it)'}`;
+      rows.push([name, ...found.map((x) => num(x?.fdLenet))]);
+      const base = found[0]?.msPerImage;
+      times.push([
+        name,
+        ...found.map((x, i) => {
+          if (x === undefined) return '—';
+          if (cs[i] === 0) return `${num(x.msPerImage)} ms`;
+          const measured = base === undefined ? null : 1 - x.msPerImage / base;
+          return `${num(x.msPerImage)} ms (${pct(measured)} / ${pct(x.predictedFractionSaved)})`;
+        }),
+      ]);
+    }
+  }
+  if (rows.length === 0) return '_(Table 1 not measured in this file)_\n';
+  return `FD-LeNet (lower is better), DDIM-50 η = 0, by power-schedule curvature c (c = 0: every level at every step). At c = 0 nothing is skipped, so the fills of one model share that cell.
+
+${table(['model / fill', ...cs.map((c) => `c = ${c}`)], rows)}
+Sampling time per image on this machine (batch ${doc.config.batch}, ${doc.config.backend}), with the time saved against the same model's c = 0, measured / FLOP-predicted:
+
+${table(['model / fill', ...cs.map((c) => `c = ${c}`)], times)}`;
+}
+
+function table3Section(doc) {
+  const cells = Object.values(doc.cells).filter((x) => x.tables.includes('table3') || (x.sampler === 'ddim' && x.steps === 50 && x.eta === 0));
+  const blocks = [];
+  for (const row of table3.rows) {
+    const mine = cells.filter((x) => x.model === row.model && x.fill === row.fill && x.c === row.c);
+    if (mine.length === 0) continue;
+    const ddim = table3.ddimSteps
+      .map((steps) => {
+        const byEta = table3.etas.map((eta) => mine.find((x) => x.sampler === 'ddim' && x.steps === steps && x.eta === eta));
+        if (byEta.every((x) => x === undefined)) return undefined;
+        return [`DDIM-${steps}`, ...byEta.map((x) => num(x?.fdLenet)), `${num(byEta.find(Boolean)?.msPerImage)} ms`];
+      })
+      .filter(Boolean);
+    const dpm = table3.dpmSteps
+      .map((steps) => mine.find((x) => x.sampler === 'dpm-solver' && x.steps === steps))
+      .filter(Boolean)
+      .map((x) => [`DPM-Solver++ ${x.steps}`, num(x.fdLenet), '', '', `${num(x.msPerImage)} ms`]);
+    blocks.push(`**${row.model}, ${row.fill} fill, c = ${row.c}**\n\n${table(['sampler', ...table3.etas.map((e) => `η = ${e}`), 'time per image'], [...ddim, ...dpm])}`);
+  }
+  if (blocks.length === 0) return '_(Table 3 not measured in this file)_\n';
+  return `FD-LeNet by sampler and step count (DDIM's η: 0 deterministic, 1 DDPM-like noise; DPM-Solver++ 2M is deterministic, its row uses the η = 0 column).\n\n${blocks.join('\n')}`;
+}
+
+/**
+ * One row per scored model: what it costs (parameters, FLOPs per DDIM-50 step at full depth and
+ * with its schedule, stage-aware for multi-decoder models) beside what it gives (FD-LeNet) and
+ * the time it took, at c = 0 and at the c it was trained for (2 for uniform-k and full models).
+ */
+async function modelsSection(doc) {
+  const cells = Object.values(doc.cells);
+  const [core, pretrained] = await Promise.all([loadPackage('core'), loadPackage('pretrained')]);
+  const entries = pretrained.catalogue.filter((e) => cells.some((c) => c.model === e.name));
+  if (entries.length === 0) return '';
+  const find = (model, fill, c) => cells.find((x) => x.model === model && x.c === c && x.sampler === 'ddim' && x.steps === 50 && x.eta === 0 && (c === 0 || x.fill === fill));
+  const rows = entries.map((e) => {
+    const spec = core.parseUNetSpec({ ...core.presets[e.preset], sidePaths: e.sidePaths });
+    const c = e.c ?? 2;
+    const full = core.predictedTimeSaved(spec, core.powerSchedule({ c: 1 }), 50, { fill: e.fill });
+    const skipped = core.predictedTimeSaved(spec, core.powerSchedule({ c }), 50, { fill: e.fill });
+    const at0 = find(e.name, e.fill, 0);
+    const atC = find(e.name, e.fill, c);
+    const mflops = (v) => `${(v / 50 / 1e6).toFixed(0)}`;
+    return [
+      e.name,
+      `${e.preset}${e.sidePaths ? ' + side paths' : ''}`,
+      core.parameterCount(spec).toLocaleString('en-US'),
+      mflops(full.fullFlops),
+      `${mflops(skipped.scheduledFlops)} (c = ${c})`,
+      num(at0?.fdLenet),
+      num(atC?.fdLenet),
+      at0 ? `${num(at0.msPerImage)} ms` : '—',
+      atC ? `${num(atC.msPerImage)} ms` : '—',
+    ];
+  });
+  return `### Models compared
+
+Cost and quality of each scored model with DDIM-50 (η = 0): parameters, mean FLOPs per step and image at full depth and with the power schedule at the model's c (c = 2 for the models not trained for a c; for multi-decoder models each step counts its stage's decoder), FD-LeNet and sampling time per image at c = 0 and at that c.
+
+${table(['model', 'architecture', 'parameters', 'MFLOPs / step, c = 0', 'MFLOPs / step, skipping', 'FD-LeNet, c = 0', 'FD-LeNet, skipping', 'time / image, c = 0', 'time / image, skipping'], rows)}`;
+}
+
+/** Every configuration as a point; one series per model / fill. */
+function chartSpec(doc, floor) {
+  const cells = Object.values(doc.cells);
+  const series = new Map();
+  for (const c of cells) {
+    const name = `${c.model} / ${c.fill}`;
+    if (!series.has(name)) series.set(name, []);
+    series.get(name).push({ x: c.msPerImage, y: c.fdLenet, cell: c });
+  }
+  const frontier = paretoFrontier(cells.map((c) => ({ x: c.msPerImage, y: c.fdLenet, cell: c })));
+  const onFrontier = new Set(frontier.map((p) => p.cell));
+  return {
+    frontier,
+    spec: {
+      title: `FD-LeNet vs sampling time, MNIST, ${doc.config.samples} images per point`,
+      xLabel: `sampling time per image, ms (log scale, ${doc.config.backend}, ${doc.machine.cores} cores)`,
+      yLabel: 'FD-LeNet (log scale, lower is better)',
+      series: [...series.entries()].map(([name, points]) => ({
+        name,
+        points: points.map((p) => ({ x: p.x, y: p.y, highlight: onFrontier.has(p.cell), label: onFrontier.has(p.cell) ? `c=${p.cell.c} ${p.cell.sampler === 'ddim' ? `D${p.cell.steps}` : `S${p.cell.steps}`}` : undefined })),
+      })),
+      frontier: frontier.map(({ x, y }) => ({ x, y })),
+      ...(floor === undefined ? {} : { reference: { y: floor, label: `real-vs-real floor ${floor.toFixed(2)}` } }),
+    },
+  };
+}
+
+/**
+ * Renders a quality results file. Writes the Pareto chart to `<outDirectory>/<assetName>.svg|png`
+ * and links it by `assetName` (the report and its assets live in one folder).
+ */
+export async function renderQuality(doc, path, { outDirectory, assetName }) {
+  const cells = Object.values(doc.cells);
+  const dates = [...new Set(doc.sessions.map((s) => s.startedAt.slice(0, 10)))];
+  const floor = cells.find((c) => c.floor)?.floor;
+  const quick = doc.config.quick ? '\n> **Quick smoke run** (`--quick`): few images, few configurations. These figures show that the harness works; they are not results.\n' : '';
+  const missing = [...new Set(doc.sessions.flatMap((s) => s.missing ?? []))].filter((m) => !cells.some((c) => c.model === m));
+  const busy = cells.filter((c) => c.loadAverage[0] > doc.machine.cores * 0.25);
+  const last = doc.sessions[doc.sessions.length - 1];
+  const weights = [...new Map(cells.map((c) => [c.model, c.weights])).entries()].map(([m, w]) => `${m}: ${w.steps ?? '?'} training steps`);
+  let chart = '_(no cells yet)_\n';
+  let frontierTable = '';
+  if (cells.length > 0) {
+    const { spec, frontier } = chartSpec(doc, floor?.mean);
+    const laid = layoutChart(spec);
+    mkdirSync(outDirectory, { recursive: true });
+    writeAtomic(join(outDirectory, `${assetName}.svg`), chartToSvg(laid));
+    const cli = await loadPackage('cli');
+    writeAtomic(join(outDirectory, `${assetName}.png`), cli.encodePng(chartToPixels(laid, cli)));
+    chart = `![FD-LeNet vs sampling time](${assetName}.svg)\n\nEvery configuration above is a point; circled points are Pareto-optimal, labelled with c and the sampler (D50: DDIM-50, S20: DPM-Solver++ 20 steps). PNG render: [${assetName}.png](${assetName}.png).\n`;
+    frontierTable = `\nThe Pareto-optimal configurations (no other configuration is both faster and better):\n\n${table(
+      ['configuration', 'time per image', 'FD-LeNet', 'predicted FLOPs saved'],
+      frontier.map((p) => [configLabel(p.cell), `${num(p.cell.msPerImage)} ms`, num(p.cell.fdLenet), pct(p.cell.predictedFractionSaved)]),
+    )}`;
+  }
+  return `## Quality: FD-LeNet on MNIST (${doc.machine.cores}-core ${doc.machine.cpuModel})
+${quick}
+Source: \`${path}\`, measured ${dates.join(', ')} in ${doc.sessions.length} session(s), ${cells.length} configurations. Each configuration samples **${doc.config.samples} images** (batches of ${doc.config.batch}, batch i with seed ${doc.config.seed} + i, so every configuration starts from the same noise) on ${doc.config.backend}, and scores them with FD-LeNet: the Fréchet distance between LeNet features (the 84-d penultimate layer of @levelskip/metrics' classifier) of the generated images and of the MNIST reference digits. It is not Inception FID; compare it only with itself.
+
+**Real-vs-real floor** at n = ${doc.config.samples}: ${floor ? `${floor.mean.toFixed(2)} (range ${floor.min.toFixed(2)}–${floor.max.toFixed(2)} over ${floor.blocks} disjoint blocks of ${floor.count} held-out digits)` : 'n/a'}. A score near it is as close to the data as ${doc.config.samples} real digits are.
+
+Weights measured: ${weights.join('; ') || '—'}.${missing.length > 0 ? ` Not shipped yet, so not scored: ${missing.join(', ')}.` : ''}${last ? ` Versions: Node ${last.versions.node}, onnxruntime-node ${last.versions.onnxruntimeNode}; commit \`${last.git?.commit?.slice(0, 10) ?? '?'}\`${last.git?.dirty ? ' (uncommitted changes)' : ''}.` : ''}
+${busy.length > 0 ? `\n> **Note:** ${busy.length} of ${cells.length} configurations were timed with a 1-minute load average above a quarter of the cores (other work on the machine): their times per image are inflated; FD-LeNet does not depend on it.\n` : ''}
+${await modelsSection(doc)}
+### Table 1 analogue: fills and skip schedules
+
+${table1Section(doc)}
+### Table 3 analogue: samplers and step counts
+
+${table3Section(doc)}
+### Quality vs time
+
+${chart}${frontierTable}`;
+}

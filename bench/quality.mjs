@@ -1,0 +1,300 @@
+/**
+ * `pnpm bench quality`: the paper's Tables 1 and 3 (Giladi et al.) on MNIST with the shipped
+ * models, scored with FD-LeNet (@levelskip/metrics; the Fréchet distance in the feature space of
+ * the project's LeNet classifier, not Inception FID), beside the real-vs-real floor.
+ *
+ * - Table 1 analogue: each shipped model × fill at c ∈ {0, 1, 2, 3, 5}, DDIM-50 (η = 0).
+ * - Table 3 analogue: the zero-fill c = 2 model and the full-depth model with DDIM at several step
+ *   counts and η ∈ {0, 0.5, 1}, and DPM-Solver++ at 10/15/20/25 steps.
+ * - Every configuration is also a point of the quality-vs-time Pareto chart (`pnpm bench report`
+ *   draws it): its sampling time per image, measured in the same run.
+ *
+ * Each configuration is scored exactly as `levelskip eval` scores it (the CLI's planEval/runEval):
+ * n images in batches, batch i with seed + i, so every configuration starts from the same noise.
+ * Cells are written to the results file as they finish; a rerun skips cells already there for the
+ * same weights (a model retrained since is measured again), so an interrupted run resumes.
+ */
+import { join, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { gitInfo, loadAverage, machineInfo, machineSlug, runtimeVersions } from './lib/machine.mjs';
+import { checkCompatible, readResults, writeResults } from './lib/results-file.mjs';
+import { loadPackage, repositoryRoot } from './lib/workspace.mjs';
+
+export const qualitySchema = 'levelskip-bench-quality/1';
+
+export const cs = [0, 1, 2, 3, 5];
+export const table3 = {
+  ddimSteps: [10, 20, 50, 100],
+  etas: [0, 0.5, 1],
+  dpmSteps: [10, 15, 20, 25],
+  /** The paper's Table 3 rows: the skip-trained model at its c, and the full-depth baseline. */
+  rows: [
+    { model: 'mnist-zero-c2', fill: 'zero', c: 2 },
+    { model: 'mnist-full', fill: 'zero', c: 0 },
+  ],
+};
+
+/**
+ * Table 1 rows: model and the fills it is scored with. `trainedFor` false marks a fill the model
+ * was not trained for (reported, and labelled as such).
+ */
+export const table1Rows = [
+  { model: 'mnist-full', fills: [{ fill: 'zero', trainedFor: false }], note: 'trained at full depth only: the paper\'s DDPM row at c = 0; c > 0 shows skipping without skip-aware training' },
+  { model: 'mnist-zero-c2', fills: [{ fill: 'zero', trainedFor: true }, { fill: 'duplicate', trainedFor: false }, { fill: 'cache', trainedFor: false }] },
+  { model: 'mnist-interpolate', fills: [{ fill: 'interpolate', trainedFor: true }] },
+  { model: 'mnist-multistage', fills: [{ fill: 'zero', trainedFor: true }] },
+  { model: 'mnist-ode2', fills: [{ fill: 'zero', trainedFor: true }] },
+];
+
+const tables = ['table1', 'table3'];
+
+const usage = `usage: pnpm bench quality [flags]
+
+FD-LeNet of the shipped MNIST models (Tables 1 and 3 of the paper, MNIST analogues) with the
+real-vs-real floor, and the sampling time of each configuration (for the Pareto chart of
+\`pnpm bench report\`). Models not shipped yet are listed as missing, not scored.
+
+  --only <tables>     ${tables.join(',')} (default: both)
+  --models <list>     models to score (default: every shipped one)
+  --samples <n>       images per configuration (default: 500; the floor uses as many real digits)
+  --batch <n>         images per sampling call (default: 50)
+  --seed <n>          seed of batch 0 (default: 0)
+  --backend <name>    onnx or tfjs (default: onnx; timings are this backend's)
+  --out <file>        results file (default: bench/results/quality-<machine>.json;
+                      with --quick: bench/results/quick/quality-<machine>.json)
+  --force             re-measure configurations already in the results file
+  --quick             smoke check: 100 images, c ∈ {0, 2} and the fewest steps (figures are not results)
+  --dry-run           list the configurations and exit
+  --help              this text
+
+A full run (every model shipped, 500 images) takes about an hour on 2 cores; run it on a quiet
+machine, since the times feed the Pareto chart (each cell records the load average).`;
+
+function positiveInteger(value, flag) {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function commaList(value, flag) {
+  const list = value.split(',').filter(Boolean);
+  if (list.length === 0) throw new Error(`${flag} needs a comma-separated list`);
+  return list;
+}
+
+/** Parses the quality suite's flags; throws with the fix for anything malformed. */
+export function parseQualityArgs(argv, slug) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        only: { type: 'string' },
+        models: { type: 'string' },
+        samples: { type: 'string' },
+        batch: { type: 'string', default: '50' },
+        seed: { type: 'string', default: '0' },
+        backend: { type: 'string', default: 'onnx' },
+        out: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        quick: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new Error(`${error.message.replace(/\.$/, '')}; see --help`);
+  }
+  const only = values.only === undefined ? [...tables] : commaList(values.only, '--only');
+  for (const t of only) if (!tables.includes(t)) throw new Error(`--only: unknown table "${t}"; use ${tables.join(', ')}`);
+  if (values.backend !== 'onnx' && values.backend !== 'tfjs') throw new Error(`--backend: use onnx or tfjs, got ${JSON.stringify(values.backend)}`);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed needs a non-negative integer, got ${JSON.stringify(values.seed)}`);
+  const samples = values.samples === undefined ? (values.quick ? 100 : 500) : positiveInteger(values.samples, '--samples');
+  if (samples < 2) throw new Error('--samples must be at least 2 (a covariance needs 2 images)');
+  return {
+    tables: only,
+    models: values.models === undefined ? undefined : commaList(values.models, '--models'),
+    samples,
+    batch: positiveInteger(values.batch, '--batch'),
+    seed,
+    backend: values.backend,
+    out: values.out ?? join(repositoryRoot, 'bench', 'results', ...(values.quick ? ['quick'] : []), `quality-${slug}.json`),
+    force: values.force,
+    quick: values.quick,
+    dryRun: values['dry-run'],
+    help: values.help,
+  };
+}
+
+/** A configuration's key in `cells`: the same configuration in two tables is measured once. */
+export function configKey(config) {
+  const sampler = config.sampler === 'ddim' ? `ddim${config.steps}-eta${config.eta}` : `${config.sampler}${config.steps}`;
+  return `${config.model}|${config.fill}|c${config.c}|${sampler}`;
+}
+
+/** Every configuration of the chosen tables, for the models given; each lists the tables it belongs to. */
+export function configurations(options, models) {
+  const byKey = new Map();
+  const add = (table, config) => {
+    const key = configKey(config);
+    const existing = byKey.get(key);
+    if (existing) existing.tables.push(table);
+    else byKey.set(key, { ...config, key, tables: [table] });
+  };
+  const curvatures = options.quick ? [0, 2] : cs;
+  if (options.tables.includes('table1')) {
+    for (const row of table1Rows) {
+      if (!models.includes(row.model)) continue;
+      for (const [f, { fill, trainedFor }] of row.fills.entries()) {
+        for (const c of curvatures) {
+          // At c = 0 nothing is skipped, so every fill computes the same images: one cell, under the row's first fill.
+          if (c === 0 && f > 0) continue;
+          add('table1', { model: row.model, fill, trainedFor: c === 0 ? true : trainedFor, c, sampler: 'ddim', steps: 50, eta: 0 });
+        }
+      }
+    }
+  }
+  if (options.tables.includes('table3')) {
+    const ddimSteps = options.quick ? [10] : table3.ddimSteps;
+    const etas = options.quick ? [0, 1] : table3.etas;
+    const dpmSteps = options.quick ? [10] : table3.dpmSteps;
+    for (const row of table3.rows) {
+      if (!models.includes(row.model)) continue;
+      const trainedFor = row.model !== 'mnist-full' || row.c === 0;
+      for (const steps of ddimSteps) for (const eta of etas) add('table3', { ...row, trainedFor, sampler: 'ddim', steps, eta });
+      for (const steps of dpmSteps) add('table3', { ...row, trainedFor, sampler: 'dpm-solver', steps, eta: null });
+    }
+  }
+  return [...byKey.values()];
+}
+
+const shown = (path) => {
+  const inside = relative(repositoryRoot, path);
+  return inside.startsWith('..') ? path : inside;
+};
+const log = (message) => process.stderr.write(`${message}\n`);
+
+/** The shipped weights a cell was measured with; a cell of other weights is stale. */
+function weightsIdentity(info) {
+  return { steps: info.training?.steps ?? null, images: info.training?.images ?? null, durationMs: info.training?.durationMs ?? null };
+}
+
+function sameWeights(a, b) {
+  return a !== undefined && a.steps === b.steps && a.images === b.images && a.durationMs === b.durationMs;
+}
+
+export async function runQuality(argv) {
+  const machine = machineInfo();
+  const options = parseQualityArgs(argv, machineSlug(machine));
+  if (options.help) {
+    console.log(usage);
+    return;
+  }
+  const [pretrained, cli] = await Promise.all([loadPackage('pretrained'), loadPackage('cli')]);
+  const catalogue = pretrained.listPretrained();
+  const known = catalogue.map((m) => m.name);
+  for (const name of options.models ?? []) {
+    if (!known.includes(name)) throw new Error(`--models: unknown model "${name}"; known: ${known.join(', ')}`);
+  }
+  const wanted = options.models ?? known;
+  const missing = catalogue.filter((m) => wanted.includes(m.name) && !m.available).map((m) => m.name);
+  const models = catalogue.filter((m) => wanted.includes(m.name) && m.available);
+  const configs = configurations(options, models.map((m) => m.name));
+  if (missing.length > 0) log(`[quality] not shipped yet, not scored: ${missing.join(', ')}`);
+  if (options.dryRun) {
+    for (const c of configs) console.log(`${c.key}  (${c.tables.join(', ')})`);
+    console.log(`${configs.length} configurations × ${options.samples} images`);
+    return;
+  }
+  if (configs.length === 0) throw new Error('nothing to measure: no shipped model matches --models/--only');
+
+  const config = { quick: options.quick, samples: options.samples, batch: options.batch, seed: options.seed, backend: options.backend };
+  const doc = readResults(options.out, () => ({ schema: qualitySchema, machine, config, sessions: [], cells: {} }), qualitySchema);
+  checkCompatible(doc, options.out, { machine, config }, ['quick', 'samples', 'batch', 'seed', 'backend']);
+  const session = {
+    id: doc.sessions.length + 1,
+    startedAt: new Date().toISOString(),
+    status: 'running',
+    argv,
+    loadAverageStart: loadAverage(),
+    versions: runtimeVersions(),
+    git: gitInfo(),
+  };
+  doc.sessions.push(session);
+  writeResults(options.out, doc);
+
+  const identities = new Map(models.map((m) => [m.name, weightsIdentity(m)]));
+  const todo = configs.filter((c) => options.force || !sameWeights(doc.cells[c.key]?.weights, identities.get(c.model)));
+  const stepsOf = (c) => c.steps * Math.ceil(options.samples / options.batch);
+  const totalSteps = todo.reduce((s, c) => s + stepsOf(c), 0);
+  log(`[quality] ${configs.length} configurations, ${configs.length - todo.length} already measured, ${todo.length} to run (${options.samples} images each) → ${shown(options.out)}`);
+  const io = { stdout: { write: () => true }, stderr: process.stderr, env: process.env };
+  const started = performance.now();
+  let stepsDone = 0;
+  try {
+    for (const [i, c] of todo.entries()) {
+      const flags = {
+        model: c.model,
+        backend: options.backend,
+        sampler: c.sampler,
+        steps: String(c.steps),
+        ...(c.eta === null ? {} : { eta: String(c.eta) }),
+        c: String(c.c),
+        fill: c.fill,
+        samples: String(options.samples),
+        batch: String(options.batch),
+        seed: String(options.seed),
+        progress: Boolean(process.stderr.isTTY),
+        json: true,
+      };
+      const loadBefore = loadAverage();
+      const cellStarted = performance.now();
+      const summary = await cli.runEval(cli.planEval(flags), io);
+      stepsDone += stepsOf(c);
+      const { key, tables: cellTables, ...configuration } = c;
+      doc.cells[key] = {
+        ...configuration,
+        tables: cellTables,
+        weights: identities.get(c.model),
+        fdLenet: summary.fdLenet,
+        floor: summary.floor,
+        samplerDescription: summary.sampler,
+        schedule: summary.schedule,
+        backendName: summary.backend,
+        predictedFractionSaved: summary.predictedFractionSaved,
+        kHistogram: histogram(summary.ks),
+        sampleMs: summary.sampleMs,
+        msPerImage: summary.sampleMs / options.samples,
+        wallMs: performance.now() - cellStarted,
+        loadAverage: [loadBefore[0], loadAverage()[0]],
+        session: session.id,
+        measuredAt: new Date().toISOString(),
+      };
+      writeResults(options.out, doc);
+      const elapsed = performance.now() - started;
+      const eta = stepsDone > 0 ? ((totalSteps - stepsDone) * elapsed) / stepsDone : 0;
+      log(`[quality] ${i + 1}/${todo.length} ${key}: FD-LeNet ${summary.fdLenet.toFixed(2)} (floor ${summary.floor?.mean.toFixed(2) ?? 'n/a'}), ${(summary.sampleMs / options.samples).toFixed(1)} ms/image; eta ${(eta / 60_000).toFixed(1)} min`);
+    }
+    session.status = 'complete';
+  } catch (error) {
+    session.status = `failed: ${error instanceof Error ? error.message : String(error)}`;
+    throw error;
+  } finally {
+    session.finishedAt = new Date().toISOString();
+    session.loadAverageEnd = loadAverage();
+    session.missing = missing;
+    writeResults(options.out, doc);
+  }
+  log(`[quality] done in ${((performance.now() - started) / 60_000).toFixed(1)} min; \`pnpm bench report\` renders the tables and the Pareto chart`);
+}
+
+/** Steps at each depth k = 0 .. max. */
+function histogram(ks) {
+  const counts = [];
+  for (const k of ks) counts[k] = (counts[k] ?? 0) + 1;
+  return Array.from(counts, (v) => v ?? 0);
+}

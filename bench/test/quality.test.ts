@@ -1,0 +1,145 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { chartToPixels, chartToSvg, layoutChart, logTicks, paretoFrontier } from '../lib/chart.mjs';
+import { checkCompatible } from '../lib/results-file.mjs';
+import { configKey, configurations, parseQualityArgs, qualitySchema } from '../quality.mjs';
+import { renderQuality } from '../quality-report.mjs';
+import { loadPackage } from '../lib/workspace.mjs';
+
+const shipped = ['mnist-full', 'mnist-zero-c2', 'mnist-interpolate', 'mnist-multistage', 'mnist-ode2'];
+
+describe('quality configurations', () => {
+  it('counts Table 1 cells by hand: one c = 0 cell per model, one per fill and c > 0', () => {
+    const options = parseQualityArgs(['--only', 'table1'], 'm');
+    const configs = configurations(options, shipped);
+    // full: zero × 5 c; zero-c2: c = 0 once + {zero, duplicate, cache} × 4 c > 0; interpolate, multistage, ode2: 5 each.
+    expect(configs).toHaveLength(5 + (1 + 3 * 4) + 5 + 5 + 5);
+    expect(new Set(configs.map((c) => c.key)).size).toBe(configs.length);
+    expect(configs.filter((c) => c.c === 0).map((c) => c.model)).toEqual(shipped);
+  });
+
+  it('counts Table 3 cells by hand and shares DDIM-50 η = 0 with Table 1', () => {
+    const both = configurations(parseQualityArgs([], 'm'), ['mnist-full', 'mnist-zero-c2']);
+    const t3 = configurations(parseQualityArgs(['--only', 'table3'], 'm'), ['mnist-full', 'mnist-zero-c2']);
+    // Two rows × (4 DDIM step counts × 3 η + 4 DPM-Solver++ step counts).
+    expect(t3).toHaveLength(2 * (4 * 3 + 4));
+    const shared = both.filter((c) => c.tables.length === 2).map((c) => c.key).sort();
+    expect(shared).toEqual(['mnist-full|zero|c0|ddim50-eta0', 'mnist-zero-c2|zero|c2|ddim50-eta0']);
+    // Table 1 for the two models (5 + 13) plus Table 3 (32) minus the 2 shared cells.
+    expect(both).toHaveLength(18 + 32 - 2);
+  });
+
+  it('skips models that are not shipped', () => {
+    expect(configurations(parseQualityArgs([], 'm'), ['mnist-ode2']).every((c) => c.model === 'mnist-ode2')).toBe(true);
+    expect(configurations(parseQualityArgs([], 'm'), [])).toEqual([]);
+  });
+
+  it('keys DDIM cells by steps and η, DPM-Solver++ cells by steps', () => {
+    expect(configKey({ model: 'm', fill: 'zero', c: 2, sampler: 'ddim', steps: 20, eta: 0.5 })).toBe('m|zero|c2|ddim20-eta0.5');
+    expect(configKey({ model: 'm', fill: 'zero', c: 0, sampler: 'dpm-solver', steps: 15, eta: null })).toBe('m|zero|c0|dpm-solver15');
+  });
+
+  it('rejects malformed flags with the flag named', () => {
+    expect(() => parseQualityArgs(['--samples', '0'], 'm')).toThrow(/--samples/);
+    expect(() => parseQualityArgs(['--samples', '1'], 'm')).toThrow(/at least 2/);
+    expect(() => parseQualityArgs(['--only', 'table2'], 'm')).toThrow(/unknown table "table2"/);
+    expect(() => parseQualityArgs(['--backend', 'torch'], 'm')).toThrow(/--backend/);
+    expect(() => parseQualityArgs(['--fast'], 'm')).toThrow(/--fast.*see --help/);
+    expect(parseQualityArgs(['--quick'], 'm').samples).toBe(100);
+    expect(parseQualityArgs(['--quick', '--samples', '40'], 'm').samples).toBe(40);
+  });
+
+  it('refuses to merge results measured with another sample count', () => {
+    const doc = { machine: { cpuModel: 'x', cores: 2 }, config: { quick: false, samples: 500 } };
+    expect(() => checkCompatible(doc, 'f.json', { machine: { cpuModel: 'x', cores: 2 }, config: { quick: false, samples: 1000 } }, ['quick', 'samples'])).toThrow(/samples = 500, this run has 1000/);
+    expect(() => checkCompatible(doc, 'f.json', { machine: { cpuModel: 'x', cores: 2 }, config: { quick: false, samples: 500 } }, ['quick', 'samples'])).not.toThrow();
+  });
+});
+
+describe('chart', () => {
+  it('puts 1-2-5 ticks inside the range, every mantissa on a narrow one', () => {
+    expect(logTicks(0.9, 60)).toEqual([1, 2, 5, 10, 20, 50]);
+    expect(logTicks(210, 290)).toEqual([]);
+    expect(logTicks(150, 450)).toEqual([200, 300, 400]);
+  });
+
+  it('keeps exactly the points nothing beats on both axes', () => {
+    const points = [
+      { x: 1, y: 10 },
+      { x: 2, y: 5 },
+      { x: 3, y: 7 }, // slower and worse than (2, 5)
+      { x: 4, y: 1 },
+      { x: 4, y: 3 }, // same time, worse
+    ];
+    expect(paretoFrontier(points)).toEqual([points[0], points[1], points[3]]);
+  });
+
+  it('draws points where the log axes put them, in SVG and in pixels', async () => {
+    const chart = layoutChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', color: '#ff0000', points: [{ x: 10, y: 10 }, { x: 1000, y: 1000 }] }] });
+    const circles = chart.shapes.filter((s) => s.kind === 'circle' && s.fill === '#ff0000' && s.r === 5);
+    expect(circles).toHaveLength(3); // two points and the legend marker
+    const [a, b] = circles;
+    // Padding is ×1.25 on both ends, so the points sit symmetrically: the middle of the plot is x = y = 100.
+    const plotLeft = 90;
+    const plotRight = chart.width - 270;
+    expect((a.cx + b.cx) / 2).toBeCloseTo((plotLeft + plotRight) / 2, 6);
+    const svg = chartToSvg(chart);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain(`cx="${Math.round(a.cx * 10) / 10}"`);
+    const cli = await loadPackage('cli');
+    const pixels = chartToPixels(chart, cli);
+    const at = (x: number, y: number) => Array.from(pixels.data.subarray((Math.round(y) * chart.width + Math.round(x)) * 3, (Math.round(y) * chart.width + Math.round(x)) * 3 + 3));
+    expect(at(a.cx, a.cy)).toEqual([255, 0, 0]);
+    expect(at(5, chart.height - 5)).toEqual([255, 255, 255]);
+  });
+});
+
+describe('quality report', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'levelskip-quality-report-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const cell = (model: string, fill: string, c: number, fd: number, msPerImage: number, tables = ['table1']) => ({
+    model,
+    fill,
+    trainedFor: true,
+    c,
+    sampler: 'ddim',
+    steps: 50,
+    eta: 0,
+    tables,
+    weights: { steps: 6000, images: 192000, durationMs: 1 },
+    fdLenet: fd,
+    floor: { mean: 9.3, min: 7.8, max: 11.8, blocks: 10, count: 500 },
+    predictedFractionSaved: c === 0 ? 0 : 0.414,
+    kHistogram: [50],
+    sampleMs: msPerImage * 500,
+    msPerImage,
+    loadAverage: [0.1, 0.2],
+    session: 1,
+  });
+
+  it('renders measured vs predicted time saved and the floor, and writes the chart', async () => {
+    const doc = {
+      schema: qualitySchema,
+      machine: { cpuModel: 'Test CPU', cores: 2 },
+      config: { quick: false, samples: 500, batch: 50, seed: 0, backend: 'onnx' },
+      sessions: [{ id: 1, startedAt: '2026-11-25T10:00:00.000Z', versions: { node: 'v20', onnxruntimeNode: '1' }, git: { commit: 'abcdef1234567', dirty: false }, missing: ['mnist-ode2'] }],
+      cells: {
+        a: cell('mnist-zero-c2', 'zero', 0, 50, 100),
+        b: cell('mnist-zero-c2', 'zero', 2, 60, 60),
+      },
+    };
+    const text = await renderQuality(doc, 'q.json', { outDirectory: dir, assetName: 'chart' });
+    // 1 − 60 / 100 = 40.0% measured, 41.4% predicted.
+    expect(text).toContain('60.0 ms (40.0% / 41.4%)');
+    expect(text).toContain('| mnist-zero-c2 / zero | 50.0 | — | 60.0 | — | — |');
+    expect(text).toContain('9.30 (range 7.80–11.80 over 10 disjoint blocks of 500 held-out digits)');
+    expect(text).toContain('Not shipped yet, so not scored: mnist-ode2');
+    expect(readFileSync(join(dir, 'chart.svg'), 'utf8')).toContain('<circle');
+    const png = readFileSync(join(dir, 'chart.png'));
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([960, 640]); // IHDR width, height
+  });
+});
