@@ -21,7 +21,7 @@
 import { writeFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chartToPixels, chartToSvg, layoutChart, paretoFrontier } from './lib/chart.mjs';
-import { cs, table1Rows, table3 } from './quality.mjs';
+import { cs, table1Rows, table1Sampler, table3 } from './quality.mjs';
 import { loadPackage } from './lib/workspace.mjs';
 
 const num = (v, digits = 1) => (v === null || v === undefined ? '—' : v.toFixed(digits));
@@ -33,6 +33,7 @@ function table(header, rows) {
   return [line(header), line(header.map((_, i) => (i === 0 ? ':---' : '---:'))), ...rows.map(line)].join('\n') + '\n';
 }
 
+const isTable1Sampler = (x) => x.sampler === table1Sampler.sampler && x.steps === table1Sampler.steps && x.eta === table1Sampler.eta;
 const samplerLabel = (c) => (c.sampler === 'ddim' ? `DDIM-${c.steps} η=${c.eta}` : `DPM-Solver++ ${c.steps}`);
 export const configLabel = (c) => `${c.model} ${c.fill} c=${c.c} ${samplerLabel(c)}`;
 
@@ -49,7 +50,7 @@ function writeAtomic(path, data) {
 
 function table1Section(doc) {
   const cells = Object.values(doc.cells);
-  const find = (model, fill, c) => cells.find((x) => x.model === model && x.c === c && x.sampler === 'ddim' && x.steps === 50 && x.eta === 0 && (c === 0 || x.fill === fill));
+  const find = (model, fill, c) => cells.find((x) => x.model === model && x.c === c && isTable1Sampler(x) && (c === 0 || x.fill === fill));
   const rows = [];
   const times = [];
   for (const row of table1Rows) {
@@ -71,7 +72,7 @@ function table1Section(doc) {
     }
   }
   if (rows.length === 0) return '_(Table 1 not measured in this file)_\n';
-  return `FD-LeNet (lower is better), DDIM-50 η = 0, by power-schedule curvature c (c = 0: every level at every step). At c = 0 nothing is skipped, so the fills of one model share that cell.
+  return `FD-LeNet (lower is better), DDIM-50 η = 1 (stochastic, DDPM-like; the paper's Table 1 samples with DDPM), by power-schedule curvature c (c = 0: every level at every step). At c = 0 nothing is skipped, so the fills of one model share that cell.
 
 ${table(['model / fill', ...cs.map((c) => `c = ${c}`)], rows)}
 Sampling time per image on this machine (batch ${doc.config.batch}, ${doc.config.backend}), with the time saved against the same model's c = 0, measured / FLOP-predicted:
@@ -80,7 +81,7 @@ ${table(['model / fill', ...cs.map((c) => `c = ${c}`)], times)}`;
 }
 
 function table3Section(doc) {
-  const cells = Object.values(doc.cells).filter((x) => x.tables.includes('table3') || (x.sampler === 'ddim' && x.steps === 50 && x.eta === 0));
+  const cells = Object.values(doc.cells).filter((x) => x.tables.includes('table3') || isTable1Sampler(x));
   const blocks = [];
   for (const row of table3.rows) {
     const mine = cells.filter((x) => x.model === row.model && x.fill === row.fill && x.c === row.c);
@@ -112,7 +113,7 @@ async function modelsSection(doc) {
   const [core, pretrained] = await Promise.all([loadPackage('core'), loadPackage('pretrained')]);
   const entries = pretrained.catalogue.filter((e) => cells.some((c) => c.model === e.name));
   if (entries.length === 0) return '';
-  const find = (model, fill, c) => cells.find((x) => x.model === model && x.c === c && x.sampler === 'ddim' && x.steps === 50 && x.eta === 0 && (c === 0 || x.fill === fill));
+  const find = (model, fill, c) => cells.find((x) => x.model === model && x.c === c && isTable1Sampler(x) && (c === 0 || x.fill === fill));
   const rows = entries.map((e) => {
     const spec = core.parseUNetSpec({ ...core.presets[e.preset], sidePaths: e.sidePaths });
     const c = e.c ?? 2;
@@ -135,7 +136,7 @@ async function modelsSection(doc) {
   });
   return `### Models compared
 
-Cost and quality of each scored model with DDIM-50 (η = 0): parameters, mean FLOPs per step and image at full depth and with the power schedule at the model's c (c = 2 for the models not trained for a c; for multi-decoder models each step counts its stage's decoder), FD-LeNet and sampling time per image at c = 0 and at that c.
+Cost and quality of each scored model with DDIM-50 (η = 1): parameters, mean FLOPs per step and image at full depth and with the power schedule at the model's c (c = 2 for the models not trained for a c; for multi-decoder models each step counts its stage's decoder), FD-LeNet and sampling time per image at c = 0 and at that c.
 
 ${table(['model', 'architecture', 'parameters', 'MFLOPs / step, c = 0', 'MFLOPs / step, skipping', 'FD-LeNet, c = 0', 'FD-LeNet, skipping', 'time / image, c = 0', 'time / image, skipping'], rows)}`;
 }

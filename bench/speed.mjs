@@ -371,6 +371,19 @@ export async function runSpeed(argv) {
   }
   const progress = new Progress(pending.length);
   const temporary = mkdtempSync(join(tmpdir(), 'levelskip-bench-'));
+  // Ctrl-C / SIGTERM: the cells measured so far are already saved; record the session as
+  // interrupted (not "running") and leave no temporary files. A rerun resumes with the rest.
+  const onSignal = (signal) => {
+    session.status = `interrupted (${signal}): rerun the same command to measure the remaining cells`;
+    session.finishedAt = new Date().toISOString();
+    session.loadAverageEnd = loadAverage();
+    save();
+    rmSync(temporary, { recursive: true, force: true });
+    log(`[speed] ${session.status}`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let torch;
   const torchAvailable = () => {
     if (torch === undefined) {
@@ -597,6 +610,8 @@ export async function runSpeed(argv) {
     session.status = `failed: ${error.message.split('\n')[0]}`;
     throw error;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     session.finishedAt = new Date().toISOString();
     session.loadAverageEnd = loadAverage();
     save();

@@ -20,13 +20,13 @@ describe('quality configurations', () => {
     expect(configs.filter((c) => c.c === 0).map((c) => c.model)).toEqual(shipped);
   });
 
-  it('counts Table 3 cells by hand and shares DDIM-50 η = 0 with Table 1', () => {
+  it('counts Table 3 cells by hand and shares DDIM-50 η = 1 with Table 1', () => {
     const both = configurations(parseQualityArgs([], 'm'), ['mnist-full', 'mnist-zero-c2']);
     const t3 = configurations(parseQualityArgs(['--only', 'table3'], 'm'), ['mnist-full', 'mnist-zero-c2']);
     // Two rows × (4 DDIM step counts × 3 η + 4 DPM-Solver++ step counts).
     expect(t3).toHaveLength(2 * (4 * 3 + 4));
     const shared = both.filter((c) => c.tables.length === 2).map((c) => c.key).sort();
-    expect(shared).toEqual(['mnist-full|zero|c0|ddim50-eta0', 'mnist-zero-c2|zero|c2|ddim50-eta0']);
+    expect(shared).toEqual(['mnist-full|zero|c0|ddim50-eta1', 'mnist-zero-c2|zero|c2|ddim50-eta1']);
     // Table 1 for the two models (5 + 13) plus Table 3 (32) minus the 2 shared cells.
     expect(both).toHaveLength(18 + 32 - 2);
   });
@@ -107,7 +107,7 @@ describe('quality report', () => {
     c,
     sampler: 'ddim',
     steps: 50,
-    eta: 0,
+    eta: 1,
     tables,
     weights: { steps: 6000, images: 192000, durationMs: 1 },
     fdLenet: fd,

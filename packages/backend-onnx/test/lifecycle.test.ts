@@ -46,6 +46,29 @@ describe('execution providers', () => {
     await expect(createOnnxBackend({ executionProviders: [] })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     await expect(createOnnxBackend({ intraOpNumThreads: -1 })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     await expect(createOnnxBackend({ graphOptimizationLevel: 'fast' as never })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await expect(createOnnxBackend({ allowSpinning: 'no' as never })).rejects.toThrow(/allowSpinning must be true or false/);
+  });
+
+  it('runs with spinning allowed as well as without (the default)', async () => {
+    const spec = parseUNetSpec(presets.mnistSmall);
+    const weights = randomWeights(spec, { seed: 1 });
+    const x = new SeededRng(3).normal(32 * 32);
+    const outputs: Float32Array[] = [];
+    for (const allowSpinning of [false, true]) {
+      const backend = await createOnnxBackend({ allowSpinning });
+      try {
+        const denoiser = await backend.createDenoiser(spec, weights);
+        const xt = backend.ops.fromFloat32(x, [1, 1, 32, 32]);
+        const eps = await denoiser.predict(xt, [500], { k: 2 });
+        outputs.push(await backend.ops.toFloat32(eps));
+        backend.ops.dispose([xt, eps]);
+        denoiser.dispose();
+      } finally {
+        backend.dispose();
+      }
+    }
+    // Thread scheduling does not change the arithmetic.
+    expect(Array.from(outputs[1]!)).toEqual(Array.from(outputs[0]!));
   });
 });
 

@@ -56,6 +56,7 @@ describe('demo', () => {
       rows: { model: string; c: number; ks: number[]; measuredFractionSaved: number; predictedFractionSaved: number; fdLenet: number }[];
       floor: { count: number };
       image: { width: number; height: number };
+      sampler: string;
     };
     expect(summary.rows.map((r) => [r.model, r.c])).toEqual([
       ['mnist-full', 0],
@@ -68,10 +69,18 @@ describe('demo', () => {
     expect(summary.rows[1]!.predictedFractionSaved).toBeGreaterThan(0.3);
     for (const row of summary.rows) expect(Number.isFinite(row.fdLenet)).toBe(true);
     expect(summary.floor.count).toBe(4);
+    expect(summary.sampler).toMatch(/^ddim\(steps=4, eta=1,/);
     const png = pngjs.PNG.sync.read(readFileSync(out));
     expect([png.width, png.height]).toEqual([summary.image.width, summary.image.height]);
     // Two rows of two 64-px cells (scale 2): height 2 + 2·(64 + 2) = 134.
     expect(png.height).toBe(134);
+  });
+
+  it('samples with DDIM η = 1 unless --eta says otherwise, and rejects η outside [0, 1]', async () => {
+    const run = await runCli(['demo', '--samples', '2', '--batch', '2', '--steps', '2', '--columns', '1', '--eta', '0.5', '--out', join(directory, 'demo', 'eta.png'), '--json', '--no-progress']);
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as { sampler: string }).sampler).toMatch(/^ddim\(steps=2, eta=0\.5,/);
+    expectOneErrorLine(await runCli(['demo', '--eta', '1.5', '--samples', '2', '--columns', '1']), /--eta.*in \[0, 1\]/);
   });
 
   it('rejects a baseline that is not a shipped model with one line and exit 2', async () => {

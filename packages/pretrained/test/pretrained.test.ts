@@ -34,6 +34,18 @@ describe('catalogue', () => {
     expect(missing.length + available.length).toBe(catalogue.length);
   });
 
+  it('matches the training recipes: fill, c and architecture of every catalogued model', async () => {
+    // @ts-expect-error -- a plain .mjs script without type declarations
+    const { recipes } = (await import('../scripts/recipes.mjs')) as { recipes: Record<string, { fill: string; c?: number; spec: object }> };
+    expect(Object.keys(recipes).sort()).toEqual([...pretrainedModelNames].sort());
+    for (const entry of catalogue) {
+      const recipe = recipes[entry.name]!;
+      expect(recipe.fill, entry.name).toBe(entry.fill);
+      expect(recipe.c, entry.name).toBe(entry.c);
+      expect(parseUNetSpec(recipe.spec), entry.name).toEqual(parseUNetSpec({ ...presets[entry.preset], sidePaths: entry.sidePaths }));
+    }
+  });
+
   it('ships mnist-zero-c2, the model the README and `pnpm start` use', () => {
     expect(available.map((m) => m.name)).toContain('mnist-zero-c2');
   });

@@ -50,9 +50,8 @@ export const catalogue: readonly CatalogueEntry[] = [
   },
   {
     name: 'mnist-ode2',
-    description: 'mnistOde2 continuous U-Net (second-order neural-ODE blocks, 0.67M parameters), schedule-aware c = 2, zero fill',
+    description: 'mnistOde2 continuous U-Net (second-order neural-ODE blocks, 0.67M parameters), uniform-k training, zero fill (samples at full depth and with any c)',
     fill: 'zero',
-    c: 2,
     preset: 'mnistOde2',
     sidePaths: false,
   },
