@@ -177,7 +177,7 @@ for (const name of names) {
     const totalSteps = values.steps === undefined ? recipe.steps : Number(values.steps);
     const steps = totalSteps - (base?.steps ?? 0);
     if (steps <= 0) {
-      console.log(`${name}: already has ${base.steps} steps (target ${totalSteps})`);
+      console.log(`${name}: already has ${base?.steps ?? 0} steps (target ${totalSteps})`);
       await finalize(name, recipe, runDir);
       continue;
     }
