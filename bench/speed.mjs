@@ -373,6 +373,9 @@ export async function runSpeed(argv) {
   const temporary = mkdtempSync(join(tmpdir(), 'levelskip-bench-'));
   // Ctrl-C / SIGTERM: the cells measured so far are already saved; record the session as
   // interrupted (not "running") and leave no temporary files. A rerun resumes with the rest.
+  // Node runs the handler only when the event loop is free, and a tfjs-wasm cell runs as one
+  // chain of promises, so it can take effect only after the current cell (minutes for tfjs at
+  // batch 16); a second Ctrl-C, with no handler left, stops at once (the session stays "running").
   const onSignal = (signal) => {
     session.status = `interrupted (${signal}): rerun the same command to measure the remaining cells`;
     session.finishedAt = new Date().toISOString();
