@@ -208,41 +208,42 @@ ${multiStageText(derived)}- Everything here is a benchmark, not a test: nothing 
 `;
 }
 
+/**
+ * One Table 2 block: per fill a c = 0 row (the full network's time per backend), then per c the
+ * predicted saving and, per backend, run time, measured saving and measured / predicted.
+ */
+function table2Block(subset, title) {
+  const backends = unique(subset.map((r) => r.backend)).sort(byOrder(backendOrder));
+  const header = ['fill', 'c', 'predicted', ...backends.flatMap((b) => [`${label(b)} run`, 'saved', 'ratio'])];
+  const body = [];
+  for (const fill of unique(subset.map((r) => r.fill)).sort(byOrder(fillOrder))) {
+    body.push([fill, 0, '—', ...backends.flatMap((b) => [ms(subset.find((x) => x.backend === b && x.fill === fill)?.fullMs), '', ''])]);
+    for (const c of unique(subset.filter((r) => r.fill === fill).map((r) => r.c)).sort((x, y) => x - y)) {
+      const predicted = subset.find((r) => r.fill === fill && r.c === c)?.predictedSaved;
+      body.push([
+        fill,
+        c,
+        pct(predicted),
+        ...backends.flatMap((b) => {
+          const r = subset.find((x) => x.backend === b && x.fill === fill && x.c === c);
+          return r ? [ms(r.runMs), pct(r.measuredSaved), num(r.ratio)] : ['—', '—', '—'];
+        }),
+      ]);
+    }
+  }
+  return `\n**${title}**\n\n${table(header, body, header.map((_, i) => (i === 0 ? 'l' : 'r')))}`;
+}
+
 function table2Section(derived) {
   const rows = derived.table2.filter((r) => r.source === 'sample');
   if (rows.length === 0) return '_(no real sample() runs in this file; see the per-step-cost equivalents below)_\n';
   let out = '';
   for (const model of unique(rows.map((r) => r.model))) {
     for (const batch of unique(rows.filter((r) => r.model === model).map((r) => r.batch)).sort((a, b) => a - b)) {
-      const subset = rows.filter((r) => r.model === model && r.batch === batch);
-      const backends = unique(subset.map((r) => r.backend)).sort(byOrder(backendOrder));
-      const header = ['fill', 'c', 'predicted', ...backends.flatMap((b) => [`${label(b)} run`, 'saved', 'ratio'])];
-      const body = [];
-      for (const fill of unique(subset.map((r) => r.fill)).sort(byOrder(fillOrder))) {
-        // The c = 0 row: the full network, per backend.
-        body.push([
-          fill,
-          0,
-          '—',
-          ...backends.flatMap((b) => {
-            const r = subset.find((x) => x.backend === b && x.fill === fill);
-            return [r ? ms(r.fullMs) : '—', '', ''];
-          }),
-        ]);
-        for (const c of unique(subset.filter((r) => r.fill === fill).map((r) => r.c)).sort((a, b) => a - b)) {
-          const predicted = subset.find((r) => r.fill === fill && r.c === c)?.predictedSaved;
-          body.push([
-            fill,
-            c,
-            pct(predicted),
-            ...backends.flatMap((b) => {
-              const r = subset.find((x) => x.backend === b && x.fill === fill && x.c === c);
-              return r ? [ms(r.runMs), pct(r.measuredSaved), num(r.ratio)] : ['—', '—', '—'];
-            }),
-          ]);
-        }
-      }
-      out += `\n**${model}, batch ${batch}, DDIM-50 sample() runs**\n\n${table(header, body, header.map((_, i) => (i === 0 ? 'l' : 'r')))}`;
+      out += table2Block(
+        rows.filter((r) => r.model === model && r.batch === batch),
+        `${model}, batch ${batch}, DDIM-50 sample() runs`,
+      );
     }
   }
   return out;
@@ -256,26 +257,7 @@ function equivalentSection(derived) {
     for (const model of unique(rows.map((r) => r.model))) {
       for (const batch of unique(rows.filter((r) => r.model === model).map((r) => r.batch)).sort((a, b) => a - b)) {
         const subset = rows.filter((r) => r.model === model && r.batch === batch && r.sampler === sampler);
-        if (subset.length === 0) continue;
-        const backends = unique(subset.map((r) => r.backend)).sort(byOrder(backendOrder));
-        const header = ['fill', 'c', 'predicted', ...backends.flatMap((b) => [`${label(b)} run`, 'saved', 'ratio'])];
-        const body = [];
-        for (const fill of unique(subset.map((r) => r.fill)).sort(byOrder(fillOrder))) {
-          body.push([fill, 0, '—', ...backends.flatMap((b) => [ms(subset.find((x) => x.backend === b && x.fill === fill)?.fullMs), '', ''])]);
-          for (const c of unique(subset.filter((r) => r.fill === fill).map((r) => r.c)).sort((a, b) => a - b)) {
-            const predicted = subset.find((r) => r.fill === fill && r.c === c)?.predictedSaved;
-            body.push([
-              fill,
-              c,
-              pct(predicted),
-              ...backends.flatMap((b) => {
-                const r = subset.find((x) => x.backend === b && x.fill === fill && x.c === c);
-                return r ? [ms(r.runMs), pct(r.measuredSaved), num(r.ratio)] : ['—', '—', '—'];
-              }),
-            ]);
-          }
-        }
-        out += `\n**${model}, batch ${batch}, ${samplerLabels[sampler]} (Σ per-k predict() medians)**\n\n${table(header, body)}`;
+        if (subset.length > 0) out += table2Block(subset, `${model}, batch ${batch}, ${samplerLabels[sampler]} (Σ per-k predict() medians)`);
       }
     }
   }
