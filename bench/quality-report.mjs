@@ -9,8 +9,9 @@
  *   machine: { cpuModel, cores, memoryGiB, platform, arch, hostname },
  *   config: { quick, samples, batch, seed, backend },   // one file holds one of each
  *   sessions: [{ id, startedAt, finishedAt, status, argv, loadAverageStart, loadAverageEnd, versions, git, missing: [models not shipped] }],
- *   cells: {   // keyed `<model>|<fill>|c<c>|<ddim<steps>-eta<η> | dpm-solver<steps>>` (bench/quality.mjs configKey)
- *     '<key>': { model, fill, trainedFor, c, sampler: 'ddim' | 'dpm-solver', steps, eta (null for dpm-solver), tables: ['table1' | 'table3'],
+ *   cells: {   // keyed `<model>|<fill>|<c<c> | k<k>>|<ddim<steps>-eta<η> | dpm-solver<steps>>` (bench/quality.mjs configKey)
+ *     '<key>': { model, fill (e.g. zero, cache:3), trainedFor, c (null for a constant-k schedule), k (constant-k cells only),
+ *                sampler: 'ddim' | 'dpm-solver', steps, eta (null for dpm-solver), tables: ['table1' | 'table3' | 'table4'],
  *                weights: { steps, images, durationMs },           // the model's training record when measured
  *                fdLenet, floor: { mean, min, max, blocks, count },  // floor: n held-out real digits vs the same reference
  *                samplerDescription, schedule, backendName, predictedFractionSaved, kHistogram: [steps at k = 0..],
@@ -21,7 +22,7 @@
 import { writeFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chartToPixels, chartToSvg, layoutChart, paretoFrontier } from './lib/chart.mjs';
-import { cs, table1Rows, table1Sampler, table3 } from './quality.mjs';
+import { cs, table1Rows, table1Sampler, table3, table4 } from './quality.mjs';
 import { loadPackage } from './lib/workspace.mjs';
 
 const num = (v, digits = 1) => (v === null || v === undefined ? '—' : v.toFixed(digits));
@@ -35,7 +36,8 @@ function table(header, rows) {
 
 const isTable1Sampler = (x) => x.sampler === table1Sampler.sampler && x.steps === table1Sampler.steps && x.eta === table1Sampler.eta;
 const samplerLabel = (c) => (c.sampler === 'ddim' ? `DDIM-${c.steps} η=${c.eta}` : `DPM-Solver++ ${c.steps}`);
-export const configLabel = (c) => `${c.model} ${c.fill} c=${c.c} ${samplerLabel(c)}`;
+const scheduleLabel = (c) => (c.c === null ? `k=${c.k}` : `c=${c.c}`);
+export const configLabel = (c) => `${c.model} ${c.fill} ${scheduleLabel(c)} ${samplerLabel(c)}`;
 
 function writeAtomic(path, data) {
   const temporary = `${path}.tmp-${process.pid}`;
@@ -103,6 +105,30 @@ function table3Section(doc) {
   return `FD-LeNet by sampler and step count (DDIM's η: 0 deterministic, 1 DDPM-like noise; DPM-Solver++ 2M is deterministic, its row uses the η = 0 column).\n\n${blocks.join('\n')}`;
 }
 
+function table4Section(doc) {
+  const cells = Object.values(doc.cells);
+  const blocks = [];
+  for (const row of table4.rows) {
+    const base = cells.find((x) => x.model === row.model && x.c === 0 && isTable1Sampler(x));
+    const cached = row.intervals
+      .map((m) => cells.find((x) => x.model === row.model && x.fill === `cache:${m}` && x.c === null && x.k === row.k && isTable1Sampler(x)))
+      .filter(Boolean);
+    if (cached.length === 0) continue;
+    const paper = cells.find((x) => x.model === 'mnist-zero-c2' && x.fill === 'zero' && x.c === 2 && isTable1Sampler(x));
+    const saved = (x) => (base === undefined ? null : 1 - x.msPerImage / base.msPerImage);
+    const line = (label, x, fullSteps) => [label, String(fullSteps), num(x.fdLenet), `${num(x.msPerImage)} ms`, pct(saved(x)), pct(x.predictedFractionSaved)];
+    const rows = [];
+    if (base) rows.push(line(`${row.model}, c = 0 (every level at every step)`, base, base.steps));
+    for (const x of cached) rows.push(line(`${row.model}, k = ${row.k}, ${x.fill}`, x, x.kHistogram[0] ?? 0));
+    if (paper) rows.push([...line('mnist-zero-c2, zero fill, c = 2 (the paper\'s method, for comparison)', paper, paper.kHistogram[0] ?? 0).slice(0, 4), '—', pct(paper.predictedFractionSaved)]);
+    blocks.push(table(['configuration', 'full-depth steps of 50', 'FD-LeNet', 'time per image', 'saved, measured', 'saved, FLOP-predicted'], rows));
+  }
+  if (blocks.length === 0) return '_(Table 4 not measured in this file)_\n';
+  return `Training-free feature caching (in the spirit of DeepCache, Ma et al. 2023) on the model trained at full depth only: every step asks for k = N − 1 (only the 32×32 level runs), and the \`cache:m\` fill runs every m-th step at full depth and hands the deep features it computed to the skipping steps in between (core's \`cacheDepths\` plans it). DDIM-50 η = 1, as Table 1. Measured saved is against the same model's c = 0 row, in this file; the paper's skip-trained model is in the last row for comparison (its time saved is against a different model, so only the prediction is shown).
+
+${blocks.join('\n')}`;
+}
+
 /**
  * One row per scored model: what it costs (parameters, FLOPs per DDIM-50 step at full depth and
  * with its schedule, stage-aware for multi-decoder models) beside what it gives (FD-LeNet) and
@@ -146,7 +172,7 @@ function chartSpec(doc, floor) {
   const cells = Object.values(doc.cells);
   const series = new Map();
   for (const c of cells) {
-    const name = `${c.model} / ${c.fill}`;
+    const name = c.c === null && c.fill.startsWith('cache:') ? `${c.model} / cache:m, k = ${c.k}` : `${c.model} / ${c.fill}`;
     if (!series.has(name)) series.set(name, []);
     series.get(name).push({ x: c.msPerImage, y: c.fdLenet, cell: c });
   }
@@ -160,7 +186,7 @@ function chartSpec(doc, floor) {
       yLabel: 'FD-LeNet (log scale, lower is better)',
       series: [...series.entries()].map(([name, points]) => ({
         name,
-        points: points.map((p) => ({ x: p.x, y: p.y, highlight: onFrontier.has(p.cell), label: onFrontier.has(p.cell) ? `c=${p.cell.c} ${p.cell.sampler === 'ddim' ? `D${p.cell.steps}` : `S${p.cell.steps}`}` : undefined })),
+        points: points.map((p) => ({ x: p.x, y: p.y, highlight: onFrontier.has(p.cell), label: onFrontier.has(p.cell) ? `${p.cell.c === null ? `m=${p.cell.fill.slice('cache:'.length)}` : `c=${p.cell.c}`} ${p.cell.sampler === 'ddim' ? `D${p.cell.steps}` : `S${p.cell.steps}`}` : undefined })),
       })),
       frontier: frontier.map(({ x, y }) => ({ x, y })),
       ...(floor === undefined ? {} : { reference: { y: floor, label: `real-vs-real floor ${floor.toFixed(2)}` } }),
@@ -190,7 +216,7 @@ export async function renderQuality(doc, path, { outDirectory, assetName }) {
     writeAtomic(join(outDirectory, `${assetName}.svg`), chartToSvg(laid));
     const cli = await loadPackage('cli');
     writeAtomic(join(outDirectory, `${assetName}.png`), cli.encodePng(chartToPixels(laid, cli)));
-    chart = `![FD-LeNet vs sampling time](${assetName}.svg)\n\nEvery configuration above is a point; circled points are Pareto-optimal, labelled with c and the sampler (D50: DDIM-50, S20: DPM-Solver++ 20 steps). PNG render: [${assetName}.png](${assetName}.png).\n`;
+    chart = `![FD-LeNet vs sampling time](${assetName}.svg)\n\nEvery configuration above is a point; circled points are Pareto-optimal, labelled with c (or the cache interval m) and the sampler (D50: DDIM-50, S20: DPM-Solver++ 20 steps). PNG render: [${assetName}.png](${assetName}.png).\n`;
     frontierTable = `\nThe Pareto-optimal configurations (no other configuration is both faster and better):\n\n${table(
       ['configuration', 'time per image', 'FD-LeNet', 'predicted FLOPs saved'],
       frontier.map((p) => [configLabel(p.cell), `${num(p.cell.msPerImage)} ms`, num(p.cell.fdLenet), pct(p.cell.predictedFractionSaved)]),
@@ -211,6 +237,9 @@ ${table1Section(doc)}
 ### Table 3 analogue: samplers and step counts
 
 ${table3Section(doc)}
+### Table 4, beyond the paper: feature caching without retraining
+
+${table4Section(doc)}
 ### Quality vs time
 
 ${chart}${frontierTable}`;

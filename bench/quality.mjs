@@ -8,6 +8,10 @@
  *   models η = 1 also scores far better than η = 0, which Table 3 shows).
  * - Table 3 analogue: the zero-fill c = 2 model and the full-depth model with DDIM at several step
  *   counts and η ∈ {0, 0.5, 1}, and DPM-Solver++ at 10/15/20/25 steps.
+ * - Table 4, beyond the paper: training-free feature caching (DeepCache-style, Ma et al. 2023) on
+ *   the full-depth model: a constant k = N − 1 schedule with the `cache:m` fill, which runs every
+ *   m-th step at full depth and reuses its deep features in between, beside the same model at
+ *   c = 0 (and, in the report, the paper's skip-trained model at c = 2).
  * - Every configuration is also a point of the quality-vs-time Pareto chart (`pnpm bench report`
  *   draws it): its sampling time per image, measured in the same run.
  *
@@ -40,6 +44,14 @@ export const table3 = {
 };
 
 /**
+ * Table 4: feature caching without retraining. Each row: a model, the constant k its skipping
+ * steps use, and the refresh intervals m (fill `cache:m`); the model's c = 0 cell is its baseline.
+ */
+export const table4 = {
+  rows: [{ model: 'mnist-full', k: 3, intervals: [2, 3, 4, 5, 6] }],
+};
+
+/**
  * Table 1 rows: model and the fills it is scored with. `trainedFor` false marks a fill the model
  * was not trained for (reported, and labelled as such).
  */
@@ -51,7 +63,7 @@ export const table1Rows = [
   { model: 'mnist-ode2', fills: [{ fill: 'zero', trainedFor: true }] },
 ];
 
-const tables = ['table1', 'table3'];
+const tables = ['table1', 'table3', 'table4'];
 
 const usage = `usage: pnpm bench quality [flags]
 
@@ -59,7 +71,7 @@ FD-LeNet of the shipped MNIST models (Tables 1 and 3 of the paper, MNIST analogu
 real-vs-real floor, and the sampling time of each configuration (for the Pareto chart of
 \`pnpm bench report\`). Models not shipped yet are listed as missing, not scored.
 
-  --only <tables>     ${tables.join(',')} (default: both)
+  --only <tables>     ${tables.join(',')} (default: all)
   --models <list>     models to score (default: every shipped one)
   --samples <n>       images per configuration (default: 500; the floor uses as many real digits)
   --batch <n>         images per sampling call (default: 50)
@@ -68,7 +80,7 @@ real-vs-real floor, and the sampling time of each configuration (for the Pareto 
   --out <file>        results file (default: bench/results/quality-<machine>.json;
                       with --quick: bench/results/quick/quality-<machine>.json)
   --force             re-measure configurations already in the results file
-  --quick             smoke check: 100 images, c ∈ {0, 2} and the fewest steps (figures are not results)
+  --quick             smoke check: 100 images, c ∈ {0, 2}, cache:2 and the fewest steps (figures are not results)
   --dry-run           list the configurations and exit
   --help              this text
 
@@ -134,10 +146,14 @@ export function parseQualityArgs(argv, slug) {
   };
 }
 
-/** A configuration's key in `cells`: the same configuration in two tables is measured once. */
+/**
+ * A configuration's key in `cells`: the same configuration in two tables is measured once. The
+ * schedule part is `c<c>` for the power schedule, `k<k>` for a constant one (Table 4).
+ */
 export function configKey(config) {
   const sampler = config.sampler === 'ddim' ? `ddim${config.steps}-eta${config.eta}` : `${config.sampler}${config.steps}`;
-  return `${config.model}|${config.fill}|c${config.c}|${sampler}`;
+  const schedule = config.c === null ? `k${config.k}` : `c${config.c}`;
+  return `${config.model}|${config.fill}|${schedule}|${sampler}`;
 }
 
 /** Every configuration of the chosen tables, for the models given; each lists the tables it belongs to. */
@@ -171,6 +187,16 @@ export function configurations(options, models) {
       const trainedFor = row.model !== 'mnist-full' || row.c === 0;
       for (const steps of ddimSteps) for (const eta of etas) add('table3', { ...row, trainedFor, sampler: 'ddim', steps, eta });
       for (const steps of dpmSteps) add('table3', { ...row, trainedFor, sampler: 'dpm-solver', steps, eta: null });
+    }
+  }
+  if (options.tables.includes('table4')) {
+    for (const row of table4.rows) {
+      if (!models.includes(row.model)) continue;
+      // The baseline: the same model at full depth (Table 1's c = 0 cell, measured once).
+      add('table4', { model: row.model, fill: 'zero', trainedFor: true, c: 0, ...table1Sampler });
+      for (const m of options.quick ? [2] : row.intervals) {
+        add('table4', { model: row.model, fill: `cache:${m}`, trainedFor: false, c: null, k: row.k, ...table1Sampler });
+      }
     }
   }
   return [...byKey.values()];
@@ -247,7 +273,7 @@ export async function runQuality(argv) {
         sampler: c.sampler,
         steps: String(c.steps),
         ...(c.eta === null ? {} : { eta: String(c.eta) }),
-        c: String(c.c),
+        ...(c.c === null ? { kTable: `0:1=${c.k}` } : { c: String(c.c) }),
         fill: c.fill,
         samples: String(options.samples),
         batch: String(options.batch),

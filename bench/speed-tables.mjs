@@ -15,8 +15,9 @@
  *   is kept per decoder stage (core's FeatureCache), so the first skipping step of each new
  *   stage runs at full depth too.
  * - Predicted saved = 1 − Σ_i FLOPs(k_i, s_i) / Σ_i FLOPs(0, s_i) with core's flopTable
- *   (interpolate counts its side paths; s_i the stage of step i); for every fill but cache this
- *   is core's `predictedTimeSaved`, and the two are checked to agree.
+ *   (interpolate counts its side paths; s_i the stage of step i). This is core's
+ *   `predictedTimeSaved` (whose cache-fill depths come from core's `cacheDepths`, an
+ *   implementation independent of `effectiveCacheKs` below), and the two are checked to agree.
  * - Measured saved, real runs = 1 − t(c) / t(0), medians of DDIM-50 sample() runs timed in
  *   alternating order within one cell; t(0) is the full network without fill or feature cache.
  * - Measured saved, per-step-cost equivalent = 1 − Σ_i ms(s_i, k_i) / Σ_i ms_full(s_i), ms from
@@ -112,7 +113,7 @@ export function predictedSaved(core, context, sampler, c, fill) {
     scheduled += core.flopsAtDepth(table, k, { fill, stage: stages[i] });
   });
   const fraction = 1 - scheduled / full;
-  if (fill !== 'cache' && c > 0) {
+  if (c > 0) {
     const fromCore = core.predictedTimeSaved(specForFill(context, fill), core.powerSchedule({ c }), context.timesteps[sampler], { fill }).fractionSaved;
     if (Math.abs(fromCore - fraction) > 1e-12) {
       throw new Error(`predicted time saved disagrees with core's predictedTimeSaved for ${context.name} ${fill} c=${c} ${sampler}: ${fraction} vs ${fromCore}`);

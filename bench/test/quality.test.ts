@@ -21,7 +21,7 @@ describe('quality configurations', () => {
   });
 
   it('counts Table 3 cells by hand and shares DDIM-50 η = 1 with Table 1', () => {
-    const both = configurations(parseQualityArgs([], 'm'), ['mnist-full', 'mnist-zero-c2']);
+    const both = configurations(parseQualityArgs(['--only', 'table1,table3'], 'm'), ['mnist-full', 'mnist-zero-c2']);
     const t3 = configurations(parseQualityArgs(['--only', 'table3'], 'm'), ['mnist-full', 'mnist-zero-c2']);
     // Two rows × (4 DDIM step counts × 3 η + 4 DPM-Solver++ step counts).
     expect(t3).toHaveLength(2 * (4 * 3 + 4));
@@ -29,6 +29,22 @@ describe('quality configurations', () => {
     expect(shared).toEqual(['mnist-full|zero|c0|ddim50-eta1', 'mnist-zero-c2|zero|c2|ddim50-eta1']);
     // Table 1 for the two models (5 + 13) plus Table 3 (32) minus the 2 shared cells.
     expect(both).toHaveLength(18 + 32 - 2);
+  });
+
+  it('counts Table 4 cells by hand: the c = 0 baseline (shared with Table 1) and one cache:m cell per interval', () => {
+    const t4 = configurations(parseQualityArgs(['--only', 'table4'], 'm'), shipped);
+    expect(t4.map((c) => c.key)).toEqual([
+      'mnist-full|zero|c0|ddim50-eta1',
+      'mnist-full|cache:2|k3|ddim50-eta1',
+      'mnist-full|cache:3|k3|ddim50-eta1',
+      'mnist-full|cache:4|k3|ddim50-eta1',
+      'mnist-full|cache:5|k3|ddim50-eta1',
+      'mnist-full|cache:6|k3|ddim50-eta1',
+    ]);
+    const all = configurations(parseQualityArgs([], 'm'), ['mnist-full']);
+    expect(all.find((c) => c.key === 'mnist-full|zero|c0|ddim50-eta1')?.tables).toEqual(['table1', 'table3', 'table4']);
+    expect(configurations(parseQualityArgs(['--only', 'table4', '--quick'], 'm'), ['mnist-full'])).toHaveLength(2);
+    expect(configurations(parseQualityArgs(['--only', 'table4'], 'm'), ['mnist-zero-c2'])).toEqual([]);
   });
 
   it('skips models that are not shipped', () => {
@@ -39,6 +55,7 @@ describe('quality configurations', () => {
   it('keys DDIM cells by steps and η, DPM-Solver++ cells by steps', () => {
     expect(configKey({ model: 'm', fill: 'zero', c: 2, sampler: 'ddim', steps: 20, eta: 0.5 })).toBe('m|zero|c2|ddim20-eta0.5');
     expect(configKey({ model: 'm', fill: 'zero', c: 0, sampler: 'dpm-solver', steps: 15, eta: null })).toBe('m|zero|c0|dpm-solver15');
+    expect(configKey({ model: 'm', fill: 'cache:4', c: null, k: 3, sampler: 'ddim', steps: 50, eta: 1 })).toBe('m|cache:4|k3|ddim50-eta1');
   });
 
   it('rejects malformed flags with the flag named', () => {
@@ -141,5 +158,21 @@ describe('quality report', () => {
     const png = readFileSync(join(dir, 'chart.png'));
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([960, 640]); // IHDR width, height
+  });
+
+  it('renders Table 4 against the same model\'s c = 0 cell, with its full-depth step count', async () => {
+    const cached = { ...cell('mnist-full', 'cache:3', 0, 70, 55, ['table4']), c: null, k: 3, predictedFractionSaved: 0.445, kHistogram: [17, 0, 0, 33] };
+    const doc = {
+      schema: qualitySchema,
+      machine: { cpuModel: 'Test CPU', cores: 2 },
+      config: { quick: false, samples: 500, batch: 50, seed: 0, backend: 'onnx' },
+      sessions: [{ id: 1, startedAt: '2026-11-25T10:00:00.000Z', versions: { node: 'v20', onnxruntimeNode: '1' }, git: { commit: 'abcdef1234567', dirty: false } }],
+      cells: { base: cell('mnist-full', 'zero', 0, 60, 100, ['table1', 'table4']), cached },
+    };
+    const text = await renderQuality(doc, 'q.json', { outDirectory: dir, assetName: 'chart4' });
+    // 1 − 55 / 100 = 45.0% measured; 17 of 50 steps at k = 0.
+    expect(text).toContain('| mnist-full, k = 3, cache:3 | 17 | 70.0 | 55.0 ms | 45.0% | 44.5% |');
+    expect(text).toContain('| mnist-full, c = 0 (every level at every step) | 50 | 60.0 | 100.0 ms | 0.0% | 0.0% |');
+    expect(text).not.toContain('Table 4 not measured');
   });
 });

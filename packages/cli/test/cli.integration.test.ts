@@ -138,10 +138,31 @@ describe('ode2 blocks and multiple decoder stages', () => {
   });
 });
 
+describe('DeepCache-style caching (--fill cache:m)', () => {
+  it('runs every m-th step at full depth on both backends, says so in ks, and the backends agree', async () => {
+    const spec = join(directory, 'cache-tiny.json');
+    writeFileSync(spec, JSON.stringify({ imageSize: 8, inChannels: 1, baseChannels: 8, channelMults: [1, 2, 2], groups: 4, resBlocks: 1, attentionLevels: [], midAttention: false }));
+    const images: Float32Array[] = [];
+    for (const backend of ['onnx', 'tfjs']) {
+      const out = join(directory, `cache-${backend}.png`);
+      const run = await runCli(['sample', '--spec', spec, '--random-weights', '--backend', backend, '--steps', '5', '--batch', '2', '--k-table', '0:1=2', '--fill', 'cache:2', '--json', '--no-progress', '--out', out]);
+      expect(run.code, run.stderr).toBe(0);
+      const summary = JSON.parse(run.stdout) as { ks: number[]; fill: string };
+      // k = 2 asked at every step; cache:2 refreshes at full depth at steps 0, 2, 4.
+      expect(summary.ks).toEqual([0, 2, 0, 2, 0]);
+      expect(summary.fill).toBe('cache:2');
+      images.push(Float32Array.from(pngjs.PNG.sync.read(readFileSync(out)).data));
+    }
+    const [a, b] = images as [Float32Array, Float32Array];
+    expect(a.every((v, i) => Math.abs(v - b[i]!) <= 1)).toBe(true);
+  });
+});
+
 describe('errors: one line on stderr, exit code 2, before any engine starts', () => {
   const randomModel = ['sample', '--preset', 'mnistSmall', '--random-weights'];
   it.each([
     ['an unknown fill', [...randomModel, '--fill', 'nearest'], /Unknown fill "nearest"/],
+    ['a cache interval of 0', [...randomModel, '--fill', 'cache:0'], /cache fill interval must be an integer ≥ 1 .*got 0/],
     ['c = -1', [...randomModel, '--c', '-1'], /--c must be a number ≥ 0/],
     ['c = -1 (--c=-1)', [...randomModel, '--c=-1'], /--c must be a number ≥ 0/],
     ['interpolate without side paths', [...randomModel, '--fill', 'interpolate'], /fill "interpolate" needs learned side paths.*sidePaths: false/],

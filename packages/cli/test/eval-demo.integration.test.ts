@@ -48,22 +48,27 @@ describe('eval', () => {
 });
 
 describe('demo', () => {
-  it('samples mnist-full at c = 0 beside mnist-zero-c2 at c = 2 and writes the labelled grid', async () => {
+  it('samples mnist-full at c = 0, mnist-zero-c2 at c = 2 and mnist-full with cache:3, and writes the labelled grid', async () => {
     const out = join(directory, 'demo', 'samples.png');
     const run = await runCli(['demo', '--samples', '4', '--batch', '2', '--steps', '4', '--columns', '2', '--out', out, '--json', '--no-progress']);
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as {
-      rows: { model: string; c: number; ks: number[]; measuredFractionSaved: number; predictedFractionSaved: number; fdLenet: number }[];
+      rows: { model: string; c: number | null; fill: string; ks: number[]; measuredFractionSaved: number; predictedFractionSaved: number; fdLenet: number }[];
       floor: { count: number };
       image: { width: number; height: number };
       sampler: string;
     };
-    expect(summary.rows.map((r) => [r.model, r.c])).toEqual([
-      ['mnist-full', 0],
-      ['mnist-zero-c2', 2],
+    expect(summary.rows.map((r) => [r.model, r.c, r.fill])).toEqual([
+      ['mnist-full', 0, 'zero'],
+      ['mnist-zero-c2', 2, 'zero'],
+      ['mnist-full', null, 'cache:3'],
     ]);
     expect(summary.rows[0]!.ks).toEqual([0, 0, 0, 0]);
     expect(summary.rows[1]!.ks).toEqual(ksC2);
+    // k = N − 1 = 3 asked at every step; cache:3 runs steps 0 and 3 at full depth.
+    expect(summary.rows[2]!.ks).toEqual([0, 3, 3, 0]);
+    // FLOPs of mnistSmall (levelskip info): 557.0 M at k = 0, 181.6 M at k = 3: 1 − (2·557.0 + 2·181.6) / (4·557.0).
+    expect(summary.rows[2]!.predictedFractionSaved).toBeCloseTo((2 * (557.0 - 181.6)) / (4 * 557.0), 3);
     expect(summary.rows[0]!.measuredFractionSaved).toBe(0);
     expect(summary.rows[0]!.predictedFractionSaved).toBe(0);
     expect(summary.rows[1]!.predictedFractionSaved).toBeGreaterThan(0.3);
@@ -72,8 +77,15 @@ describe('demo', () => {
     expect(summary.sampler).toMatch(/^ddim\(steps=4, eta=1,/);
     const png = pngjs.PNG.sync.read(readFileSync(out));
     expect([png.width, png.height]).toEqual([summary.image.width, summary.image.height]);
-    // Two rows of two 64-px cells (scale 2): height 2 + 2·(64 + 2) = 134.
-    expect(png.height).toBe(134);
+    // Three rows of two 64-px cells (scale 2): height 2 + 3·(64 + 2) = 200.
+    expect(png.height).toBe(200);
+  });
+
+  it('leaves the cache row out with --cache-interval 0, and rejects a negative interval', async () => {
+    const run = await runCli(['demo', '--samples', '2', '--batch', '2', '--steps', '2', '--columns', '1', '--cache-interval', '0', '--out', join(directory, 'demo', 'two.png'), '--json', '--no-progress']);
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as { rows: unknown[] }).rows).toHaveLength(2);
+    expectOneErrorLine(await runCli(['demo', '--cache-interval', '-1', '--samples', '2', '--columns', '1']), /--cache-interval/);
   });
 
   it('samples with DDIM η = 1 unless --eta says otherwise, and rejects η outside [0, 1]', async () => {

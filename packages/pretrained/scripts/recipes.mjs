@@ -51,10 +51,9 @@ export const recipes = {
   'mnist-multistage': {
     ...common,
     description:
-      'Multi-decoder U-Net (mnistMultistage: shared encoder, decoders of width 32/24/16 for t in [0, 0.442), [0.442, 0.6308), [0.6308, 1]), schedule-aware training for c = 2 with zero fill.',
+      'Multi-decoder U-Net (mnistMultistage: shared encoder, decoders of width 32/24/16 for t in [0, 0.442), [0.442, 0.6308), [0.6308, 1]), uniform-k training with zero fill, so it samples both at full depth (against mnist-full) and with any power schedule (against mnist-zero-c2).',
     spec: presets.mnistMultistage,
-    scheme: 'schedule-aware',
-    c: 2,
+    scheme: 'uniform',
     fill: 'zero',
   },
   'mnist-ode2': {

@@ -22,6 +22,9 @@ import {
   LevelskipError,
   SeededRng,
   assertFillSupported,
+  cacheDepths,
+  describeArchitecture,
+  stageForTime,
   shapeSize,
   zeroFill,
   type Denoiser,
@@ -73,7 +76,7 @@ export interface SampleResult {
   readonly images: Float32Array;
   /** [B, C, H, W]. */
   readonly shape: readonly [number, number, number, number];
-  /** Levels skipped at each step, as asked of the model (with `cacheFill`, a step whose cache is still empty runs at full depth). */
+  /** Levels skipped at each step: the schedule's k, except that the cache fill runs a step at full depth when its cache is empty or stale (core's `cacheDepths`). */
   readonly ks: number[];
   /** Diffusion timestep of each step. */
   readonly timesteps: number[];
@@ -212,7 +215,10 @@ function plan<T>(options: SampleOptions<T>): Plan<T> {
     throw invalid('trajectory', 'must be true or false');
   }
   const timesteps = sampler.timesteps;
-  const ks = plannedDepths(options.skip, timesteps, T, denoiser.levels);
+  // The cache fill's refreshes are planned here, so `ks` (and progress events) say what really runs.
+  const arch = describeArchitecture(denoiser.spec);
+  const stages = timesteps.map((t) => stageForTime(arch, t / T));
+  const ks = cacheDepths(plannedDepths(options.skip, timesteps, T, denoiser.levels), fill, stages);
   return { denoiser, sampler, fill, shape, seed, timesteps, ks };
 }
 

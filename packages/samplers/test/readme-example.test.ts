@@ -16,7 +16,7 @@ it('runs the README example', async () => {
   try {
     await import('./readme-example.js');
     expect(log).toHaveBeenCalledTimes(10);
-    expect(log.mock.calls[0]?.[0]).toMatch(/^step 1\/10 t=900 k=1 \d+ ms$/);
+    expect(log.mock.calls[0]?.[0]).toMatch(/^step 1\/10 t=900 k=0 \d+ ms$/);
   } finally {
     log.mockRestore();
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cacheFill, parseUNetSpec, powerSchedule, randomWeights } from '@levelskip/core';
+import { cacheFillEvery, parseUNetSpec, powerSchedule, randomWeights } from '@levelskip/core';
 import { createReferenceBackend } from '@levelskip/core/testing';
 import { ddim, dpmSolverPlusPlus, sample } from '../src/index.js';
 
@@ -8,13 +8,14 @@ const spec = parseUNetSpec({ imageSize: 8, inChannels: 1, baseChannels: 8, chann
 const denoiser = await createReferenceBackend().createDenoiser(spec, randomWeights(spec, { seed: 0 }));
 
 // DDIM in 10 steps, skipping the deepest level while k(t) = min(N-1, floor(N - N(1-t)^c)) says so (c = 2),
-// with deep features cached from the last full step in place of the skipped ones.
+// with deep features cached from the last full step in place of the skipped ones; the cache is
+// recomputed at full depth every 3 steps (and at the first step, when there is nothing cached yet).
 const controller = new AbortController(); // controller.abort() cancels between steps
 const options = {
   denoiser,
   sampler: ddim({ steps: 10, eta: 0 }),
   skip: powerSchedule({ c: 2 }),
-  fill: cacheFill,
+  fill: cacheFillEvery(3),
   batch: 2,
   seed: 42,
   signal: controller.signal,
@@ -25,7 +26,7 @@ const result = await sample({
 });
 assert.deepEqual(result.shape, [2, 1, 8, 8]); // result.images: Float32Array, NCHW
 assert.deepEqual(result.timesteps, [900, 800, 700, 600, 500, 400, 300, 200, 100, 0]);
-assert.deepEqual(result.ks, [1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
+assert.deepEqual(result.ks, [0, 1, 1, 0, 1, 1, 0, 0, 0, 0]); // c = 2 asks 1, 1, 1, 1, 1, 1, 1, 0, 0, 0
 
 // Same seed, same backend: the same images.
 assert.deepEqual((await sample(options)).images, result.images);

@@ -11,12 +11,12 @@ import type { Command } from 'commander';
 import {
   assertFillSupported,
   builtinFillKinds,
+  fillLabel,
   parseFill,
   parseKTable,
   powerSchedule,
   predictedTimeSaved,
   stageSchedule,
-  type BuiltinFillKind,
   type NoiseSchedule,
   type SkipSchedule,
   type StageEntry,
@@ -93,7 +93,7 @@ export interface SamplePlan {
   /** Undefined: the schedule the model was trained for (model.json), else full depth. */
   readonly skip: SkipChoice | undefined;
   /** Undefined: the fill the model was trained with (model.json), else zero. */
-  readonly fill: BuiltinFillKind | undefined;
+  readonly fill: string | undefined;
   readonly batch: number;
   readonly seed: number;
   readonly out: string | undefined;
@@ -135,7 +135,7 @@ export function planSample(flags: SampleFlags): SamplePlan {
   } else if (flags.kTable !== undefined) {
     skip = { kind: 'table', table: parseKTable(flags.kTable) };
   }
-  const fill = flags.fill === undefined ? undefined : (parseFill(flags.fill).kind as BuiltinFillKind);
+  const fill = flags.fill === undefined ? undefined : fillLabel(parseFill(flags.fill));
 
   const batch = parsePositiveInteger('--batch', flags.batch ?? '16');
   const seed = parseNonNegativeInteger('--seed', flags.seed ?? '0');
@@ -215,7 +215,8 @@ export interface SampleSummary {
   readonly sampler: string;
   readonly schedule: string;
   readonly scheduleOrigin: 'flag' | 'model' | 'default';
-  readonly fill: BuiltinFillKind;
+  /** The fill's label (`fillLabel`), e.g. zero or cache:3. */
+  readonly fill: string;
   readonly fillOrigin: 'flag' | 'model' | 'default';
   readonly batch: number;
   readonly seed: number;
@@ -346,7 +347,7 @@ export function addSamplingOptions(command: Command): Command {
     .option('--clip-sample', 'ddim, ddpm: clamp the predicted x0 to [-1, 1] at each step (diffusers\' clip_sample)')
     .option('--c <c>', 'power schedule k(t) = min(N-1, floor(N - N(1-t)^c)); 0 = full depth')
     .option('--k-table <table>', 'stage table tStart:tEnd=k rows, e.g. 0:0.3=0,0.3:1=2')
-    .option('--fill <fill>', `what replaces skipped features: ${builtinFillKinds.join('|')}`);
+    .option('--fill <fill>', `what replaces skipped features: ${builtinFillKinds.join('|')}; cache:m also recomputes the cache at full depth every m steps (DeepCache-style, e.g. --k-table 0:1=3 --fill cache:3)`);
 }
 
 export const sampleCommand: CliCommand = {

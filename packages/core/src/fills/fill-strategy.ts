@@ -23,11 +23,16 @@ export interface InterpolateFill {
 }
 /**
  * Deep features reused from the most recent step of the same sampling run that computed them
- * (training-free, in the spirit of DeepCache). Needs a per-run `FeatureCache` in the predict options;
- * a step whose cache entry is still empty runs at full depth and fills it.
+ * (training-free, in the spirit of DeepCache: Ma et al., "DeepCache: Accelerating Diffusion Models
+ * for Free", 2023). Needs a per-run `FeatureCache` in the predict options. A step whose cache
+ * entry is still empty runs at full depth and fills it; with `interval` m, so does a step whose
+ * cached features are m or more steps old (DeepCache's cache interval: with a constant k = N − 1
+ * schedule, full depth at steps 0, m, 2m, …). `cacheDepths` computes the depths this gives.
  */
 export interface CacheFill {
   readonly kind: 'cache';
+  /** Recompute the cached features at full depth once they are this many steps old (an integer ≥ 1); undefined: never. */
+  readonly interval?: number;
 }
 
 /** Everything a custom fill may look at. Tensors here are owned by the caller: do not dispose them. */
@@ -78,10 +83,33 @@ export function customFill<T>(name: string, fill: CustomFill<T>['fill']): Custom
   return Object.freeze({ kind: 'custom', name, fill });
 }
 
-/** Parses a built-in fill name (`'zero' | 'duplicate' | 'interpolate' | 'cache'`), e.g. from a CLI flag. */
+function checkCacheInterval(interval: unknown): number {
+  if (!(typeof interval === 'number' && Number.isSafeInteger(interval) && interval >= 1)) {
+    throw new LevelskipError('INVALID_FILL', `cache fill interval must be an integer ≥ 1 (steps between full-depth refreshes, e.g. cache:3), got ${String(interval)}`, {
+      issues: [{ path: ['fill', 'interval'], message: 'must be an integer ≥ 1' }],
+    });
+  }
+  return interval;
+}
+
+/** The cache fill that recomputes its features at full depth every `interval` steps (DeepCache's uniform caching with k = N − 1). */
+export function cacheFillEvery(interval: number): CacheFill {
+  return Object.freeze({ kind: 'cache', interval: checkCacheInterval(interval) });
+}
+
+/**
+ * Parses a built-in fill (`'zero' | 'duplicate' | 'interpolate' | 'cache'`, or `'cache:m'` for the
+ * cache fill with refresh interval m), e.g. from a CLI flag; the inverse of `fillLabel`.
+ */
 export function parseFill(name: string): BuiltinFill {
   if ((builtinFillKinds as readonly string[]).includes(name)) return Object.freeze({ kind: name as BuiltinFillKind });
-  throw new LevelskipError('INVALID_FILL', `Unknown fill "${name}": use one of ${builtinFillKinds.join(', ')}, or a custom fill function`);
+  const interval = /^cache:(.*)$/.exec(name);
+  if (interval !== null) {
+    const text = interval[1]!;
+    if (!/^\d+$/.test(text)) checkCacheInterval(text);
+    return cacheFillEvery(Number(text));
+  }
+  throw new LevelskipError('INVALID_FILL', `Unknown fill "${name}": use one of ${builtinFillKinds.join(', ')} (cache:m recomputes the cache every m steps), or a custom fill function`);
 }
 
 /**
@@ -95,7 +123,9 @@ export function assertFillSupported<T>(spec: UNetSpec, fill: FillStrategy<T>): v
   switch (fill.kind) {
     case 'zero':
     case 'duplicate':
+      return;
     case 'cache':
+      if (fill.interval !== undefined) checkCacheInterval(fill.interval);
       return;
     case 'interpolate':
       if (!spec.sidePaths) {
@@ -115,7 +145,39 @@ export function assertFillSupported<T>(spec: UNetSpec, fill: FillStrategy<T>): v
   }
 }
 
-/** A short label for tables and logs. */
+/** A short label for tables and logs (`parseFill` reads back the built-in ones). */
 export function fillLabel<T>(fill: FillStrategy<T>): string {
-  return fill.kind === 'custom' ? `custom:${fill.name}` : fill.kind;
+  if (fill.kind === 'custom') return `custom:${fill.name}`;
+  if (fill.kind === 'cache' && fill.interval !== undefined) return `cache:${fill.interval}`;
+  return fill.kind;
+}
+
+/**
+ * The depth each step of a run really uses, given the depths `ks` a skip schedule asks for (in
+ * step order) and the fill. Only the cache fill changes them: a step asking for k > 0 reads the
+ * features cached at its cut level, which the most recent earlier step with a smaller k computed
+ * (a step computes every level above its own cut); if no earlier step did, or (with `interval` m)
+ * that step is m or more steps back, the step runs at full depth instead, refreshing every level.
+ * Multi-decoder U-Nets cache per decoder stage: pass each step's stage in `stages`, and only
+ * earlier steps of the same stage count. The sampling loop and the FLOP prediction both use this,
+ * so what is predicted is what runs.
+ */
+export function cacheDepths<T>(ks: readonly number[], fill: FillStrategy<T> | undefined, stages?: readonly number[]): number[] {
+  if (fill === undefined || fill.kind !== 'cache') return [...ks];
+  if (stages !== undefined && stages.length !== ks.length) {
+    throw new LevelskipError('INVALID_OPTION', `cacheDepths: stages has ${stages.length} entries but ks has ${ks.length}; pass one stage per step`);
+  }
+  const interval = fill.interval ?? Number.POSITIVE_INFINITY;
+  const stageOf = (step: number): number => stages?.[step] ?? 0;
+  const out: number[] = [];
+  ks.forEach((asked, step) => {
+    let k = asked;
+    if (k > 0) {
+      let source = step - 1;
+      while (source >= 0 && (stageOf(source) !== stageOf(step) || out[source]! >= k)) source--;
+      if (source < 0 || step - source >= interval) k = 0;
+    }
+    out.push(k);
+  });
+  return out;
 }

@@ -42,9 +42,8 @@ export const catalogue: readonly CatalogueEntry[] = [
   },
   {
     name: 'mnist-multistage',
-    description: 'mnistMultistage U-Net (shared encoder, 3 timestep-stage decoders of width 32/24/16), schedule-aware c = 2, zero fill',
+    description: 'mnistMultistage U-Net (shared encoder, 3 timestep-stage decoders of width 32/24/16), uniform-k training, zero fill (samples at full depth and with any c)',
     fill: 'zero',
-    c: 2,
     preset: 'mnistMultistage',
     sidePaths: false,
   },

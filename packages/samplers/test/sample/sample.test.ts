@@ -1,6 +1,9 @@
 import {
   SeededRng,
   cacheFill,
+  cacheFillEvery,
+  constantSchedule,
+  stageSchedule,
   duplicateFill,
   gaussianNoise,
   interpolateFill,
@@ -30,6 +33,18 @@ describe('progress events', () => {
     expect(events.map((e) => e.timestep)).toEqual([900, 800, 700, 600, 500, 400, 300, 200, 100, 0]);
     expect(events.map((e) => e.k)).toEqual([3, 3, 3, 3, 3, 2, 2, 1, 0, 0]);
     expect(events.every((e, i) => e.elapsedMs >= 0 && (i === 0 || e.elapsedMs >= (events[i - 1] as SampleProgress).elapsedMs))).toBe(true);
+  });
+});
+
+describe('cache fill refreshes', () => {
+  it('asks the model for full depth every m steps with cache:m and a constant schedule, and reports it', async () => {
+    const events: SampleProgress[] = [];
+    const denoiser = recordingDenoiser(referenceOps);
+    const result = await sample({ denoiser, sampler: ddim({ steps: 7 }), skip: constantSchedule(3), fill: cacheFillEvery(3), seed: 1, onProgress: (e) => events.push(e) });
+    const asked = denoiser.calls.map((call) => call.options?.k);
+    expect(asked).toEqual([0, 3, 3, 0, 3, 3, 0]);
+    expect(result.ks).toEqual([0, 3, 3, 0, 3, 3, 0]);
+    expect(events.map((e) => e.k)).toEqual([0, 3, 3, 0, 3, 3, 0]);
   });
 });
 
@@ -112,9 +127,30 @@ describe('on the float64 reference U-Net', () => {
       const options = { denoiser, sampler: ddim({ steps: 4 }), skip: powerSchedule({ c: 2 }), fill, seed: 9, batch: 2 };
       const first = await sample(options);
       const second = await sample(options);
-      expect(first.ks).toEqual([1, 1, 0, 0]);
+      // The cache fill's first step has nothing cached yet, so it runs (and is reported) at full depth.
+      expect(first.ks).toEqual(fill.kind === 'cache' ? [0, 1, 0, 0] : [1, 1, 0, 0]);
       expect(first.images.every(Number.isFinite)).toBe(true);
       expect(first.images).toEqual(second.images);
     }
+  });
+
+  it('cache:m gives the images of plain cache with the refresh steps asked for at full depth', async () => {
+    const denoiser = await createReferenceBackend().createDenoiser(spec, randomWeights(spec, { seed: 3 }));
+    // DDIM-5 visits t = 0.8, 0.6, 0.4, 0.2, 0; cache:2 with k = 1 throughout runs k = 0, 1, 0, 1, 0.
+    const refreshing = await sample({ denoiser, sampler: ddim({ steps: 5 }), skip: constantSchedule(1), fill: cacheFillEvery(2), seed: 5, batch: 2 });
+    const table = stageSchedule([
+      { tStart: 0, tEnd: 0.1, k: 0 },
+      { tStart: 0.1, tEnd: 0.3, k: 1 },
+      { tStart: 0.3, tEnd: 0.5, k: 0 },
+      { tStart: 0.5, tEnd: 0.7, k: 1 },
+      { tStart: 0.7, tEnd: 1, k: 0 },
+    ]);
+    const explicit = await sample({ denoiser, sampler: ddim({ steps: 5 }), skip: table, fill: cacheFill, seed: 5, batch: 2 });
+    expect(refreshing.ks).toEqual([0, 1, 0, 1, 0]);
+    expect(explicit.ks).toEqual([0, 1, 0, 1, 0]);
+    expect(refreshing.images).toEqual(explicit.images);
+    const stale = await sample({ denoiser, sampler: ddim({ steps: 5 }), skip: constantSchedule(1), fill: cacheFill, seed: 5, batch: 2 });
+    expect(stale.ks).toEqual([0, 1, 1, 1, 1]);
+    expect(stale.images).not.toEqual(refreshing.images);
   });
 });
