@@ -65,6 +65,21 @@ describe('info --preset mnistSmall', () => {
       expect(row.ddpmFractionSaved).toBeCloseTo(saved(row.c, ddpm), 12);
     }
   });
+
+  it('predicts feature caching (k = 3, cache:m) by counting full-depth steps: ⌈n / m⌉ of n', async () => {
+    const { report, text } = await info(['--preset', 'mnistSmall']);
+    const flops = report.flops.perDepth.map((d) => d.flops);
+    const saved = (m: number, n: number): number => ((n - Math.ceil(n / m)) * (flops[0]! - flops[3]!)) / (n * flops[0]!);
+    expect(report.predictedCacheTimeSaved.map((r) => r.interval)).toEqual([2, 3, 4, 5]);
+    for (const row of report.predictedCacheTimeSaved) {
+      expect(row.k).toBe(3);
+      expect(row.ddimKs).toEqual(Array.from({ length: 50 }, (_, i) => (i % row.interval === 0 ? 0 : 3)));
+      expect(row.ddimFractionSaved).toBeCloseTo(saved(row.interval, 50), 12);
+      expect(row.ddpmFractionSaved).toBeCloseTo(saved(row.interval, 1000), 12);
+    }
+    // m = 3, DDIM-50: 17 full-depth steps, 33 at k = 3 (181.6 of 557.0 MFLOPs): 44.5 %.
+    expect(text).toMatch(/^3 +44\.5 % +44\.9 % +0330330/m);
+  });
 });
 
 describe('info on ode2 and multi-decoder specs', () => {

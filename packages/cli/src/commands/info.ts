@@ -7,6 +7,8 @@
  */
 import type { Command } from 'commander';
 import {
+  cacheFillEvery,
+  constantSchedule,
   describeArchitecture,
   flopTable,
   levelGeometry,
@@ -65,6 +67,19 @@ export interface TimeSavedReport {
   readonly ddpmFractionSaved: number;
 }
 
+/** Feature caching without retraining: k = N − 1 at every step with the cache:m fill. */
+export interface CacheTimeSavedReport {
+  /** m: full depth every m steps. */
+  readonly interval: number;
+  readonly k: number;
+  readonly ddimFractionSaved: number;
+  readonly ddimKs: readonly number[];
+  readonly ddpmFractionSaved: number;
+}
+
+/** The cache intervals `info` predicts. */
+export const infoCacheIntervals = [2, 3, 4, 5] as const;
+
 /** Everything `info` prints (its `--json` output). */
 export interface InfoReport {
   readonly model: { readonly label: string; readonly source: ModelSource; readonly directory: string | null };
@@ -76,6 +91,7 @@ export interface InfoReport {
   readonly decoderStages: readonly { readonly stage: number; readonly tStart: number; readonly tEnd: number; readonly baseChannels: number }[] | null;
   readonly flops: { readonly table: FlopTable; readonly perDepth: readonly DepthReport[] };
   readonly predictedTimeSaved: readonly TimeSavedReport[];
+  readonly predictedCacheTimeSaved: readonly CacheTimeSavedReport[];
   readonly training: Readonly<Record<string, unknown>> | null;
 }
 
@@ -122,6 +138,12 @@ export function infoReport(model: Pick<ResolvedModel, 'label' | 'source' | 'dire
       });
     }
   }
+  const deepest = constantSchedule(arch.levels - 1);
+  const cacheTimeSaved = infoCacheIntervals.map((interval) => {
+    const fill = cacheFillEvery(interval);
+    const ddim = predictedTimeSaved(spec, deepest, ddimTimesteps, { fill });
+    return { interval, k: arch.levels - 1, ddimFractionSaved: ddim.fractionSaved, ddimKs: ddim.ks, ddpmFractionSaved: predictedTimeSaved(spec, deepest, ddpmTimesteps, { fill }).fractionSaved };
+  });
   return {
     model: { label: model.label, source: model.source, directory: model.directory ?? null },
     spec,
@@ -133,6 +155,7 @@ export function infoReport(model: Pick<ResolvedModel, 'label' | 'source' | 'dire
       spec.decoderStages === undefined ? null : spec.decoderStages.map((stage, i) => ({ stage: i, tStart: stage.tStart, tEnd: stage.tEnd, baseChannels: stage.baseChannels })),
     flops: { table, perDepth },
     predictedTimeSaved: timeSaved,
+    predictedCacheTimeSaved: cacheTimeSaved,
     training: model.training ?? null,
   };
 }
@@ -204,6 +227,13 @@ function writeText(io: CliIo, report: InfoReport): void {
     formatTable(
       ['c', 'fill', right(`DDIM-${first.ddimSteps}`), right(`DDPM-${first.ddpmSteps}`), `ks of DDIM-${first.ddimSteps} (t high → low)`],
       report.predictedTimeSaved.map((r) => [r.c, r.fill, formatPercent(r.ddimFractionSaved), formatPercent(r.ddpmFractionSaved), r.ddimKs.join('')]),
+    ),
+  );
+  out.push(`Predicted time saved by feature caching (k = ${report.levels - 1} at every step, fill cache:m: full depth every m steps; no retraining), from FLOPs:`);
+  out.push(
+    formatTable(
+      ['m', right(`DDIM-${first.ddimSteps}`), right(`DDPM-${first.ddpmSteps}`), `ks of DDIM-${first.ddimSteps}`],
+      report.predictedCacheTimeSaved.map((r) => [r.interval, formatPercent(r.ddimFractionSaved), formatPercent(r.ddpmFractionSaved), r.ddimKs.join('')]),
     ),
   );
   if (report.training !== null) {
