@@ -3,6 +3,7 @@
  * disposing many backends and denoisers does not grow memory without bound (onnxruntime
  * sessions hold native memory outside the JS heap, so only `release()` frees them).
  */
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { LevelskipError, parseUNetSpec, presets, randomWeights, SeededRng } from '@levelskip/core';
 import { createOnnxBackend, liveTensorCount } from '../src/index.js';
@@ -47,6 +48,18 @@ describe('execution providers', () => {
     await expect(createOnnxBackend({ intraOpNumThreads: -1 })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     await expect(createOnnxBackend({ graphOptimizationLevel: 'fast' as never })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     await expect(createOnnxBackend({ allowSpinning: 'no' as never })).rejects.toThrow(/allowSpinning must be true or false/);
+  });
+
+  it('gives onnxruntime one intra-op thread per CPU Node reports unless told otherwise (0: onnxruntime decides)', async () => {
+    for (const [options, expected] of [
+      [{}, availableParallelism()],
+      [{ intraOpNumThreads: 1 }, 1],
+      [{ intraOpNumThreads: 0 }, 0],
+    ] as const) {
+      const backend = await createOnnxBackend(options);
+      expect(backend.intraOpNumThreads).toBe(expected);
+      backend.dispose();
+    }
   });
 
   it('runs with spinning allowed as well as without (the default)', async () => {
