@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, binPath, packageRoot, runCli, type CliRun } from './helpers/run-cli.js';
+import { ode2MultiStageSpec } from './helpers/spec-fixtures.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'levelskip-cli-run-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -100,23 +101,7 @@ describe('ode2 blocks and multiple decoder stages', () => {
     const spec = join(directory, 'ode2-stages.json');
     writeFileSync(
       spec,
-      JSON.stringify({
-        imageSize: 16,
-        inChannels: 1,
-        baseChannels: 8,
-        channelMults: [1, 2, 2],
-        groups: 4,
-        resBlocks: 1,
-        attentionLevels: [],
-        midAttention: false,
-        block: 'ode2',
-        ode: { solver: 'euler', steps: 2 },
-        sidePaths: true,
-        decoderStages: [
-          { tStart: 0, tEnd: 0.5, baseChannels: 8 },
-          { tStart: 0.5, tEnd: 1, baseChannels: 4 },
-        ],
-      }),
+      JSON.stringify(ode2MultiStageSpec),
     );
     const images: Float32Array[] = [];
     for (const backend of ['onnx', 'tfjs']) {

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/program/create-program.js';
 import type { InfoReport } from '../src/commands/info.js';
 import { capturedIo } from './helpers/captured-io.js';
+import { ode2MultiStageSpec } from './helpers/spec-fixtures.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'levelskip-cli-info-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -87,23 +88,7 @@ describe('info on ode2 and multi-decoder specs', () => {
     const path = join(directory, 'ode2-multistage.json');
     writeFileSync(
       path,
-      JSON.stringify({
-        imageSize: 16,
-        inChannels: 1,
-        baseChannels: 8,
-        channelMults: [1, 2, 2],
-        groups: 4,
-        resBlocks: 1,
-        attentionLevels: [],
-        midAttention: false,
-        block: 'ode2',
-        ode: { solver: 'euler', steps: 2 },
-        sidePaths: true,
-        decoderStages: [
-          { tStart: 0, tEnd: 0.5, baseChannels: 8 },
-          { tStart: 0.5, tEnd: 1, baseChannels: 4 },
-        ],
-      }),
+      JSON.stringify(ode2MultiStageSpec),
     );
     const { code, report, text } = await info(['--spec', path]);
     expect(code).toBe(0);
