@@ -31,18 +31,27 @@ import { recipes } from './recipes.mjs';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
-const { values } = parseArgs({
-  options: {
-    model: { type: 'string', multiple: true },
-    steps: { type: 'string' },
-    workers: { type: 'string', default: '2' },
-    minutes: { type: 'string' },
-    dir: { type: 'string', default: join(packageRoot, '.training') },
-    'finalize-only': { type: 'boolean', default: false },
-    'continue-from-shipped': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+// pnpm 10 passes a `--` separator through to the script (`pnpm train:models -- --model …`).
+const argv = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--'));
+let values;
+try {
+  ({ values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string', multiple: true },
+      steps: { type: 'string' },
+      workers: { type: 'string', default: '2' },
+      minutes: { type: 'string' },
+      dir: { type: 'string', default: join(packageRoot, '.training') },
+      'finalize-only': { type: 'boolean', default: false },
+      'continue-from-shipped': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (error) {
+  console.error(`${error.message.replace(/\s*\n\s*/g, " ")} (run with --help for the options)`);
+  process.exit(2);
+}
 
 if (values.help || values.model === undefined) {
   console.log(`usage: train-models.mjs --model <${Object.keys(recipes).join('|')}|all> [--steps N] [--workers N] [--minutes M] [--dir DIR] [--finalize-only] [--continue-from-shipped]`);
@@ -55,6 +64,19 @@ for (const name of names) {
     process.exit(2);
   }
 }
+
+/** Exits with a one-line message unless the flag is a positive number (an integer where asked). */
+function checkPositive(flag, value, integer) {
+  if (value === undefined) return;
+  const n = Number(value);
+  if (!(n > 0) || (integer && !Number.isInteger(n))) {
+    console.error(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${value}"`);
+    process.exit(2);
+  }
+}
+checkPositive('steps', values.steps, true);
+checkPositive('minutes', values.minutes, false);
+if (values.workers !== 'auto') checkPositive('workers', values.workers, true);
 
 const controller = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM']) {
