@@ -7,17 +7,37 @@
 
 const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 
-/** Tick values of a log axis: 1, 2, 5 × powers of ten inside [min, max]. */
-export function logTicks(min, max, mantissas = [1, 2, 5]) {
-  const ticks = [];
-  for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
-    for (const m of mantissas) {
-      const v = m * 10 ** e;
-      if (v >= min * 0.999 && v <= max * 1.001) ticks.push(v);
+const range = (from, to, step) => Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => Number((from + i * step).toFixed(2)));
+
+/** Mantissa sets for log-axis ticks, coarse to fine. */
+const tickMantissas = [
+  [1, 2, 5],
+  [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9],
+  [...range(1, 2, 0.1), ...range(2.2, 5, 0.2), ...range(5.5, 9.5, 0.5)],
+];
+
+/**
+ * Tick values of a log axis: the coarsest of 1-2-5, 1…9, and finer mantissa sets × powers of ten
+ * whose ticks inside [min, max] leave no gap (ends included) wider than 40 % of the axis, so a
+ * narrow range is labelled across its whole width, not just in its lower decade.
+ */
+export function logTicks(min, max) {
+  const span = Math.log10(max / min);
+  let ticks = [];
+  for (const mantissas of tickMantissas) {
+    ticks = [];
+    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+      for (const m of mantissas) {
+        const v = Number((m * 10 ** e).toPrecision(6));
+        if (v >= min * 0.999 && v <= max * 1.001) ticks.push(v);
+      }
     }
+    const edges = [min, ...ticks, max].map(Math.log10);
+    const widestGap = Math.max(...edges.slice(1).map((v, i) => v - edges[i]));
+    if (ticks.length >= 2 && widestGap <= 0.4 * span) return ticks;
   }
-  // A narrow range gets every integer mantissa, so an axis never has fewer than a few labels.
-  return ticks.length < 3 && mantissas.length < 9 ? logTicks(min, max, [1, 2, 3, 4, 5, 6, 7, 8, 9]) : ticks;
+  return ticks;
 }
 
 const tickLabel = (v) => (v >= 1000 ? `${v / 1000}k` : String(Number(v.toPrecision(3))));

@@ -76,9 +76,10 @@ describe('quality configurations', () => {
 });
 
 describe('chart', () => {
-  it('puts 1-2-5 ticks inside the range, every mantissa on a narrow one', () => {
+  it('puts 1-2-5 ticks inside the range, finer ones across the whole width of a narrow one', () => {
     expect(logTicks(0.9, 60)).toEqual([1, 2, 5, 10, 20, 50]);
-    expect(logTicks(210, 290)).toEqual([]);
+    expect(logTicks(210, 290)).toEqual([220, 240, 260, 280]);
+    expect(logTicks(65, 150)).toEqual([70, 80, 90, 100, 120, 150]);
     expect(logTicks(150, 450)).toEqual([200, 300, 400]);
   });
 
