@@ -48,7 +48,10 @@ export const table3 = {
  * steps use, and the refresh intervals m (fill `cache:m`); the model's c = 0 cell is its baseline.
  */
 export const table4 = {
-  rows: [{ model: 'mnist-full', k: 3, intervals: [2, 3, 4, 5, 6] }],
+  rows: [
+    { model: 'mnist-full', k: 3, intervals: [2, 3, 4, 5, 6] },
+    { model: 'mnist-full', k: 2, intervals: [3, 5, 8] },
+  ],
 };
 
 /**
@@ -162,8 +165,9 @@ export function configurations(options, models) {
   const add = (table, config) => {
     const key = configKey(config);
     const existing = byKey.get(key);
-    if (existing) existing.tables.push(table);
-    else byKey.set(key, { ...config, key, tables: [table] });
+    if (existing) {
+      if (!existing.tables.includes(table)) existing.tables.push(table);
+    } else byKey.set(key, { ...config, key, tables: [table] });
   };
   const curvatures = options.quick ? [0, 2] : cs;
   if (options.tables.includes('table1')) {
@@ -194,7 +198,7 @@ export function configurations(options, models) {
       if (!models.includes(row.model)) continue;
       // The baseline: the same model at full depth (Table 1's c = 0 cell, measured once).
       add('table4', { model: row.model, fill: 'zero', trainedFor: true, c: 0, ...table1Sampler });
-      for (const m of options.quick ? [2] : row.intervals) {
+      for (const m of options.quick ? row.intervals.slice(0, 1) : row.intervals) {
         add('table4', { model: row.model, fill: `cache:${m}`, trainedFor: false, c: null, k: row.k, ...table1Sampler });
       }
     }

@@ -31,7 +31,7 @@ describe('quality configurations', () => {
     expect(both).toHaveLength(18 + 32 - 2);
   });
 
-  it('counts Table 4 cells by hand: the c = 0 baseline (shared with Table 1) and one cache:m cell per interval', () => {
+  it('counts Table 4 cells by hand: the c = 0 baseline (shared with Table 1) and one cache:m cell per depth k and interval', () => {
     const t4 = configurations(parseQualityArgs(['--only', 'table4'], 'm'), shipped);
     expect(t4.map((c) => c.key)).toEqual([
       'mnist-full|zero|c0|ddim50-eta1',
@@ -40,10 +40,17 @@ describe('quality configurations', () => {
       'mnist-full|cache:4|k3|ddim50-eta1',
       'mnist-full|cache:5|k3|ddim50-eta1',
       'mnist-full|cache:6|k3|ddim50-eta1',
+      'mnist-full|cache:3|k2|ddim50-eta1',
+      'mnist-full|cache:5|k2|ddim50-eta1',
+      'mnist-full|cache:8|k2|ddim50-eta1',
     ]);
     const all = configurations(parseQualityArgs([], 'm'), ['mnist-full']);
     expect(all.find((c) => c.key === 'mnist-full|zero|c0|ddim50-eta1')?.tables).toEqual(['table1', 'table3', 'table4']);
-    expect(configurations(parseQualityArgs(['--only', 'table4', '--quick'], 'm'), ['mnist-full'])).toHaveLength(2);
+    expect(configurations(parseQualityArgs(['--only', 'table4', '--quick'], 'm'), ['mnist-full']).map((c) => c.key)).toEqual([
+      'mnist-full|zero|c0|ddim50-eta1',
+      'mnist-full|cache:2|k3|ddim50-eta1',
+      'mnist-full|cache:3|k2|ddim50-eta1',
+    ]);
     expect(configurations(parseQualityArgs(['--only', 'table4'], 'm'), ['mnist-zero-c2'])).toEqual([]);
   });
 
@@ -163,17 +170,22 @@ describe('quality report', () => {
 
   it('renders Table 4 against the same model\'s c = 0 cell, with its full-depth step count', async () => {
     const cached = { ...cell('mnist-full', 'cache:3', 0, 70, 55, ['table4']), c: null, k: 3, predictedFractionSaved: 0.445, kHistogram: [17, 0, 0, 33] };
+    const cachedK2 = { ...cell('mnist-full', 'cache:5', 0, 65, 80, ['table4']), c: null, k: 2, predictedFractionSaved: 0.25, kHistogram: [10, 0, 40, 0] };
     const doc = {
       schema: qualitySchema,
       machine: { cpuModel: 'Test CPU', cores: 2 },
       config: { quick: false, samples: 500, batch: 50, seed: 0, backend: 'onnx' },
       sessions: [{ id: 1, startedAt: '2026-11-25T10:00:00.000Z', versions: { node: 'v20', onnxruntimeNode: '1' }, git: { commit: 'abcdef1234567', dirty: false } }],
-      cells: { base: cell('mnist-full', 'zero', 0, 60, 100, ['table1', 'table4']), cached },
+      cells: { base: cell('mnist-full', 'zero', 0, 60, 100, ['table1', 'table4']), cached, cachedK2 },
     };
     const text = await renderQuality(doc, 'q.json', { outDirectory: dir, assetName: 'chart4' });
     // 1 − 55 / 100 = 45.0% measured; 17 of 50 steps at k = 0.
     expect(text).toContain('| mnist-full, k = 3, cache:3 | 17 | 70.0 | 55.0 ms | 45.0% | 44.5% |');
     expect(text).toContain('| mnist-full, c = 0 (every level at every step) | 50 | 60.0 | 100.0 ms | 0.0% | 0.0% |');
+    // 1 − 80 / 100 = 20.0%; 10 of 50 steps at k = 0. One table: the baseline once, k = 3 rows, then k = 2.
+    expect(text).toContain('| mnist-full, k = 2, cache:5 | 10 | 65.0 | 80.0 ms | 20.0% | 25.0% |');
+    expect(text.match(/mnist-full, c = 0 \(every level/g)).toHaveLength(1);
+    expect(text.indexOf('k = 3, cache:3')).toBeLessThan(text.indexOf('k = 2, cache:5'));
     expect(text).not.toContain('Table 4 not measured');
   });
 });
