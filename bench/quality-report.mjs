@@ -15,14 +15,16 @@
  *                weights: { steps, images, durationMs },           // the model's training record when measured
  *                fdLenet, floor: { mean, min, max, blocks, count },  // floor: n held-out real digits vs the same reference
  *                samplerDescription, schedule, backendName, predictedFractionSaved, kHistogram: [steps at k = 0..],
- *                sampleMs (all n images), msPerImage, wallMs, loadAverage: [1-min before, after], session, measuredAt },
+ *                sampleMs (all n images), msPerImage, wallMs, loadAverage: [1-min before, after],
+ *                otherCores, stealCores,  // other processes' and the hypervisor's CPU use during the cell, in cores (bench/lib/machine.mjs otherCpu; absent in older files)
+ *                session, measuredAt },
  *   },
  * }
  */
 import { writeFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chartToPixels, chartToSvg, layoutChart, paretoFrontier } from './lib/chart.mjs';
-import { cs, table1Rows, table1Sampler, table3, table4 } from './quality.mjs';
+import { cs, sameWeights, table1Rows, table1Sampler, table3, table4, weightsIdentity } from './quality.mjs';
 import { loadPackage } from './lib/workspace.mjs';
 
 const num = (v, digits = 1) => (v === null || v === undefined ? '—' : v.toFixed(digits));
@@ -195,17 +197,45 @@ function chartSpec(doc, floor) {
   };
 }
 
+/** The weights each shipped model has now (model name → `weightsIdentity`). */
+async function shippedWeights() {
+  const pretrained = await loadPackage('pretrained');
+  return new Map(pretrained.listPretrained().filter((m) => m.available).map((m) => [m.name, weightsIdentity(m)]));
+}
+
+/**
+ * Whether other work shared the machine during a cell: other processes or the hypervisor took more
+ * than a tenth of the cores (measured from /proc/stat less the benchmark's own CPU time); cells
+ * from before that measurement fall back to a 1-minute load average above a quarter of the cores
+ * (which also counts the benchmark's own threads, so it flags more than it should).
+ */
+export function timedOnBusyMachine(cell, cores) {
+  if (cell.otherCores !== undefined) return cell.otherCores + (cell.stealCores ?? 0) > cores * 0.1;
+  return cell.loadAverage[0] > cores * 0.25;
+}
+
 /**
  * Renders a quality results file. Writes the Pareto chart to `<outDirectory>/<assetName>.svg|png`
- * and links it by `assetName` (the report and its assets live in one folder).
+ * and links it by `assetName` (the report and its assets live in one folder). Cells measured with
+ * other weights than a model has now (`currentWeights`, by default the shipped ones) are left out
+ * and counted in a note: a retrained model's old scores are not its scores.
  */
-export async function renderQuality(doc, path, { outDirectory, assetName }) {
+export async function renderQuality(fullDoc, path, { outDirectory, assetName, currentWeights }) {
+  const current = currentWeights ?? (await shippedWeights());
+  const isStale = (c) => current.has(c.model) && !sameWeights(c.weights, current.get(c.model));
+  const staleCells = Object.values(fullDoc.cells).filter(isStale);
+  const doc = { ...fullDoc, cells: Object.fromEntries(Object.entries(fullDoc.cells).filter(([, c]) => !isStale(c))) };
   const cells = Object.values(doc.cells);
   const dates = [...new Set(doc.sessions.map((s) => s.startedAt.slice(0, 10)))];
   const floor = cells.find((c) => c.floor)?.floor;
   const quick = doc.config.quick ? '\n> **Quick smoke run** (`--quick`): few images, few configurations. These figures show that the harness works; they are not results.\n' : '';
   const missing = [...new Set(doc.sessions.flatMap((s) => s.missing ?? []))].filter((m) => !cells.some((c) => c.model === m));
-  const busy = cells.filter((c) => c.loadAverage[0] > doc.machine.cores * 0.25);
+  const busy = cells.filter((c) => timedOnBusyMachine(c, doc.machine.cores));
+  const staleModels = [...new Map(staleCells.map((c) => [c.model, c.weights])).entries()].map(([m, w]) => `${m} at ${w?.steps ?? '?'} training steps`);
+  const staleNote =
+    staleCells.length > 0
+      ? `\n> **Left out:** ${staleCells.length} configuration(s) measured with earlier weights (${staleModels.join('; ')}); the models have been trained further since. \`pnpm bench quality\` re-measures them.\n`
+      : '';
   const last = doc.sessions[doc.sessions.length - 1];
   const weights = [...new Map(cells.map((c) => [c.model, c.weights])).entries()].map(([m, w]) => `${m}: ${w.steps ?? '?'} training steps`);
   let chart = '_(no cells yet)_\n';
@@ -230,7 +260,7 @@ Source: \`${path}\`, measured ${dates.join(', ')} in ${doc.sessions.length} sess
 **Real-vs-real floor** at n = ${doc.config.samples}: ${floor ? `${floor.mean.toFixed(2)} (range ${floor.min.toFixed(2)}–${floor.max.toFixed(2)} over ${floor.blocks} disjoint blocks of ${floor.count} held-out digits)` : 'n/a'}. A score near it is as close to the data as ${doc.config.samples} real digits are.
 
 Weights measured: ${weights.join('; ') || '—'}.${missing.length > 0 ? ` Not shipped yet, so not scored: ${missing.join(', ')}.` : ''}${last ? ` Versions: Node ${last.versions.node}, onnxruntime-node ${last.versions.onnxruntimeNode}; commit \`${last.git?.commit?.slice(0, 10) ?? '?'}\`${last.git?.dirty ? ' (uncommitted changes)' : ''}.` : ''}
-${busy.length > 0 ? `\n> **Note:** ${busy.length} of ${cells.length} configurations were timed with a 1-minute load average above a quarter of the cores (other work on the machine): their times per image are inflated; FD-LeNet does not depend on it.\n` : ''}
+${staleNote}${busy.length > 0 ? `\n> **Note:** ${busy.length} of ${cells.length} configurations were timed while other work shared the machine (other processes or the hypervisor took more than a tenth of the cores; for cells recorded before that was measured, a 1-minute load average above a quarter of the cores): their times per image may be inflated; FD-LeNet does not depend on it.\n` : ''}
 ${await modelsSection(doc)}
 ### Table 1 analogue: fills and skip schedules
 

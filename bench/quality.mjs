@@ -23,7 +23,7 @@
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { gitInfo, loadAverage, machineInfo, machineSlug, runtimeVersions } from './lib/machine.mjs';
+import { cpuSample, gitInfo, loadAverage, machineInfo, machineSlug, otherCpu, runtimeVersions } from './lib/machine.mjs';
 import { checkCompatible, readResults, writeResults } from './lib/results-file.mjs';
 import { loadPackage, repositoryRoot } from './lib/workspace.mjs';
 
@@ -213,11 +213,11 @@ const shown = (path) => {
 const log = (message) => process.stderr.write(`${message}\n`);
 
 /** The shipped weights a cell was measured with; a cell of other weights is stale. */
-function weightsIdentity(info) {
+export function weightsIdentity(info) {
   return { steps: info.training?.steps ?? null, images: info.training?.images ?? null, durationMs: info.training?.durationMs ?? null };
 }
 
-function sameWeights(a, b) {
+export function sameWeights(a, b) {
   return a !== undefined && a.steps === b.steps && a.images === b.images && a.durationMs === b.durationMs;
 }
 
@@ -286,8 +286,10 @@ export async function runQuality(argv) {
         json: true,
       };
       const loadBefore = loadAverage();
+      const cpuBefore = cpuSample();
       const cellStarted = performance.now();
       const summary = await cli.runEval(cli.planEval(flags), io);
+      const cpu = otherCpu(cpuBefore, cpuSample());
       stepsDone += stepsOf(c);
       const { key, tables: cellTables, ...configuration } = c;
       doc.cells[key] = {
@@ -305,13 +307,14 @@ export async function runQuality(argv) {
         msPerImage: summary.sampleMs / options.samples,
         wallMs: performance.now() - cellStarted,
         loadAverage: [loadBefore[0], loadAverage()[0]],
+        ...(cpu ?? {}),
         session: session.id,
         measuredAt: new Date().toISOString(),
       };
       writeResults(options.out, doc);
       const elapsed = performance.now() - started;
       const eta = stepsDone > 0 ? ((totalSteps - stepsDone) * elapsed) / stepsDone : 0;
-      log(`[quality] ${i + 1}/${todo.length} ${key}: FD-LeNet ${summary.fdLenet.toFixed(2)} (floor ${summary.floor?.mean.toFixed(2) ?? 'n/a'}), ${(summary.sampleMs / options.samples).toFixed(1)} ms/image; eta ${(eta / 60_000).toFixed(1)} min`);
+      log(`[quality] ${i + 1}/${todo.length} ${key}: FD-LeNet ${summary.fdLenet.toFixed(2)} (floor ${summary.floor?.mean.toFixed(2) ?? 'n/a'}), ${(summary.sampleMs / options.samples).toFixed(1)} ms/image${cpu ? `, other CPU ${cpu.otherCores} cores` : ''}; eta ${(eta / 60_000).toFixed(1)} min`);
     }
     session.status = 'complete';
   } catch (error) {

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { dependencyVersion, repositoryRoot } from './workspace.mjs';
 
 function cpuModel() {
@@ -45,6 +46,55 @@ export function machineSlug(machine) {
 /** One decimal place is what load averages carry. */
 export function loadAverage() {
   return loadavg().map((v) => Math.round(v * 100) / 100);
+}
+
+/** Clock ticks per second of /proc/stat's counters (USER_HZ; 100 on Linux unless getconf says otherwise). */
+let clockTicks;
+function ticksPerSecond() {
+  if (clockTicks === undefined) {
+    const out = run('getconf', ['CLK_TCK']);
+    const n = Number(out);
+    clockTicks = out !== null && Number.isFinite(n) && n > 0 ? n : 100;
+  }
+  return clockTicks;
+}
+
+/**
+ * CPU seconds used so far by the whole machine (busy: user, nice, system, irq, softirq over all
+ * cores; steal: taken by the hypervisor) and by this process (every thread, onnxruntime's
+ * included). Linux only: elsewhere the machine's fields are null. Pair two samples with
+ * `otherCpu`.
+ */
+export function cpuSample() {
+  let busySeconds = null;
+  let stealSeconds = null;
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = fields;
+    if ([user, nice, system, irq, softirq, steal].every(Number.isFinite)) {
+      busySeconds = (user + nice + system + irq + softirq) / ticksPerSecond();
+      stealSeconds = steal / ticksPerSecond();
+    }
+  } catch {
+    // Not Linux: no machine-wide counters.
+  }
+  const own = process.cpuUsage();
+  return { busySeconds, stealSeconds, ownSeconds: (own.user + own.system) / 1e6, wallSeconds: performance.now() / 1000 };
+}
+
+/**
+ * What ran besides this process between two `cpuSample`s, in cores on average: `otherCores` is
+ * the machine's busy time minus this process's own (other processes, the kernel's own threads),
+ * `stealCores` the time the hypervisor gave to other guests. Unlike the load average, neither
+ * counts the benchmark itself, so a quiet machine reads ≈ 0 while a benchmark saturates it.
+ * Null where the machine's counters are missing.
+ */
+export function otherCpu(before, after) {
+  const wall = after.wallSeconds - before.wallSeconds;
+  if (before.busySeconds === null || after.busySeconds === null || !(wall > 0)) return null;
+  const other = after.busySeconds - before.busySeconds - (after.ownSeconds - before.ownSeconds);
+  const round = (v) => Math.round(Math.max(0, v) * 100) / 100;
+  return { otherCores: round(other / wall), stealCores: round((after.stealSeconds - before.stealSeconds) / wall) };
 }
 
 function run(command, args) {

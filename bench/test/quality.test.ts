@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chartToPixels, chartToSvg, layoutChart, logTicks, paretoFrontier } from '../lib/chart.mjs';
 import { checkCompatible } from '../lib/results-file.mjs';
 import { configKey, configurations, parseQualityArgs, qualitySchema } from '../quality.mjs';
-import { renderQuality } from '../quality-report.mjs';
+import { renderQuality, timedOnBusyMachine } from '../quality-report.mjs';
+import { otherCpu } from '../lib/machine.mjs';
 import { loadPackage } from '../lib/workspace.mjs';
 
 const shipped = ['mnist-full', 'mnist-zero-c2', 'mnist-interpolate', 'mnist-multistage', 'mnist-ode2'];
@@ -125,6 +126,8 @@ describe('quality report', () => {
   const dir = mkdtempSync(join(tmpdir(), 'levelskip-quality-report-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  const weights = { steps: 6000, images: 192000, durationMs: 1 };
+  const currentWeights = new Map([['mnist-zero-c2', weights], ['mnist-full', weights]]);
   const cell = (model: string, fill: string, c: number, fd: number, msPerImage: number, tables = ['table1']) => ({
     model,
     fill,
@@ -134,7 +137,7 @@ describe('quality report', () => {
     steps: 50,
     eta: 1,
     tables,
-    weights: { steps: 6000, images: 192000, durationMs: 1 },
+    weights,
     fdLenet: fd,
     floor: { mean: 9.3, min: 7.8, max: 11.8, blocks: 10, count: 500 },
     predictedFractionSaved: c === 0 ? 0 : 0.414,
@@ -156,7 +159,7 @@ describe('quality report', () => {
         b: cell('mnist-zero-c2', 'zero', 2, 60, 60),
       },
     };
-    const text = await renderQuality(doc, 'q.json', { outDirectory: dir, assetName: 'chart' });
+    const text = await renderQuality(doc, 'q.json', { outDirectory: dir, assetName: 'chart', currentWeights });
     // 1 − 60 / 100 = 40.0% measured, 41.4% predicted.
     expect(text).toContain('60.0 ms (40.0% / 41.4%)');
     expect(text).toContain('| mnist-zero-c2 / zero | 50.0 | — | 60.0 | — | — |');
@@ -178,7 +181,7 @@ describe('quality report', () => {
       sessions: [{ id: 1, startedAt: '2026-11-25T10:00:00.000Z', versions: { node: 'v20', onnxruntimeNode: '1' }, git: { commit: 'abcdef1234567', dirty: false } }],
       cells: { base: cell('mnist-full', 'zero', 0, 60, 100, ['table1', 'table4']), cached, cachedK2 },
     };
-    const text = await renderQuality(doc, 'q.json', { outDirectory: dir, assetName: 'chart4' });
+    const text = await renderQuality(doc, 'q.json', { outDirectory: dir, assetName: 'chart4', currentWeights });
     // 1 − 55 / 100 = 45.0% measured; 17 of 50 steps at k = 0.
     expect(text).toContain('| mnist-full, k = 3, cache:3 | 17 | 70.0 | 55.0 ms | 45.0% | 44.5% |');
     expect(text).toContain('| mnist-full, c = 0 (every level at every step) | 50 | 60.0 | 100.0 ms | 0.0% | 0.0% |');
@@ -187,5 +190,41 @@ describe('quality report', () => {
     expect(text.match(/mnist-full, c = 0 \(every level/g)).toHaveLength(1);
     expect(text.indexOf('k = 3, cache:3')).toBeLessThan(text.indexOf('k = 2, cache:5'));
     expect(text).not.toContain('Table 4 not measured');
+  });
+
+  it('leaves out cells measured with earlier weights of a model, and says so', async () => {
+    const older = { ...cell('mnist-full', 'zero', 2, 500, 60), weights: { steps: 3464, images: 110848, durationMs: 1 } };
+    const doc = {
+      schema: qualitySchema,
+      machine: { cpuModel: 'Test CPU', cores: 2 },
+      config: { quick: false, samples: 500, batch: 50, seed: 0, backend: 'onnx' },
+      sessions: [{ id: 1, startedAt: '2026-11-25T10:00:00.000Z', versions: { node: 'v20', onnxruntimeNode: '1' }, git: { commit: 'abcdef1234567', dirty: false } }],
+      cells: { base: cell('mnist-full', 'zero', 0, 45, 100), older },
+    };
+    const text = await renderQuality(doc, 'q.json', { outDirectory: dir, assetName: 'chart-stale', currentWeights });
+    expect(text).toMatch(/\| mnist-full \/ zero[^|]* \| 45\.0 \| — \| — \| — \| — \|/);
+    expect(text).not.toContain('500.0');
+    expect(text).toContain('**Left out:** 1 configuration(s) measured with earlier weights (mnist-full at 3464 training steps)');
+    expect(text).toContain('1 configurations');
+  });
+
+  it('flags a cell as timed on a busy machine by other processes\' CPU use, or by the load average for older cells', () => {
+    const base = cell('mnist-full', 'zero', 0, 45, 100);
+    // A tenth of 2 cores is 0.2: the benchmark's own threads never count.
+    expect(timedOnBusyMachine({ ...base, loadAverage: [2.1, 2.0], otherCores: 0.05, stealCores: 0 }, 2)).toBe(false);
+    expect(timedOnBusyMachine({ ...base, loadAverage: [2.1, 2.0], otherCores: 0.15, stealCores: 0.1 }, 2)).toBe(true);
+    expect(timedOnBusyMachine({ ...base, loadAverage: [0.6, 0.2] }, 2)).toBe(true);
+    expect(timedOnBusyMachine({ ...base, loadAverage: [0.4, 0.2] }, 2)).toBe(false);
+  });
+});
+
+describe('other CPU use during a measurement', () => {
+  it('is the machine\'s busy time less this process\'s own, per second of wall time', () => {
+    const before = { busySeconds: 100, stealSeconds: 1, ownSeconds: 10, wallSeconds: 50 };
+    // 10 s of wall time: the machine was busy 19 s, 18 of them this process's, 0.5 s stolen.
+    expect(otherCpu(before, { busySeconds: 119, stealSeconds: 1.5, ownSeconds: 28, wallSeconds: 60 })).toEqual({ otherCores: 0.1, stealCores: 0.05 });
+    // Counter granularity can make the difference slightly negative: clamped at 0.
+    expect(otherCpu(before, { busySeconds: 117.9, stealSeconds: 1, ownSeconds: 28, wallSeconds: 60 })).toEqual({ otherCores: 0, stealCores: 0 });
+    expect(otherCpu({ ...before, busySeconds: null }, { busySeconds: null, stealSeconds: null, ownSeconds: 28, wallSeconds: 60 })).toBeNull();
   });
 });
