@@ -46,7 +46,7 @@ def silu(x):
 def timestep_embedding(timesteps, dim, flip_sin_to_cos, freq_shift, max_period=10000):
     """diffusers.models.embeddings.get_timestep_embedding, in float64."""
     half = dim // 2
-    exponent = -math.log(max_period) * torch.arange(0, half, dtype=torch.float64) / (half - freq_shift)
+    exponent = -math.log(max_period) * torch.arange(0, half, dtype=torch.float64, device=timesteps.device) / (half - freq_shift)
     emb = timesteps[:, None].to(torch.float64) * torch.exp(exponent)[None, :]
     emb = torch.cat([torch.sin(emb), torch.cos(emb)], dim=-1)
     if flip_sin_to_cos:
@@ -290,9 +290,9 @@ class UNet(nn.Module):
             c, size = dch[cut + 1], self.sizes[cut]
             skip = skips[-1]
             if fill == 'zero':
-                h = torch.zeros(b, c, size, size, dtype=x.dtype)
+                h = torch.zeros(b, c, size, size, dtype=x.dtype, device=x.device)
             elif fill == 'duplicate':
-                idx = torch.tensor([i % skip.shape[1] for i in range(c)])
+                idx = torch.tensor([i % skip.shape[1] for i in range(c)], device=skip.device)
                 h = skip[:, idx]
             elif fill == 'interpolate':
                 ms = self.sizes[-1]

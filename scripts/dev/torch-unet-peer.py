@@ -28,7 +28,11 @@ Usage:
 
     /usr/bin/python3 scripts/dev/torch-unet-peer.py --job JOB.json
     /usr/bin/python3 scripts/dev/torch-unet-peer.py --checkpoint DIR [--batches 1 16] [--fills zero]
-        [--threads 2] [--min-s 1.5]
+        [--threads 2] [--min-s 1.5] [--device cpu|cuda]
+
+--device cuda (or the job's "device": "cuda") runs the same float32 network on a CUDA GPU, with
+cudnn.benchmark on, and synchronizes the device after every timed call, so each time counts the
+GPU work of that call; parity still compares with the ε levelskip computed (on any backend).
 
 Decoder stage: every call's stage is derived from its timesteps exactly as core's stageForTime
 does (t = timestep / trainTimesteps; the first stage whose tEnd exceeds t; t = 1: the last), and a
@@ -39,6 +43,7 @@ Job file (written by bench/speed.mjs through bench/lib/torch-peer.mjs):
 
     {
       "threads": 2,
+      "device": "cpu",                                                   # optional; or "cuda"
       "timing": {"warmupRounds": 1, "minRounds": 5, "minMs": 1500, "slowRoundMs": 10000},
       "models": {"<id>": "<checkpoint directory>", ...},
       "parity": [{"model": id, "name": "mnistSmall", "tolerance": 1e-3,
@@ -83,6 +88,15 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Where the model, its inputs and its outputs live: 'cpu' (the peer of the CPU benchmark) or a
+# CUDA device ('cuda', 'cuda:0') for the GPU peer; set from --device or the job's "device".
+DEVICE = torch.device('cpu')
+
+
+def synchronize():
+    """Waits for the device's queued work, so that a timer read after it counts that work."""
+    if DEVICE.type == 'cuda':
+        torch.cuda.synchronize(DEVICE)
 
 
 def log(message):
@@ -162,7 +176,7 @@ def load_model(reference, directory):
             raise SystemExit(f'{directory}: {canon} has shape {list(tensor.shape)}, the reference expects {list(params[module_name].shape)}')
         state[module_name] = tensor
     model.load_state_dict(state, strict=True)
-    return spec, model
+    return spec, model.to(DEVICE)
 
 
 # --- running the model --------------------------------------------------------------------------
@@ -212,13 +226,13 @@ def predict(model, x, timesteps, k, fill, cache, stage):
 
 def decode(encoded):
     data = np.frombuffer(base64.b64decode(encoded['float32']), dtype='<f4')
-    return torch.from_numpy(data.copy()).reshape(encoded['shape'])
+    return torch.from_numpy(data.copy()).reshape(encoded['shape']).to(DEVICE)
 
 
 def timesteps_tensor(values, batch):
     if len(values) == 1:
         values = values * batch
-    return torch.tensor(values, dtype=torch.float64)
+    return torch.tensor(values, dtype=torch.float64, device=DEVICE)
 
 
 def run_parity(case, spec, model):
@@ -256,6 +270,7 @@ def time_interleaved(candidates, timing):
     for _ in range(timing['warmupRounds']):
         for run in candidates:
             run()
+    synchronize()
     times = [[] for _ in candidates]
     begin = time.perf_counter()
     rounds = 0
@@ -266,6 +281,7 @@ def time_interleaved(candidates, timing):
         for i in order:
             start = time.perf_counter()
             candidates[i]()
+            synchronize()
             times[i].append((time.perf_counter() - start) * 1000)
         rounds += 1
         elapsed = (time.perf_counter() - begin) * 1000
@@ -278,7 +294,7 @@ def time_interleaved(candidates, timing):
 
 def input_batch(spec, batch, seed):
     gen = torch.Generator().manual_seed(seed)
-    return torch.randn(batch, spec['inChannels'], spec['imageSize'], spec['imageSize'], generator=gen, dtype=torch.float32)
+    return torch.randn(batch, spec['inChannels'], spec['imageSize'], spec['imageSize'], generator=gen, dtype=torch.float32).to(DEVICE)
 
 
 def time_predict(item, spec, model, timing):
@@ -384,15 +400,15 @@ def time_peak(peak, timing):
     out = {}
     conv = peak['conv']
     gen = torch.Generator().manual_seed(2)
-    x = torch.randn(conv['batch'], conv['channels'], conv['size'], conv['size'], generator=gen)
-    w = torch.randn(conv['channels'], conv['channels'], conv['kernel'], conv['kernel'], generator=gen) / math.sqrt(conv['channels'] * conv['kernel'] ** 2)
+    x = torch.randn(conv['batch'], conv['channels'], conv['size'], conv['size'], generator=gen).to(DEVICE)
+    w = (torch.randn(conv['channels'], conv['channels'], conv['kernel'], conv['kernel'], generator=gen) / math.sqrt(conv['channels'] * conv['kernel'] ** 2)).to(DEVICE)
     pad = conv['kernel'] // 2
     [r] = time_interleaved([lambda: torch.nn.functional.conv2d(x, w, padding=pad)], timing)
     flops = 2 * conv['batch'] * conv['channels'] ** 2 * conv['kernel'] ** 2 * conv['size'] ** 2
     out['conv'] = {**conv, 'flops': flops, **r, 'gflops': round(flops / (r['ms'] / 1000) / 1e9, 2)}
     n = peak['matmul']['n']
-    a = torch.randn(n, n, generator=gen)
-    b = torch.randn(n, n, generator=gen)
+    a = torch.randn(n, n, generator=gen).to(DEVICE)
+    b = torch.randn(n, n, generator=gen).to(DEVICE)
     [r] = time_interleaved([lambda: torch.mm(a, b)], timing)
     flops = 2 * n ** 3
     out['matmul'] = {'n': n, 'flops': flops, **r, 'gflops': round(flops / (r['ms'] / 1000) / 1e9, 2)}
@@ -415,6 +431,7 @@ def main():
     parser.add_argument('--fills', nargs='+', default=['zero'])
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--min-s', type=float, default=1.5)
+    parser.add_argument('--device', default=None, help="'cpu' (default) or a CUDA device such as 'cuda' (the job's \"device\" otherwise)")
     args = parser.parse_args()
     if args.job:
         with open(args.job, encoding='utf-8') as f:
@@ -440,6 +457,14 @@ def main():
     else:
         parser.error('give --job FILE or --checkpoint DIR')
 
+    global DEVICE
+    DEVICE = torch.device(args.device or job.get('device') or 'cpu')
+    if DEVICE.type == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit(f'--device {DEVICE}: torch {torch.__version__} sees no CUDA device; use --device cpu')
+    if DEVICE.type not in ('cpu', 'cuda'):
+        raise SystemExit(f'--device {DEVICE}: only cpu and cuda devices are supported')
+    if DEVICE.type == 'cuda':
+        torch.backends.cudnn.benchmark = True  # fixed shapes per timed call: let cuDNN pick its fastest convolution
     threads = int(job['threads'])
     torch.set_num_threads(threads)
     try:
@@ -449,7 +474,8 @@ def main():
     if torch.get_num_threads() != threads:
         raise SystemExit(f'torch runs {torch.get_num_threads()} threads, asked for {threads}')
     emit({'type': 'info', 'torch': torch.__version__, 'numpy': np.__version__, 'python': sys.version.split()[0], 'threads': torch.get_num_threads(),
-          'interopThreads': torch.get_num_interop_threads(), 'mkldnn': bool(torch.backends.mkldnn.is_available()), 'blas': blas_library()})
+          'interopThreads': torch.get_num_interop_threads(), 'mkldnn': bool(torch.backends.mkldnn.is_available()), 'blas': blas_library(),
+          'device': str(DEVICE), **({'deviceName': torch.cuda.get_device_name(DEVICE), 'cuda': torch.version.cuda, 'cudnn': torch.backends.cudnn.version()} if DEVICE.type == 'cuda' else {})})
 
     reference = load_reference()
     models = {}

@@ -313,12 +313,17 @@ export class UNetParts {
     return { value: this.conv(side.projection.prefix, resized), channels: side.projection.outChannels, size };
   }
 
-  /** Zeros [B, channels, size, size], with B taken from `like`. */
+  /**
+   * Zeros [B, channels, size, size], with B taken from `like`: a scalar 0 broadcast by Expand.
+   * Not ConstantOfShape: onnxruntime's WebGPU provider has no kernel for it, so it ran on the CPU
+   * and every call copied the zeros to the GPU (mnistSmall on an H200, batch 256: k = 3 took 57 ms
+   * against 27 ms at full depth; `node scripts/dev/gpu-check.mjs ort --providers webgpu`).
+   */
   zeros(like: string, channels: number, size: number): string {
     const { g } = this;
     const batch = g.op('Shape', [like], { start: 0, end: 1 });
     const shape = g.op('Concat', [batch, g.constInts([channels, size, size])], { axis: 0 });
-    return g.op('ConstantOfShape', [shape], {}, 'zero_fill');
+    return g.op('Expand', [g.constFloat([0], [1, 1, 1, 1]), shape], {}, 'zero_fill');
   }
 
   /** The duplicate fill: channel c of the result is channel c mod C_skip of `skip`. */
