@@ -226,7 +226,11 @@ export async function renderQuality(fullDoc, path, { outDirectory, assetName, cu
   const staleCells = Object.values(fullDoc.cells).filter(isStale);
   const doc = { ...fullDoc, cells: Object.fromEntries(Object.entries(fullDoc.cells).filter(([, c]) => !isStale(c))) };
   const cells = Object.values(doc.cells);
-  const dates = [...new Set(doc.sessions.map((s) => s.startedAt.slice(0, 10)))];
+  // The sessions (and their dates) the rendered cells come from, not every session in the file:
+  // cells of earlier sessions may have been re-measured or left out as stale.
+  const cellSessions = new Set(cells.map((c) => c.session));
+  const sessions = doc.sessions.filter((s) => cellSessions.has(s.id));
+  const dates = [...new Set(sessions.map((s) => s.startedAt.slice(0, 10)))];
   const floor = cells.find((c) => c.floor)?.floor;
   const quick = doc.config.quick ? '\n> **Quick smoke run** (`--quick`): few images, few configurations. These figures show that the harness works; they are not results.\n' : '';
   const missing = [...new Set(doc.sessions.flatMap((s) => s.missing ?? []))].filter((m) => !cells.some((c) => c.model === m));
@@ -236,7 +240,7 @@ export async function renderQuality(fullDoc, path, { outDirectory, assetName, cu
     staleCells.length > 0
       ? `\n> **Left out:** ${staleCells.length} configuration(s) measured with earlier weights (${staleModels.join('; ')}); the models have been trained further since. \`pnpm bench quality\` re-measures them.\n`
       : '';
-  const last = doc.sessions[doc.sessions.length - 1];
+  const last = sessions[sessions.length - 1];
   const weights = [...new Map(cells.map((c) => [c.model, c.weights])).entries()].map(([m, w]) => `${m}: ${w.steps ?? '?'} training steps`);
   let chart = '_(no cells yet)_\n';
   let frontierTable = '';
@@ -255,7 +259,7 @@ export async function renderQuality(fullDoc, path, { outDirectory, assetName, cu
   }
   return `## Quality: FD-LeNet on MNIST (${doc.machine.cores}-core ${doc.machine.cpuModel})
 ${quick}
-Source: \`${path}\`, measured ${dates.join(', ')} in ${doc.sessions.length} session(s), ${cells.length} configurations. Each configuration samples **${doc.config.samples} images** (batches of ${doc.config.batch}, batch i with seed ${doc.config.seed} + i, so every configuration starts from the same noise) on ${doc.config.backend}, and scores them with FD-LeNet: the Fréchet distance between LeNet features (the 84-d penultimate layer of @levelskip/metrics' classifier) of the generated images and of the MNIST reference digits. It is not Inception FID; compare it only with itself.
+Source: \`${path}\`, measured ${dates.join(', ') || '—'} in ${sessions.length} session(s), ${cells.length} configurations. Each configuration samples **${doc.config.samples} images** (batches of ${doc.config.batch}, batch i with seed ${doc.config.seed} + i, so every configuration starts from the same noise) on ${doc.config.backend}, and scores them with FD-LeNet: the Fréchet distance between LeNet features (the 84-d penultimate layer of @levelskip/metrics' classifier) of the generated images and of the MNIST reference digits. It is not Inception FID; compare it only with itself.
 
 **Real-vs-real floor** at n = ${doc.config.samples}: ${floor ? `${floor.mean.toFixed(2)} (range ${floor.min.toFixed(2)}–${floor.max.toFixed(2)} over ${floor.blocks} disjoint blocks of ${floor.count} held-out digits)` : 'n/a'}. A score near it is as close to the data as ${doc.config.samples} real digits are.
 

@@ -208,6 +208,22 @@ describe('quality report', () => {
     expect(text).toContain('1 configurations');
   });
 
+  it('dates the results by the sessions its cells come from, not every session in the file', async () => {
+    const session = (id: number, startedAt: string, commit: string) => ({ id, startedAt, versions: { node: 'v20', onnxruntimeNode: '1' }, git: { commit, dirty: false } });
+    const doc = {
+      schema: qualitySchema,
+      machine: { cpuModel: 'Test CPU', cores: 2 },
+      config: { quick: false, samples: 500, batch: 50, seed: 0, backend: 'onnx' },
+      // Session 1's cells were all re-measured by session 2; session 3 measured nothing.
+      sessions: [session(1, '2026-11-25T10:00:00.000Z', 'aaaaaaaaaa11'), session(2, '2026-12-04T10:00:00.000Z', 'bbbbbbbbbb22'), session(3, '2026-12-05T10:00:00.000Z', 'cccccccccc33')],
+      cells: { a: { ...cell('mnist-full', 'zero', 0, 45, 100), session: 2 }, b: { ...cell('mnist-full', 'zero', 2, 60, 60), session: 2 } },
+    };
+    const text = await renderQuality(doc, 'q.json', { outDirectory: dir, assetName: 'chart-sessions', currentWeights });
+    expect(text).toContain('measured 2026-12-04 in 1 session(s), 2 configurations');
+    expect(text).toContain('commit `bbbbbbbbbb`');
+    expect(text).not.toContain('2026-11-25');
+  });
+
   it('flags a cell as timed on a busy machine by other processes\' CPU use, or by the load average for older cells', () => {
     const base = cell('mnist-full', 'zero', 0, 45, 100);
     // A tenth of 2 cores is 0.2: the benchmark's own threads never count.
