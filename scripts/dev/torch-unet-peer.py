@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """
-PyTorch CPU peer of levelskip's speed benchmark (bench/speed.mjs, `pnpm bench speed`).
+PyTorch peer of levelskip's speed benchmark (bench/speed.mjs, `pnpm bench speed`), on the CPU or, with --device cuda, a GPU.
 
 Loads the same checkpoint directory levelskip writes (model.json + model.safetensors, diffusers
 tensor names) into the independent PyTorch U-Net of scripts/dev/torch-reference-unet.py (diffusers
