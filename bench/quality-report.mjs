@@ -24,7 +24,7 @@
 import { writeFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chartToPixels, chartToSvg, layoutChart, paretoFrontier } from './lib/chart.mjs';
-import { cs, sameWeights, table1Rows, table1Sampler, table3, table4, weightsIdentity } from './quality.mjs';
+import { cs, sameWeights, shippedIdentities, table1Rows, table1Sampler, table3, table4 } from './quality.mjs';
 import { loadPackage } from './lib/workspace.mjs';
 
 const num = (v, digits = 1) => (v === null || v === undefined ? '—' : v.toFixed(digits));
@@ -197,12 +197,6 @@ function chartSpec(doc, floor) {
   };
 }
 
-/** The weights each shipped model has now (model name → `weightsIdentity`). */
-async function shippedWeights() {
-  const pretrained = await loadPackage('pretrained');
-  return new Map(pretrained.listPretrained().filter((m) => m.available).map((m) => [m.name, weightsIdentity(m)]));
-}
-
 /**
  * Whether other work shared the machine during a cell: other processes or the hypervisor took more
  * than a tenth of the cores (measured from /proc/stat less the benchmark's own CPU time); cells
@@ -221,7 +215,7 @@ export function timedOnBusyMachine(cell, cores) {
  * and counted in a note: a retrained model's old scores are not its scores.
  */
 export async function renderQuality(fullDoc, path, { outDirectory, assetName, currentWeights }) {
-  const current = currentWeights ?? (await shippedWeights());
+  const current = currentWeights ?? shippedIdentities((await loadPackage('pretrained')).listPretrained());
   const isStale = (c) => current.has(c.model) && !sameWeights(c.weights, current.get(c.model));
   const staleCells = Object.values(fullDoc.cells).filter(isStale);
   const doc = { ...fullDoc, cells: Object.fromEntries(Object.entries(fullDoc.cells).filter(([, c]) => !isStale(c))) };

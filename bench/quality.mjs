@@ -217,6 +217,11 @@ export function weightsIdentity(info) {
   return { steps: info.training?.steps ?? null, images: info.training?.images ?? null, durationMs: info.training?.durationMs ?? null };
 }
 
+/** The weights each available model of a catalogue has now (model name → `weightsIdentity`). */
+export function shippedIdentities(catalogue) {
+  return new Map(catalogue.filter((m) => m.available).map((m) => [m.name, weightsIdentity(m)]));
+}
+
 export function sameWeights(a, b) {
   return a !== undefined && a.steps === b.steps && a.images === b.images && a.durationMs === b.durationMs;
 }
@@ -261,7 +266,7 @@ export async function runQuality(argv) {
   doc.sessions.push(session);
   writeResults(options.out, doc);
 
-  const identities = new Map(models.map((m) => [m.name, weightsIdentity(m)]));
+  const identities = shippedIdentities(models);
   const todo = configs.filter((c) => options.force || !sameWeights(doc.cells[c.key]?.weights, identities.get(c.model)));
   const stepsOf = (c) => c.steps * Math.ceil(options.samples / options.batch);
   const totalSteps = todo.reduce((s, c) => s + stepsOf(c), 0);

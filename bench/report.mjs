@@ -37,7 +37,10 @@
  *       '<backend>|<model>': reason,       // only that model's cells (e.g. the PyTorch peer on a spec it cannot build)
  *     },
  *   }],
- *   cells: {              // keyed as in bench/lib/results-file.mjs `cellKey`; every cell has session, measuredAt
+ *   cells: {              // keyed as in bench/lib/results-file.mjs `cellKey`; every cell has session, measuredAt;
+ *                         // timed cells (all but parity) also otherCores, stealCores: other processes' and the
+ *                         // hypervisor's CPU use during the cell, in cores (bench/lib/machine.mjs otherCpu; the
+ *                         // PyTorch peer's own CPU time is subtracted; absent in cells measured before 2026-12-04)
  *     'peak|<backend>': { kind: 'peak', backend, threads,
  *        conv: { batch, channels, size, kernel, flops, ...timing, gflops }, matmul: { n, flops, ...timing, gflops } },
  *     'parity|<model>': { kind: 'parity', model, backend: 'torch', against: 'onnx-cpu', tolerance, passed, maxAbsDiff,
@@ -114,8 +117,15 @@ function unique(values) {
   return [...new Set(values)];
 }
 
+/** The sessions a file's cells come from (a session whose cells were all re-measured later is none). */
+function sourceSessions(doc) {
+  return doc.sessions.filter((s) => Object.values(doc.cells).some((c) => c.session === s.id));
+}
+
 function machineSection(doc) {
-  const { machine, sessions } = doc;
+  const { machine } = doc;
+  const sources = sourceSessions(doc);
+  const sessions = sources.length > 0 ? sources : doc.sessions;
   const last = [...sessions].reverse().find((s) => s.torch) ?? sessions[sessions.length - 1];
   const versions = unique(sessions.map((s) => JSON.stringify(s.versions)));
   const v = sessions[sessions.length - 1]?.versions ?? {};
@@ -136,7 +146,7 @@ function machineSection(doc) {
     ['libopenblas0-pthread', last?.openblasPthread?.installed ? `installed (${last.openblasPthread.version})` : 'not installed (PyTorch matmuls use another BLAS)'],
   ];
   let text = table(['', ''], rows, ['l', 'l']);
-  if (versions.length > 1) text += '\n**Warning:** the sessions of this file ran different runtime versions; see `sessions` in the JSON.\n';
+  if (versions.length > 1) text += '\n**Warning:** the sessions these cells come from ran different runtime versions; see `sessions` in the JSON.\n';
   return text;
 }
 
@@ -144,19 +154,41 @@ function sessionsSection(doc) {
   const counts = new Map();
   for (const cell of Object.values(doc.cells)) counts.set(cell.session, (counts.get(cell.session) ?? 0) + 1);
   return table(
-    ['session', 'started (UTC)', 'finished', 'status', 'load avg 1/5/15 min, start → end', 'commit', 'cells', 'arguments'],
+    ['session', 'started (UTC)', 'finished', 'status', 'load avg 1/5/15 min, start → end', 'other CPU during its cells, max', 'commit', 'cells', 'arguments'],
     doc.sessions.map((s) => [
       s.id,
       s.startedAt.replace('T', ' ').slice(0, 19),
       s.finishedAt ? s.finishedAt.replace('T', ' ').slice(11, 19) : '—',
       s.status,
       `${s.loadAverageStart.join(' / ')} → ${s.loadAverageEnd ? s.loadAverageEnd.join(' / ') : '—'}`,
+      maxOtherCores(Object.values(doc.cells).filter((c) => c.session === s.id)),
       s.git?.commit ? `\`${s.git.commit.slice(0, 10)}\`${s.git.dirty ? ' (uncommitted changes)' : ''}` : '—',
       counts.get(s.id) ?? 0,
       s.argv.length > 0 ? `\`${s.argv.join(' ')}\`` : '(defaults)',
     ]),
-    ['r', 'l', 'l', 'l', 'l', 'l', 'r', 'l'],
+    ['r', 'l', 'l', 'l', 'l', 'r', 'l', 'r', 'l'],
   );
+}
+
+/** The most other work (other processes plus the hypervisor's steal, in cores) seen during any of `cells`; '—' when none recorded it. */
+function maxOtherCores(cells) {
+  const measured = cells.filter((c) => c.otherCores !== undefined).map((c) => c.otherCores + (c.stealCores ?? 0));
+  return measured.length === 0 ? '—' : `${Math.max(...measured).toFixed(2)} cores`;
+}
+
+/**
+ * The cells of a speed file timed while other work shared the machine: other processes or the
+ * hypervisor took more than a tenth of the cores during the cell (`otherCores` + `stealCores`,
+ * measured per cell); cells from before that measurement count when their session started with a
+ * 1-minute load average above a quarter of the cores. Parity cells time nothing and are left out.
+ */
+export function busySpeedCells(doc) {
+  const cores = doc.machine.cores;
+  const busySession = new Set(doc.sessions.filter((s) => s.loadAverageStart[0] > cores * 0.25).map((s) => s.id));
+  return Object.entries(doc.cells)
+    .filter(([, c]) => c.kind !== 'parity')
+    .filter(([, c]) => (c.otherCores !== undefined ? c.otherCores + (c.stealCores ?? 0) > cores * 0.1 : busySession.has(c.session)))
+    .map(([key]) => key);
 }
 
 function runCounts(doc) {
@@ -355,15 +387,16 @@ function paritySection(doc) {
 
 /** The Markdown section of one speed results file. */
 export function renderSpeed(doc, derived, path) {
-  const dates = unique(doc.sessions.map((s) => s.startedAt.slice(0, 10)));
   const quick = doc.config.quick
     ? '\n> **Quick smoke run** (`--quick`): minimal repeats on a possibly busy machine. These figures show that the harness works; they are not results.\n'
     : '';
-  const busy = doc.sessions.filter((s) => s.loadAverageStart[0] > doc.machine.cores * 0.25);
+  const busy = busySpeedCells(doc);
   const busyNote =
     busy.length > 0 && !doc.config.quick
-      ? `\n> **Note:** session(s) ${busy.map((s) => s.id).join(', ')} started with a 1-minute load average above a quarter of the cores; compare their figures with care.\n`
+      ? `\n> **Note:** ${busy.length} cell(s) were timed while other work shared the machine (more than a tenth of the cores during the cell, or, for cells from before that was measured, a session that started with a 1-minute load average above a quarter of the cores); compare their figures with care: ${busy.map((k) => `\`${k}\``).join(', ')}.\n`
       : '';
+  const sources = sourceSessions(doc);
+  const dates = unique(sources.map((s) => s.startedAt.slice(0, 10)));
   // Keys: a backend, or '<backend>|<model>' when only that model's cells were skipped.
   const unavailable = unique(
     doc.sessions.flatMap((s) =>
@@ -375,7 +408,7 @@ export function renderSpeed(doc, derived, path) {
   );
   return `## Speed: ${doc.machine.cpuModel}, ${doc.machine.cores} cores
 ${quick}${busyNote}
-Source: \`${path}\`, measured ${dates.join(', ')} in ${doc.sessions.length} session(s), ${Object.keys(doc.cells).length} cells.
+Source: \`${path}\`, measured ${dates.join(', ')} in ${sources.length} session(s), ${Object.keys(doc.cells).length} cells.
 ${unavailable.length > 0 ? `\nNot measured (unavailable):\n${unavailable.join('\n')}\n` : ''}
 ### Machine and versions
 

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseSpeedArgs, speedUsage } from './lib/args.mjs';
-import { debianPackage, gitInfo, loadAverage, machineInfo, machineSlug, runtimeVersions } from './lib/machine.mjs';
+import { cpuSample, debianPackage, gitInfo, loadAverage, machineInfo, machineSlug, otherCpu, runtimeVersions } from './lib/machine.mjs';
 import { cellKey, checkCompatible, readResults, speedSchema, writeResults } from './lib/results-file.mjs';
 import { timeInterleaved } from './lib/timing.mjs';
 import { probeTorch, runTorchPeer } from './lib/torch-peer.mjs';
@@ -204,6 +204,11 @@ async function measurePredict({ core, denoiser, context, spec, batch, fill, timi
 }
 
 /** One line of per-k medians: `k0 … · k1 …`, per stage for a multi-decoder model. */
+/** ", other CPU 0.03 cores" for a progress line (empty where it was not measured). */
+function otherCpuText(cpu) {
+  return cpu ? `, other CPU ${cpu.otherCores} cores` : '';
+}
+
 function formatKs(ks) {
   const stages = [...new Set(ks.map((e) => e.stage))];
   const line = (entries) => entries.map((e) => `k${e.k} ${fmt(e.ms)}`).join(' · ');
@@ -421,7 +426,9 @@ export async function runSpeed(argv) {
     // Peaks.
     for (const cell of pending.filter((p) => p.kind === 'peak')) {
       const started = performance.now();
+      const cpuBefore = cpuSample();
       let result;
+      let cpu;
       if (cell.backend === 'onnx') {
         result = await onnxPeak({ ort: loadOnnxRuntime(), GraphBuilder: backendOnnx.GraphBuilder, threads: options.threads, timing: options.timing });
       } else if (cell.backend === 'torch') {
@@ -433,9 +440,12 @@ export async function runSpeed(argv) {
           python: options.python,
           directory: temporary,
           job: { threads: options.threads, timing: { ...options.timing, slowRoundMs: 10_000 }, models: {}, parity: [], predict: [], sample: [], peak: peakShapes },
-          onMessage: (message) => {
+          onMessage: (message, peerCpu) => {
             if (message.type === 'info') torchInfo(message);
-            if (message.type === 'peak') result = { conv: message.conv, matmul: message.matmul };
+            if (message.type === 'peak') {
+              result = { conv: message.conv, matmul: message.matmul };
+              cpu = peerCpu;
+            }
           },
         });
       } else {
@@ -452,7 +462,8 @@ export async function runSpeed(argv) {
           backend.dispose();
         }
       }
-      store(cell.key, { kind: 'peak', backend: cell.backend, threads: threadsOf(cell.backend, options), ...result });
+      if (cell.backend !== 'torch') cpu = otherCpu(cpuBefore, cpuSample());
+      store(cell.key, { kind: 'peak', backend: cell.backend, threads: threadsOf(cell.backend, options), ...result, ...cpu });
       progress.finish(
         `peak ${cell.backend}: conv ${result.conv.gflops} GFLOP/s, matmul ${result.matmul.gflops} GFLOP/s (${((performance.now() - started) / 1000).toFixed(1)} s)`,
       );
@@ -487,21 +498,24 @@ export async function runSpeed(argv) {
               for (const cell of fillCells) {
                 const label = `${cell.kind} ${model} ${backendId} b${cell.batch} ${fill}`;
                 const started = performance.now();
+                const cpuBefore = cpuSample();
                 const common = { model, backend: backendId, backendName: denoiser.backend, batch: cell.batch, fill, sidePaths: spec.sidePaths, threads: threadsOf(backendId, options) };
                 if (cell.kind === 'predict') {
                   const result = await measurePredict({ core, denoiser, context, spec, batch: cell.batch, fill, timing: options.timing, progress, label });
-                  store(cell.key, { kind: 'predict', ...common, ...result });
+                  const cpu = otherCpu(cpuBefore, cpuSample());
+                  store(cell.key, { kind: 'predict', ...common, ...result, ...cpu });
                   const noCache = result.baseline ? [result.baseline] : (result.baselines ?? []);
                   progress.finish(
                     `${label}: ${formatKs(result.ks)} ms${noCache.length > 0 ? ` (no cache: ${noCache.map((b) => fmt(b.ms)).join(' | ')})` : ''}, ` +
-                      `${result.ks[0].runs} rounds, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+                      `${result.ks[0].runs} rounds, ${((performance.now() - started) / 1000).toFixed(1)} s${otherCpuText(cpu)}`,
                   );
                 } else {
                   const result = await measureSample({ core, samplers, denoiser, batch: cell.batch, fill, cs: options.cs, timing: options.timing, progress, label });
                   const schedules = result.schedules.map((s) => ({ ...s, kHistogram: histogramOf(scheduleKs(core, context, 'ddim50', s.c, s.c === 0 ? 'zero' : fill).effective, context.levels) }));
-                  store(cell.key, { kind: 'sample', ...common, sampler: 'ddim50', samplerDescription: result.sampler, steps: result.steps, seed: 1, schedules });
+                  const cpu = otherCpu(cpuBefore, cpuSample());
+                  store(cell.key, { kind: 'sample', ...common, sampler: 'ddim50', samplerDescription: result.sampler, steps: result.steps, seed: 1, schedules, ...cpu });
                   const t0 = schedules[0].ms;
-                  progress.finish(`${label}: ${schedules.map((s) => `c${s.c} ${fmt(s.ms)} ms${s.c === 0 ? '' : ` (${savedText(s.ms, t0)})`}`).join(' · ')}`);
+                  progress.finish(`${label}: ${schedules.map((s) => `c${s.c} ${fmt(s.ms)} ms${s.c === 0 ? '' : ` (${savedText(s.ms, t0)})`}`).join(' · ')}${otherCpuText(cpu)}`);
                 }
               }
             } finally {
@@ -551,7 +565,7 @@ export async function runSpeed(argv) {
           python: options.python,
           directory: temporary,
           job,
-          onMessage: (message) => {
+          onMessage: (message, cpu) => {
             if (message.type === 'info') {
               torchInfo(message);
               return;
@@ -570,7 +584,7 @@ export async function runSpeed(argv) {
             }
             const cell = items.get(message.key);
             if (cell === undefined) throw new Error(`the PyTorch peer answered for unknown cell ${message.key}`);
-            const common = { model, backend: 'torch', backendName: `torch-${session.torch?.torch ?? 'unknown'}-cpu`, batch: cell.batch, fill: cell.fill, sidePaths: cell.fill === 'interpolate', threads: options.threads };
+            const common = { model, backend: 'torch', backendName: `torch-${session.torch?.torch ?? 'unknown'}-cpu`, batch: cell.batch, fill: cell.fill, sidePaths: cell.fill === 'interpolate', threads: options.threads, ...cpu };
             const seconds = ((performance.now() - started) / 1000).toFixed(1);
             started = performance.now();
             if (message.type === 'predict') {
@@ -585,7 +599,7 @@ export async function runSpeed(argv) {
                 store(cell.key, { kind: 'predict', ...common, timestep: predictTimestep, ks: message.ks, ...(message.baseline ? { baseline: message.baseline } : {}) });
               }
               progress.finish(
-                `predict ${model} torch b${cell.batch} ${cell.fill}: ${formatKs(message.ks)} ms${noCache.length > 0 ? ` (no cache: ${noCache.map((b) => fmt(b.ms)).join(' | ')})` : ''}, ${seconds} s`,
+                `predict ${model} torch b${cell.batch} ${cell.fill}: ${formatKs(message.ks)} ms${noCache.length > 0 ? ` (no cache: ${noCache.map((b) => fmt(b.ms)).join(' | ')})` : ''}, ${seconds} s${otherCpuText(cpu)}`,
               );
             } else if (message.type === 'sample') {
               // The peer picks each step's decoder stage itself; it must agree with core's stageForTime.
@@ -599,7 +613,7 @@ export async function runSpeed(argv) {
               });
               store(cell.key, { kind: 'sample', ...common, sampler: 'ddim50', samplerDescription: 'torch DDIM(eta=0) loop, same timesteps and ks', steps: context.timesteps.ddim50.length, seed: 1, schedules });
               const t0 = schedules[0].ms;
-              progress.finish(`sample ${model} torch b${cell.batch} ${cell.fill}: ${schedules.map((s) => `c${s.c} ${fmt(s.ms)} ms${s.c === 0 ? '' : ` (${savedText(s.ms, t0)})`}`).join(' · ')}`);
+              progress.finish(`sample ${model} torch b${cell.batch} ${cell.fill}: ${schedules.map((s) => `c${s.c} ${fmt(s.ms)} ms${s.c === 0 ? '' : ` (${savedText(s.ms, t0)})`}`).join(' · ')}${otherCpuText(cpu)}`);
             }
           },
         });

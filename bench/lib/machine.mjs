@@ -87,12 +87,13 @@ export function cpuSample() {
  * the machine's busy time minus this process's own (other processes, the kernel's own threads),
  * `stealCores` the time the hypervisor gave to other guests. Unlike the load average, neither
  * counts the benchmark itself, so a quiet machine reads ≈ 0 while a benchmark saturates it.
- * Null where the machine's counters are missing.
+ * `childSeconds`: CPU seconds a child process the benchmark runs (the PyTorch peer) used in the
+ * interval, which are the benchmark's own too. Null where the machine's counters are missing.
  */
-export function otherCpu(before, after) {
+export function otherCpu(before, after, childSeconds = 0) {
   const wall = after.wallSeconds - before.wallSeconds;
   if (before.busySeconds === null || after.busySeconds === null || !(wall > 0)) return null;
-  const other = after.busySeconds - before.busySeconds - (after.ownSeconds - before.ownSeconds);
+  const other = after.busySeconds - before.busySeconds - (after.ownSeconds - before.ownSeconds) - childSeconds;
   const round = (v) => Math.round(Math.max(0, v) * 100) / 100;
   return { otherCores: round(other / wall), stealCores: round((after.stealSeconds - before.stealSeconds) / wall) };
 }

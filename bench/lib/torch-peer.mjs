@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { cpuSample, otherCpu } from './machine.mjs';
 import { repositoryRoot } from './workspace.mjs';
 
 export const peerScript = join(repositoryRoot, 'scripts', 'dev', 'torch-unet-peer.py');
@@ -31,20 +32,27 @@ function peerEnvironment(threads) {
 }
 
 /**
- * Runs one job. `onMessage` is called with each JSON object the peer prints, in order.
+ * Runs one job. `onMessage(message, cpu)` is called with each JSON object the peer prints, in
+ * order; `cpu` is what else ran on the machine since the previous message (or the start), in
+ * cores: `otherCpu` of bench/lib/machine.mjs less the peer's own CPU time (its `cpuSeconds`).
  * Rejects when the peer exits non-zero (status 3: parity failure), naming the cause.
  */
 export function runTorchPeer({ python, job, directory, onMessage }) {
   const jobFile = join(directory, `torch-job-${Date.now()}.json`);
   writeFileSync(jobFile, JSON.stringify(job));
   return new Promise((resolve, reject) => {
+    let previous = { sample: cpuSample(), peerSeconds: 0 };
     const child = spawn(python, [peerScript, '--job', jobFile], { cwd: repositoryRoot, env: peerEnvironment(job.threads), stdio: ['ignore', 'pipe', 'inherit'] });
     let failure;
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       if (failure !== undefined || line.trim() === '') return;
       try {
-        onMessage(JSON.parse(line));
+        const { cpuSeconds, ...message } = JSON.parse(line);
+        const now = { sample: cpuSample(), peerSeconds: cpuSeconds ?? previous.peerSeconds };
+        const cpu = cpuSeconds === undefined ? null : otherCpu(previous.sample, now.sample, now.peerSeconds - previous.peerSeconds);
+        previous = now;
+        onMessage(message, cpu);
       } catch (error) {
         failure = error;
         child.kill('SIGTERM');

@@ -73,6 +73,9 @@ as it arrives (progress and resumption); human-readable progress goes to stderr:
     {"type": "sample", "key": ..., "stages": [stage of each step],
      "schedules": [{"c", "ms", "runs", "minMs", "maxMs", "timesMs", "effectiveKs"}]}
     {"type": "peak", "conv": {..., "flops", "ms", "gflops"}, "matmul": {...}}
+
+Every object also carries "cpuSeconds": the CPU time this process (all its threads) has used so
+far, so that the caller can tell the peer's own CPU use from other work on the machine.
 """
 import argparse
 import base64
@@ -104,7 +107,7 @@ def log(message):
 
 
 def emit(obj):
-    print(json.dumps(obj, separators=(',', ':')), flush=True)
+    print(json.dumps({**obj, 'cpuSeconds': time.process_time()}, separators=(',', ':')), flush=True)
 
 
 def load_reference():
