@@ -32,6 +32,11 @@
  *     torch: { torch, numpy, python, threads, interopThreads, mkldnn, blas } | null,
  *     openblasPthread: { name, installed, version },   // Debian libopenblas0-pthread
  *     git: { commit, dirty },
+ *     peaks: { <backend>: { conv, matmul } },   // GFLOP/s measured at the start of every session that times
+ *                                              // model cells (absent before 2026-12-04); a cell's achieved
+ *                                              // GFLOP/s is read against its own session's peaks
+ *     peaksFrom?: id,     // a session from before that, whose peaks were measured by session `id` on the same
+ *                         // machine (set by hand, with the reason in peaksFromReason)
  *     unavailable: {      // what was asked for but not measured, and why
  *       <backend>: reason,                 // the whole backend (e.g. no torch, no tfjs-node)
  *       '<backend>|<model>': reason,       // only that model's cells (e.g. the PyTorch peer on a spec it cannot build)
@@ -83,7 +88,7 @@ function shown(path) {
   const inside = relative(repositoryRoot, path);
   return inside.startsWith('..') ? path : inside || '.';
 }
-import { deriveSpeedTables, samplerIds } from './speed-tables.mjs';
+import { deriveSpeedTables, samplerIds, sessionPeak } from './speed-tables.mjs';
 import { renderQuality } from './quality-report.mjs';
 import { qualitySchema } from './quality.mjs';
 
@@ -154,7 +159,7 @@ function sessionsSection(doc) {
   const counts = new Map();
   for (const cell of Object.values(doc.cells)) counts.set(cell.session, (counts.get(cell.session) ?? 0) + 1);
   return table(
-    ['session', 'started (UTC)', 'finished', 'status', 'load avg 1/5/15 min, start → end', 'other CPU during its cells, max', 'commit', 'cells', 'arguments'],
+    ['session', 'started (UTC)', 'finished', 'status', 'load avg 1/5/15 min, start → end', 'other CPU during its cells, max', 'onnxruntime conv peak', 'commit', 'cells', 'arguments'],
     doc.sessions.map((s) => [
       s.id,
       s.startedAt.replace('T', ' ').slice(0, 19),
@@ -162,12 +167,21 @@ function sessionsSection(doc) {
       s.status,
       `${s.loadAverageStart.join(' / ')} → ${s.loadAverageEnd ? s.loadAverageEnd.join(' / ') : '—'}`,
       maxOtherCores(Object.values(doc.cells).filter((c) => c.session === s.id)),
+      peakText(doc, s),
       s.git?.commit ? `\`${s.git.commit.slice(0, 10)}\`${s.git.dirty ? ' (uncommitted changes)' : ''}` : '—',
       counts.get(s.id) ?? 0,
       s.argv.length > 0 ? `\`${s.argv.join(' ')}\`` : '(defaults)',
     ]),
-    ['r', 'l', 'l', 'l', 'l', 'r', 'l', 'r', 'l'],
+    ['r', 'l', 'l', 'l', 'l', 'r', 'r', 'l', 'r', 'l'],
   );
+}
+
+/** A session's onnxruntime conv peak (the machine's speed that day), or where it comes from. */
+function peakText(doc, session) {
+  const peak = sessionPeak(doc, session.id, 'onnx');
+  if (peak === null) return '—';
+  const borrowed = session.peaks?.onnx === undefined && doc.cells['peak|onnx']?.session !== session.id;
+  return `${num(peak.conv, 1)} GFLOP/s${borrowed ? ` (session ${session.peaksFrom}'s)` : ''}`;
 }
 
 /** The most other work (other processes plus the hypervisor's steal, in cores) seen during any of `cells`; '—' when none recorded it. */
@@ -391,10 +405,16 @@ export function renderSpeed(doc, derived, path) {
     ? '\n> **Quick smoke run** (`--quick`): minimal repeats on a possibly busy machine. These figures show that the harness works; they are not results.\n'
     : '';
   const busy = busySpeedCells(doc);
+  // Cells without their own measurement are flagged by their session: name the sessions, not every cell.
+  const bySession = busy.filter((k) => doc.cells[k].otherCores === undefined);
+  const flaggedSessions = unique(bySession.map((k) => doc.cells[k].session));
+  const measuredBusy = busy.filter((k) => doc.cells[k].otherCores !== undefined);
+  const busyParts = [
+    ...(bySession.length > 0 ? [`the ${bySession.length} timed cell(s) of session(s) ${flaggedSessions.join(', ')}, which started with a 1-minute load average above a quarter of the cores (their cells predate the per-cell measurement)`] : []),
+    ...(measuredBusy.length > 0 ? [`${measuredBusy.length} cell(s) during which other work took more than a tenth of the cores: ${measuredBusy.map((k) => `\`${k}\``).join(', ')}`] : []),
+  ];
   const busyNote =
-    busy.length > 0 && !doc.config.quick
-      ? `\n> **Note:** ${busy.length} cell(s) were timed while other work shared the machine (more than a tenth of the cores during the cell, or, for cells from before that was measured, a session that started with a 1-minute load average above a quarter of the cores); compare their figures with care: ${busy.map((k) => `\`${k}\``).join(', ')}.\n`
-      : '';
+    busy.length > 0 && !doc.config.quick ? `\n> **Note:** timed while other work may have shared the machine: ${busyParts.join('; ')}. Compare their figures with care.\n` : '';
   const sources = sourceSessions(doc);
   const dates = unique(sources.map((s) => s.startedAt.slice(0, 10)));
   // Keys: a backend, or '<backend>|<model>' when only that model's cells were skipped.
@@ -431,7 +451,7 @@ t(PyTorch) / t(levelskip) for the same DDIM-50 run ("runs": real sampling runs o
 ${throughputSection(derived)}
 ### Achieved GFLOP/s against the runtime's peak
 
-Zero fill, per backend: core's FLOPs per step × batch / median predict() time, beside the peak the same runtime reaches on a plain large conv and matmul.
+Zero fill, per backend: core's FLOPs per step × batch / median predict() time, beside the peak the same runtime reaches on a plain large conv and matmul, measured in the same session (machines of one name differ from day to day; see *Sessions*).
 
 ${gflopsSection(derived)}
 ### predict() per depth k

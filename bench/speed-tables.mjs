@@ -158,6 +158,23 @@ function timestepOf(cell, stage) {
 }
 
 /** Everything the report shows, from the raw cells. */
+/**
+ * The peaks (`{ conv, matmul }` GFLOP/s) of `backend` that hold for cells of session `id`: those the
+ * session measured (`session.peaks`), else those of the session its `peaksFrom` names (set by hand
+ * for sessions from before per-session peaks, when known to have run on the same machine), else
+ * the `peak|<backend>` cell when that session measured it. Null when none did.
+ */
+export function sessionPeak(doc, id, backend) {
+  const measuredIn = (sessionId) => {
+    const own = doc.sessions.find((s) => s.id === sessionId)?.peaks?.[backend];
+    if (own) return own;
+    const cell = doc.cells[`peak|${backend}`];
+    return cell?.session === sessionId ? { conv: cell.conv.gflops, matmul: cell.matmul.gflops } : null;
+  };
+  const from = doc.sessions.find((s) => s.id === id)?.peaksFrom;
+  return measuredIn(id) ?? (from === undefined ? null : measuredIn(from));
+}
+
 export function deriveSpeedTables(doc, { core, samplers }) {
   const contexts = new Map();
   const contextOf = (model) => {
@@ -322,12 +339,13 @@ export function deriveSpeedTables(doc, { core, samplers }) {
     }
   }
 
-  // Achieved GFLOP/s (zero fill, full depth and deepest skip; per decoder stage) against the runtime's peak.
-  const peaks = new Map(cellsOf(doc, 'peak').map((cell) => [cell.backend, cell]));
+  // Achieved GFLOP/s (zero fill, full depth and deepest skip; per decoder stage) against the runtime's
+  // peak as measured in the same session (sessionPeak): another session may have run on a faster or
+  // slower machine of the same name.
   const gflops = [];
   for (const cell of predictCells.filter((c) => c.fill === 'zero')) {
     const context = contextOf(cell.model);
-    const peak = peaks.get(cell.backend);
+    const peak = sessionPeak(doc, cell.session, cell.backend);
     for (const { stage } of context.stages) {
       const at = (k) => {
         const entry = cell.ks.find((e) => e.k === k && stageOf(e) === stage);
@@ -344,9 +362,9 @@ export function deriveSpeedTables(doc, { core, samplers }) {
         threads: cell.threads,
         gflopsFull: full,
         gflopsDeepestSkip: deepest,
-        peakConvGflops: peak?.conv.gflops ?? null,
-        peakMatmulGflops: peak?.matmul.gflops ?? null,
-        fractionOfConvPeak: peak && full !== null ? round(full / peak.conv.gflops, 3) : null,
+        peakConvGflops: peak?.conv ?? null,
+        peakMatmulGflops: peak?.matmul ?? null,
+        fractionOfConvPeak: peak && full !== null ? round(full / peak.conv, 3) : null,
       });
     }
   }

@@ -334,7 +334,12 @@ export async function runSpeed(argv) {
   }
   const plan = planCells(options, new Set(peerSkipped.keys()));
   // A failed parity check is redone: the peer's timings count only after it passes.
-  const pending = plan.filter((p) => options.force || doc.cells[p.key] === undefined || (p.kind === 'parity' && !doc.cells[p.key].passed));
+  const measured = plan.filter((p) => options.force || doc.cells[p.key] === undefined || (p.kind === 'parity' && !doc.cells[p.key].passed));
+  // Every session that times model cells measures the peaks again, first: machines of one name can
+  // differ in speed from day to day (2.3× between two VMs here), so achieved GFLOP/s is read against
+  // the peaks of the session that timed it (session.peaks), never against another session's.
+  const timesModels = measured.some((p) => p.kind === 'predict' || p.kind === 'sample');
+  const pending = plan.filter((p) => (p.kind === 'peak' && timesModels) || measured.includes(p));
   if (pending.length === 0) {
     log(`[speed] all ${plan.length} cells are already in ${shown(options.out)}; nothing to measure (--force re-measures them)`);
     return { doc, path: options.out };
@@ -353,6 +358,8 @@ export async function runSpeed(argv) {
     torch: null,
     openblasPthread: debianPackage('libopenblas0-pthread'),
     git: gitInfo(),
+    // <backend>: { conv, matmul } GFLOP/s measured at this session's start (see `timesModels`).
+    peaks: {},
     // <backend>: reason the whole backend was unavailable; <backend>|<model>: only that model's cells.
     unavailable: Object.fromEntries([...peerSkipped].map(([model, reason]) => [`torch|${model}`, reason])),
   };
@@ -464,6 +471,7 @@ export async function runSpeed(argv) {
       }
       if (cell.backend !== 'torch') cpu = otherCpu(cpuBefore, cpuSample());
       store(cell.key, { kind: 'peak', backend: cell.backend, threads: threadsOf(cell.backend, options), ...result, ...cpu });
+      session.peaks[cell.backend] = { conv: result.conv.gflops, matmul: result.matmul.gflops };
       progress.finish(
         `peak ${cell.backend}: conv ${result.conv.gflops} GFLOP/s, matmul ${result.matmul.gflops} GFLOP/s (${((performance.now() - started) / 1000).toFixed(1)} s)`,
       );

@@ -208,6 +208,26 @@ describe('quality report', () => {
     expect(text).toContain('1 configurations');
   });
 
+  it('times a Table 3 DDIM row by the median of its η runs', async () => {
+    const ddim10 = (eta: number, fd: number, ms: number) => ({ ...cell('mnist-full', 'zero', 0, fd, ms, ['table3']), steps: 10, eta });
+    const doc = {
+      schema: qualitySchema,
+      machine: { cpuModel: 'Test CPU', cores: 2 },
+      config: { quick: false, samples: 500, batch: 50, seed: 0, backend: 'onnx' },
+      sessions: [{ id: 1, startedAt: '2026-12-04T10:00:00.000Z', versions: { node: 'v20', onnxruntimeNode: '1' }, git: { commit: 'abcdef1234567', dirty: false } }],
+      cells: {
+        a: ddim10(0, 102, 47),
+        b: ddim10(0.5, 106, 43),
+        c: ddim10(1, 86, 52),
+        d: { ...cell('mnist-full', 'zero', 0, 68, 40, ['table3']), sampler: 'dpm-solver', steps: 10, eta: null },
+      },
+    };
+    const text = await renderQuality(doc, 'q.json', { outDirectory: dir, assetName: 'chart-t3', currentWeights });
+    // Median of 47, 43 and 52 ms is 47; DPM-Solver++ has one run.
+    expect(text).toContain('| DDIM-10 | 102.0 | 106.0 | 86.0 | 47.0 ms |');
+    expect(text).toContain('| DPM-Solver++ 10 | 68.0 |  |  | 40.0 ms |');
+  });
+
   it('dates the results by the sessions its cells come from, not every session in the file', async () => {
     const session = (id: number, startedAt: string, commit: string) => ({ id, startedAt, versions: { node: 'v20', onnxruntimeNode: '1' }, git: { commit, dirty: false } });
     const doc = {

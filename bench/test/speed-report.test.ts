@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { otherCpu } from '../lib/machine.mjs';
 import { runTorchPeer } from '../lib/torch-peer.mjs';
 import { busySpeedCells } from '../report.mjs';
+import { sessionPeak } from '../speed-tables.mjs';
 
 const directory = mkdtempSync(join(tmpdir(), 'levelskip-speed-report-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -54,5 +55,33 @@ describe('busy speed cells', () => {
   it('are cells over a tenth of the cores of other work, or, without that measurement, from a busy-started session', () => {
     // A tenth of 2 cores is 0.2: 0.05 is quiet, 0.15 + 0.1 steal and 0.3 are not; parity cells time nothing.
     expect(busySpeedCells(doc).sort()).toEqual(['peak|torch', 'predict|a|onnx|b1|zero', 'sample|c|onnx|b1|zero|ddim50']);
+  });
+});
+
+describe('the peaks a cell is read against', () => {
+  const peakCell = (session: number, conv: number) => ({ kind: 'peak', backend: 'onnx', session, conv: { gflops: conv }, matmul: { gflops: conv * 2 } });
+  const doc = {
+    sessions: [
+      { id: 0 }, // measured the peak|onnx cell before per-session peaks existed… until session 3 replaced it
+      { id: 1, peaksFrom: 0 },
+      { id: 2, peaks: { onnx: { conv: 130, matmul: 105 } } },
+      { id: 3, peaks: { onnx: { conv: 300, matmul: 460 } } },
+      { id: 4 },
+    ],
+    cells: { 'peak|onnx': peakCell(3, 300) },
+  };
+
+  it('are its own session\'s, or those of the session its peaksFrom names, never another session\'s', () => {
+    expect(sessionPeak(doc, 2, 'onnx')).toEqual({ conv: 130, matmul: 105 });
+    expect(sessionPeak(doc, 3, 'onnx')).toEqual({ conv: 300, matmul: 460 });
+    // Session 0's peak cell was replaced and it recorded no peaks of its own: none, not session 3's.
+    expect(sessionPeak(doc, 0, 'onnx')).toBeNull();
+    expect(sessionPeak(doc, 1, 'onnx')).toBeNull();
+    expect(sessionPeak(doc, 4, 'onnx')).toBeNull();
+    expect(sessionPeak(doc, 2, 'torch')).toBeNull();
+    // While session 0's cell is still the file's peak cell, it holds for session 0 and, by peaksFrom, session 1.
+    const older = { ...doc, cells: { 'peak|onnx': peakCell(0, 304) } };
+    expect(sessionPeak(older, 0, 'onnx')).toEqual({ conv: 304, matmul: 608 });
+    expect(sessionPeak(older, 1, 'onnx')).toEqual({ conv: 304, matmul: 608 });
   });
 });
