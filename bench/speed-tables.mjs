@@ -157,7 +157,6 @@ function timestepOf(cell, stage) {
   return cell.stages?.find((s) => s.stage === stage)?.timestep ?? cell.timestep ?? null;
 }
 
-/** Everything the report shows, from the raw cells. */
 /**
  * The peaks (`{ conv, matmul }` GFLOP/s) of `backend` that hold for cells of session `id`: those the
  * session measured (`session.peaks`), else those of the session its `peaksFrom` names (set by hand
@@ -175,6 +174,7 @@ export function sessionPeak(doc, id, backend) {
   return measuredIn(id) ?? (from === undefined ? null : measuredIn(from));
 }
 
+/** Everything the report shows, from the raw cells. */
 export function deriveSpeedTables(doc, { core, samplers }) {
   const contexts = new Map();
   const contextOf = (model) => {

@@ -203,12 +203,12 @@ async function measurePredict({ core, denoiser, context, spec, batch, fill, timi
   }
 }
 
-/** One line of per-k medians: `k0 … · k1 …`, per stage for a multi-decoder model. */
 /** ", other CPU 0.03 cores" for a progress line (empty where it was not measured). */
 function otherCpuText(cpu) {
   return cpu ? `, other CPU ${cpu.otherCores} cores` : '';
 }
 
+/** One line of per-k medians: `k0 … · k1 …`, per stage for a multi-decoder model. */
 function formatKs(ks) {
   const stages = [...new Set(ks.map((e) => e.stage))];
   const line = (entries) => entries.map((e) => `k${e.k} ${fmt(e.ms)}`).join(' · ');
@@ -336,7 +336,7 @@ export async function runSpeed(argv) {
   // A failed parity check is redone: the peer's timings count only after it passes.
   const measured = plan.filter((p) => options.force || doc.cells[p.key] === undefined || (p.kind === 'parity' && !doc.cells[p.key].passed));
   // Every session that times model cells measures the peaks again, first: machines of one name can
-  // differ in speed from day to day (2.3× between two VMs here), so achieved GFLOP/s is read against
+  // differ in speed from day to day (2× in onnxruntime's conv peak between two VMs here), so achieved GFLOP/s is read against
   // the peaks of the session that timed it (session.peaks), never against another session's.
   const timesModels = measured.some((p) => p.kind === 'predict' || p.kind === 'sample');
   const pending = plan.filter((p) => (p.kind === 'peak' && timesModels) || measured.includes(p));
