@@ -240,6 +240,18 @@ function multiStageText(derived) {
 `;
 }
 
+/** Which backends have cells, and why the other engines levelskip supports do not. */
+function backendsText(doc) {
+  const timed = unique(Object.values(doc.cells).map((c) => c.backend)).sort(byOrder(backendOrder));
+  const notes = [];
+  if (!timed.includes('tfjs-node')) {
+    notes.push("tfjs-node (TensorFlow's C library: its npm package downloads libtensorflow at install time, which this machine cannot; `--backends tfjs-node` times it where it is installed)");
+  }
+  if (!timed.includes('tfjs-cpu')) notes.push("tfjs's plain-JavaScript cpu engine (tens of times slower than wasm; only on request, `--backends tfjs-cpu`)");
+  notes.push('GPU execution providers: [docs/gpu.md](gpu.md)');
+  return `${timed.map(label).join(', ')}. Not timed: ${notes.join('; ')}.`;
+}
+
 function methodSection(doc, derived) {
   const counts = runCounts(doc);
   return `- **Models:** ${modelsText(derived)}, with random weights (${doc.config.weights}); timing does not depend on training. The interpolate fill needs learned side paths, so it runs on \`{...preset, sidePaths: true}\` (FLOPs at k = 0 are the same; the side paths' cost is counted where they run).
@@ -250,6 +262,7 @@ function methodSection(doc, derived) {
 - **Predicted saved** = 1 − Σ FLOPs(k_i) / (n · FLOPs(0)) from core's \`flopTable\` (2 FLOPs per multiply-accumulate of convs, linears and attention matmuls; ${(derived.models ?? []).some((m) => m.block === 'ode2') ? "an ode2 block counts its vector field's two 3×3 convs once per solver evaluation, four times per RK4 step; " : ''}interpolate adds its side paths). This is exactly core's \`predictedTimeSaved\` (checked; for the cache fill, with the first skipping step at full depth). **Ratio** = measured / predicted: 1 means every skipped FLOP became saved time.
 - **PyTorch peer:** \`scripts/dev/torch-unet-peer.py\` loads the same safetensors weights into the independent PyTorch U-Net of \`scripts/dev/torch-reference-unet.py\` (float32, \`torch.inference_mode()\`, \`torch.set_num_threads(${doc.config.threads})\`), checks parity with levelskip-onnx (max |Δε| ≤ ${doc.config.parityTolerance}) before timing, times the same per-k calls and a DDIM(η = 0) loop over the same timesteps and k per step. Throughput ratio = t(PyTorch) / t(levelskip) for the same run: above 1, levelskip is faster.
 - **Peak:** a plain ${doc.config.peak.conv.kernel}×${doc.config.peak.conv.kernel} convolution (${doc.config.peak.conv.channels}→${doc.config.peak.conv.channels} channels, ${doc.config.peak.conv.size}×${doc.config.peak.conv.size}, batch ${doc.config.peak.conv.batch}) and a ${doc.config.peak.matmul.n}² matmul through each runtime with the same threads and options (onnxruntime: one-node graphs with the weight as initializer; tfjs: \`tf.conv2d\` / \`tf.matMul\` with read-back; PyTorch: \`F.conv2d\` / \`torch.mm\`). Every session that times model cells measures the peaks first; achieved GFLOP/s = core's FLOPs per step × batch / median predict() time, read against the peaks of the session that timed it.
+- **Backends timed:** ${backendsText(doc)}
 ${multiStageText(derived)}- Everything here is a benchmark, not a test: nothing asserts a time.
 `;
 }
