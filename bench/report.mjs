@@ -89,7 +89,7 @@ function shown(path) {
   return inside.startsWith('..') ? path : inside || '.';
 }
 import { deriveSpeedTables, samplerIds, sessionPeak } from './speed-tables.mjs';
-import { renderQuality } from './quality-report.mjs';
+import { renderQuality, timedOnBusyMachine } from './quality-report.mjs';
 import { qualitySchema } from './quality.mjs';
 
 const backendLabels = {
@@ -197,11 +197,10 @@ function maxOtherCores(cells) {
  * 1-minute load average above a quarter of the cores. Parity cells time nothing and are left out.
  */
 export function busySpeedCells(doc) {
-  const cores = doc.machine.cores;
-  const busySession = new Set(doc.sessions.filter((s) => s.loadAverageStart[0] > cores * 0.25).map((s) => s.id));
+  const startLoad = new Map(doc.sessions.map((s) => [s.id, s.loadAverageStart]));
+  // The quality cells' rule, with the session's starting load average standing in for a cell's own.
   return Object.entries(doc.cells)
-    .filter(([, c]) => c.kind !== 'parity')
-    .filter(([, c]) => (c.otherCores !== undefined ? c.otherCores + (c.stealCores ?? 0) > cores * 0.1 : busySession.has(c.session)))
+    .filter(([, c]) => c.kind !== 'parity' && timedOnBusyMachine({ ...c, loadAverage: startLoad.get(c.session) }, doc.machine.cores))
     .map(([key]) => key);
 }
 
