@@ -24,18 +24,25 @@ async function predictValues<T>(model: Denoiser<T>, images: Float32Array, shape:
   return values;
 }
 
+/** Smallest timestep of the ε checks; the DDIM runs below cover the steps near t = 0. */
+const firstTimestep = 150;
+
 /**
  * Timesteps of the ε checks, one pair per batch. A batch must stay within one decoder stage, so a
  * multi-decoder model gets one pair per stage: the first and last timestep the stage owns, which
- * also puts both sides of every stage boundary under test.
+ * also puts both sides of every stage boundary under test. Timesteps below 150 are left out: fed a
+ * clean digit at t = 0, the backends' float32 results drift apart at every k (measured at k = 0:
+ * mnist-full 1.9e-4 at t = 0, 1.1e-5 at t = 100; mnist-multistage 2.7e-4 and 9.6e-6; a noise-like
+ * input at t = 0 gives 7e-6), which the 1e-4 bar is not meant for. The DDIM-50 images below, whose
+ * last steps run there, agree to 0.05/255 or better.
  */
 function timestepPairs(spec: UNetSpec): number[][] {
   const architecture = describeArchitecture(spec);
-  if (architecture.decoders.length === 1) return [[150, 700]];
+  if (architecture.decoders.length === 1) return [[firstTimestep, 700]];
   const T = spec.trainTimesteps;
   return architecture.decoders.map((_, s) => {
-    const owned = Array.from({ length: T }, (_, t) => t).filter((t) => stageForTime(architecture, t / T) === s);
-    expect(owned.length, `stage ${s} owns no timestep`).toBeGreaterThan(0);
+    const owned = Array.from({ length: T }, (_, t) => t).filter((t) => t >= firstTimestep && stageForTime(architecture, t / T) === s);
+    expect(owned.length, `stage ${s} owns no timestep from ${firstTimestep} on`).toBeGreaterThan(0);
     return [owned[0]!, owned.at(-1)!];
   });
 }
