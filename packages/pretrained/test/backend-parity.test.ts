@@ -62,9 +62,10 @@ describe.each(available.map((m) => [m.name]))('%s on onnx and tfjs', (name) => {
     const models = [await onnx.createDenoiser(spec, weights), await tfjs.createDenoiser(spec, weights)] as const;
     const digits = await loadMnist({ split: 'test', count: 2 });
     const fills = spec.sidePaths ? [zeroFill, duplicateFill, interpolateFill] : [zeroFill, duplicateFill];
+    const pairs = timestepPairs(spec);
     try {
       for (const fill of fills) {
-        for (const t of timestepPairs(spec)) {
+        for (const t of pairs) {
           for (let k = 0; k < 4; k++) {
             const a = await predictValues(models[0], digits.images, digits.shape, t, k, fill);
             const b = await predictValues(models[1], digits.images, digits.shape, t, k, fill);
