@@ -20,7 +20,13 @@ const common = {
   steps: 6000,
 };
 
-/** @type {Record<string, { description: string, spec: object, scheme: string, c?: number, fill: string, batchSize: number, lr: number, warmup: number, ema: number, gradClip: number, seed: number, steps: number }>} */
+/**
+ * `initFrom` names a shipped model whose weights the run starts from (fine-tuning) instead of
+ * random ones; `keepEvery` keeps the training checkpoint of every such step (the FD-LeNet curve of
+ * the quality issue is read from them) besides the newest two.
+ *
+ * @type {Record<string, { description: string, spec: object, scheme: string, c?: number, fill: string, batchSize: number, lr: number, warmup: number, ema: number, gradClip: number, seed: number, steps: number, initFrom?: string, keepEvery?: number, experimental?: boolean }>}
+ */
 export const recipes = {
   'mnist-zero-c2': {
     ...common,
@@ -63,5 +69,21 @@ export const recipes = {
     spec: presets.mnistOde2,
     scheme: 'uniform',
     fill: 'zero',
+  },
+  'mnist-c2-finetune': {
+    ...common,
+    description:
+      "Recipe A of the quality issue: mnist-full's weights fine-tuned schedule-aware for the power schedule c = 2 with zero fill (the paper's setting: a pre-trained network, then skip-aware training).",
+    spec: presets.mnistSmall,
+    scheme: 'schedule-aware',
+    c: 2,
+    fill: 'zero',
+    initFrom: 'mnist-full',
+    lr: 2e-4,
+    warmup: 100,
+    seed: 24,
+    steps: 3000,
+    keepEvery: 500,
+    experimental: true,
   },
 };

