@@ -9,7 +9,7 @@ export default defineProject({
     // Test against sibling sources, so tests need no prior build.
     alias: [
       { find: /^@levelskip\/core\/testing$/, replacement: core('testing/index.ts') },
-      { find: /^@levelskip\/core$/, replacement: core('index.ts') },
+      { find: /^@levelskip\/core$/, replacement: core('index-node.ts') },
       { find: /^@levelskip\/samplers$/, replacement: samplers },
       { find: /^@levelskip\/backend-tfjs$/, replacement: fileURLToPath(new URL('../backend-tfjs/src/index.ts', import.meta.url)) },
     ],

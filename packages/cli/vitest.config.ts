@@ -9,7 +9,7 @@ export default defineProject({
     // bin/levelskip.js, which runs the built dist/ of this package and its siblings.)
     alias: [
       { find: /^@levelskip\/core\/testing$/, replacement: sibling('core/src/testing/index.ts') },
-      { find: /^@levelskip\/core$/, replacement: sibling('core/src/index.ts') },
+      { find: /^@levelskip\/core$/, replacement: sibling('core/src/index-node.ts') },
       { find: /^@levelskip\/samplers$/, replacement: sibling('samplers/src/index.ts') },
       { find: /^@levelskip\/backend-tfjs$/, replacement: sibling('backend-tfjs/src/index.ts') },
       { find: /^@levelskip\/backend-onnx$/, replacement: sibling('backend-onnx/src/index.ts') },

@@ -8,7 +8,7 @@ export default defineProject({
     // README examples import the package by name; test them against the sources.
     alias: [
       { find: /^@levelskip\/core\/testing$/, replacement: src('testing/index.ts') },
-      { find: /^@levelskip\/core$/, replacement: src('index.ts') },
+      { find: /^@levelskip\/core$/, replacement: src('index-node.ts') },
     ],
   },
   test: {

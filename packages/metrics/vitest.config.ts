@@ -10,7 +10,7 @@ export default defineProject({
     // its loadMnist is the canonical test split the shipped classifier's accuracy is measured on.
     alias: [
       { find: /^@levelskip\/core\/testing$/, replacement: core('testing/index.ts') },
-      { find: /^@levelskip\/core$/, replacement: core('index.ts') },
+      { find: /^@levelskip\/core$/, replacement: core('index-node.ts') },
       { find: /^@levelskip\/backend-tfjs$/, replacement: backendTfjs },
     ],
   },

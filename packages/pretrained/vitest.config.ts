@@ -8,7 +8,7 @@ export default defineProject({
     // Test against sibling sources, so tests need no prior build.
     alias: [
       { find: /^@levelskip\/core\/testing$/, replacement: core('testing/index.ts') },
-      { find: /^@levelskip\/core$/, replacement: core('index.ts') },
+      { find: /^@levelskip\/core$/, replacement: core('index-node.ts') },
     ],
   },
   test: {

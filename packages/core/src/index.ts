@@ -1,7 +1,9 @@
 /**
- * @levelskip/core: the backend-neutral core of levelskip.
+ * @levelskip/core: the backend-neutral core of levelskip. This entry runs in browsers and Node
+ * alike (no Node built-ins); `index-node.ts` adds checkpoint directories on disk.
  */
 export * from './errors/levelskip-error.js';
+export type { Either } from './errors/either.js';
 export * from './spec/unet-spec.js';
 export * from './spec/presets.js';
 export * from './geometry/architecture.js';
@@ -29,7 +31,7 @@ export * from './composition/predict-arguments.js';
 export * from './composition/level-skipping-unet.js';
 export * from './resize/resize-taps.js';
 export * from './checkpoint/safetensors.js';
-export * from './checkpoint/checkpoint.js';
-export * from './checkpoint/write-file-atomic.js';
+export * from './checkpoint/checkpoint-format.js';
+export * from './checkpoint/fetch-checkpoint.js';
 export * from './checkpoint/validate-weights.js';
 export * from './weights/random-weights.js';

@@ -1,6 +1,8 @@
 /**
  * @levelskip/pretrained: MNIST diffusion U-Nets trained by levelskip itself, shipped in the
- * package and loaded offline through core's checkpoint reader.
+ * package and loaded offline through core's checkpoint reader (or fetched by URL: see
+ * `loadPretrained`'s `baseUrl`; browsers get `index-browser.ts`).
  */
 export { catalogue, pretrainedModelNames, type CatalogueEntry } from './models/catalogue.js';
-export { listPretrained, loadPretrained, pretrainedDirectory, type PretrainedInfo } from './models/pretrained.js';
+export { listPretrained, loadPretrained, pretrainedDirectory } from './models/pretrained.js';
+export type { LoadPretrainedOptions, LoadedPretrained, PretrainedInfo } from './models/pretrained-url.js';

@@ -5,126 +5,134 @@
  * Validated once at the public boundary (`parseUNetSpec`); everything inside trusts the
  * parsed `UNetSpec` type. Field names follow diffusers' `UNet2DModel` config where one exists.
  */
-import { z } from 'zod';
-import * as E from 'fp-ts/lib/Either.js';
+// zod/mini: the same validation as classic zod at a fraction of the bundle (browsers load this
+// package), with English messages from zod's own locale, passed per parse (no global config).
+import * as z from 'zod/mini';
+import english from 'zod/v4/locales/en.js';
+import * as E from '../errors/either.js';
 import { LevelskipError, formatPath, type LevelskipIssue } from '../errors/levelskip-error.js';
 
-const positiveInt = z.number().int().positive();
+/** zod's English messages ("Too small: expected number to be >0"), for every parse in core. */
+export const zodMessages = english().localeError;
+
+const positiveInt = () => z.int().check(z.positive());
+const unitInterval = () => z.number().check(z.minimum(0), z.maximum(1));
 
 /** One timestep stage of a multi-decoder U-Net: normalised t in [tStart, tEnd) uses this decoder. */
 export const decoderStageSchema = z.object({
   /** Inclusive lower bound of normalised time t = timestep / trainTimesteps. */
-  tStart: z.number().min(0).max(1),
+  tStart: unitInterval(),
   /** Exclusive upper bound (inclusive for the last stage, which must end at 1). */
-  tEnd: z.number().min(0).max(1),
+  tEnd: unitInterval(),
   /** Width of this stage's decoder: level l has `baseChannels * channelMults[l]` channels. */
-  baseChannels: positiveInt,
+  baseChannels: positiveInt(),
 });
 
 /** Settings of second-order neural-ODE blocks (`block: 'ode2'`). */
 export const odeSettingsSchema = z.object({
   /** Fixed-step solver used for s in [0, 1]. */
-  solver: z.enum(['euler', 'rk4']).default('rk4'),
+  solver: z._default(z.enum(['euler', 'rk4']), 'rk4'),
   /** Number of solver steps over s in [0, 1]. */
-  steps: positiveInt.max(64).default(2),
+  steps: z._default(positiveInt().check(z.maximum(64)), 2),
 });
 
 export const unetSpecSchema = z
-  .object({
+  .strictObject({
     /** Height = width of the (square) images, in pixels. */
-    imageSize: positiveInt,
+    imageSize: positiveInt(),
     /** Image channels in. */
-    inChannels: positiveInt.default(3),
+    inChannels: z._default(positiveInt(), 3),
     /** Image channels out (the ε prediction); defaults to `inChannels`. */
-    outChannels: positiveInt.optional(),
+    outChannels: z.optional(positiveInt()),
     /** Channels of level 0; level l has `baseChannels * channelMults[l]`. */
-    baseChannels: positiveInt,
+    baseChannels: positiveInt(),
     /** One multiplier per spatial level; its length is N, the number of levels. */
-    channelMults: z.array(positiveInt).min(1).max(8),
+    channelMults: z.array(positiveInt()).check(z.minLength(1), z.maxLength(8)),
     /** Res (or ode2) blocks per encoder level; decoder levels have one more. */
-    resBlocks: positiveInt.max(8).default(2),
+    resBlocks: z._default(positiveInt().check(z.maximum(8)), 2),
     /** Levels (0 = full resolution) whose blocks are followed by self-attention. */
-    attentionLevels: z.array(z.number().int().min(0)).default([]),
+    attentionLevels: z._default(z.array(z.int().check(z.minimum(0))), []),
     /** Self-attention in the middle block (diffusers' `add_attention`). */
-    midAttention: z.boolean().default(true),
+    midAttention: z._default(z.boolean(), true),
     /** Attention heads (the channels split evenly between them). */
-    attentionHeads: positiveInt.default(1),
+    attentionHeads: z._default(positiveInt(), 1),
     /** GroupNorm groups; must divide every level's channel count. */
-    groups: positiveInt.default(32),
+    groups: z._default(positiveInt(), 32),
     /** GroupNorm epsilon. */
-    normEps: z.number().positive().default(1e-5),
+    normEps: z._default(z.number().check(z.positive()), 1e-5),
     /** Width of the time-embedding MLP; defaults to `4 * baseChannels`. */
-    timeEmbedDim: positiveInt.optional(),
+    timeEmbedDim: z.optional(positiveInt()),
     /** Sinusoidal embedding: [cos, sin] instead of [sin, cos] (diffusers' `flip_sin_to_cos`). */
-    flipSinToCos: z.boolean().default(true),
+    flipSinToCos: z._default(z.boolean(), true),
     /** diffusers' `freq_shift` (DDPM's original embedding uses 1). */
-    freqShift: z.number().min(0).default(0),
+    freqShift: z._default(z.number().check(z.minimum(0)), 0),
     /** Padding of the stride-2 downsampling conv: 1 = symmetric, 0 = pad right/bottom only (DDPM). */
-    downsamplePadding: z.union([z.literal(0), z.literal(1)]).default(1),
+    downsamplePadding: z._default(z.union([z.literal(0), z.literal(1)]), 1),
     /** Dropout probability inside res blocks (training only). */
-    dropout: z.number().min(0).lt(1).default(0),
+    dropout: z._default(z.number().check(z.minimum(0), z.lt(1)), 0),
     /** Learned side paths for the `interpolate` fill. */
-    sidePaths: z.boolean().default(false),
+    sidePaths: z._default(z.boolean(), false),
     /** Block type at every level: ResNet blocks or second-order neural-ODE blocks. */
-    block: z.enum(['resnet', 'ode2']).default('resnet'),
+    block: z._default(z.enum(['resnet', 'ode2']), 'resnet'),
     /** Solver settings for `block: 'ode2'`. */
-    ode: odeSettingsSchema.default({ solver: 'rk4', steps: 2 }),
+    ode: z._default(odeSettingsSchema, { solver: 'rk4', steps: 2 }),
     /** Multi-decoder U-Net: one decoder per timestep stage, shared encoder and middle block. */
-    decoderStages: z.array(decoderStageSchema).min(1).max(16).optional(),
+    decoderStages: z.optional(z.array(decoderStageSchema).check(z.minLength(1), z.maxLength(16))),
     /** Number of diffusion training timesteps T (maps timesteps to normalised t). */
-    trainTimesteps: positiveInt.default(1000),
+    trainTimesteps: z._default(positiveInt(), 1000),
     /** What the network predicts. */
-    prediction: z.literal('eps').default('eps'),
+    prediction: z._default(z.literal('eps'), 'eps'),
   })
-  .strict()
-  .superRefine((spec, ctx) => {
-    const levels = spec.channelMults.length;
-    if (spec.imageSize % 2 ** (levels - 1) !== 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['imageSize'],
-        message: `imageSize ${spec.imageSize} must be divisible by 2^(N-1) = ${2 ** (levels - 1)} for N = ${levels} levels; pad the images or use fewer channelMults`,
-      });
-    }
-    spec.attentionLevels.forEach((level, i) => {
-      if (level >= levels) {
+  .check(
+    z.superRefine((spec, ctx) => {
+      const levels = spec.channelMults.length;
+      if (spec.imageSize % 2 ** (levels - 1) !== 0) {
         ctx.addIssue({
           code: 'custom',
-          path: ['attentionLevels', i],
-          message: `attention level ${level} does not exist: levels are 0..${levels - 1}`,
+          path: ['imageSize'],
+          message: `imageSize ${spec.imageSize} must be divisible by 2^(N-1) = ${2 ** (levels - 1)} for N = ${levels} levels; pad the images or use fewer channelMults`,
         });
       }
-    });
-    const widths: { path: (string | number)[]; base: number }[] = [{ path: ['baseChannels'], base: spec.baseChannels }];
-    spec.decoderStages?.forEach((stage, i) => widths.push({ path: ['decoderStages', i, 'baseChannels'], base: stage.baseChannels }));
-    for (const { path, base } of widths) {
-      spec.channelMults.forEach((mult, level) => {
-        const channels = base * mult;
-        if (channels % spec.groups !== 0) {
+      spec.attentionLevels.forEach((level, i) => {
+        if (level >= levels) {
           ctx.addIssue({
             code: 'custom',
-            path,
-            message: `level ${level} has ${channels} channels, not divisible by groups = ${spec.groups}; choose groups dividing every level's channels`,
-          });
-        }
-        if (channels % spec.attentionHeads !== 0 && (spec.attentionLevels.includes(level) || (spec.midAttention && level === levels - 1))) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['attentionHeads'],
-            message: `attentionHeads ${spec.attentionHeads} does not divide the ${channels} channels of attention level ${level}`,
+            path: ['attentionLevels', i],
+            message: `attention level ${level} does not exist: levels are 0..${levels - 1}`,
           });
         }
       });
-    }
-    const temb = spec.timeEmbedDim ?? 4 * spec.baseChannels;
-    if (spec.baseChannels % 2 !== 0) {
-      ctx.addIssue({ code: 'custom', path: ['baseChannels'], message: 'baseChannels must be even (it is the sinusoidal embedding width)' });
-    }
-    if (temb < 1) ctx.addIssue({ code: 'custom', path: ['timeEmbedDim'], message: 'timeEmbedDim must be positive' });
-    if (spec.decoderStages) validateStages(spec.decoderStages, ctx);
-  });
+      const widths: { path: (string | number)[]; base: number }[] = [{ path: ['baseChannels'], base: spec.baseChannels }];
+      spec.decoderStages?.forEach((stage, i) => widths.push({ path: ['decoderStages', i, 'baseChannels'], base: stage.baseChannels }));
+      for (const { path, base } of widths) {
+        spec.channelMults.forEach((mult, level) => {
+          const channels = base * mult;
+          if (channels % spec.groups !== 0) {
+            ctx.addIssue({
+              code: 'custom',
+              path,
+              message: `level ${level} has ${channels} channels, not divisible by groups = ${spec.groups}; choose groups dividing every level's channels`,
+            });
+          }
+          if (channels % spec.attentionHeads !== 0 && (spec.attentionLevels.includes(level) || (spec.midAttention && level === levels - 1))) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['attentionHeads'],
+              message: `attentionHeads ${spec.attentionHeads} does not divide the ${channels} channels of attention level ${level}`,
+            });
+          }
+        });
+      }
+      const temb = spec.timeEmbedDim ?? 4 * spec.baseChannels;
+      if (spec.baseChannels % 2 !== 0) {
+        ctx.addIssue({ code: 'custom', path: ['baseChannels'], message: 'baseChannels must be even (it is the sinusoidal embedding width)' });
+      }
+      if (temb < 1) ctx.addIssue({ code: 'custom', path: ['timeEmbedDim'], message: 'timeEmbedDim must be positive' });
+      if (spec.decoderStages) validateStages(spec.decoderStages, ctx);
+      }),
+    );
 
-function validateStages(stages: readonly z.infer<typeof decoderStageSchema>[], ctx: z.RefinementCtx): void {
+function validateStages(stages: readonly z.infer<typeof decoderStageSchema>[], ctx: z.core.$RefinementCtx<unknown>): void {
   const eps = 1e-9;
   stages.forEach((stage, i) => {
     if (!(stage.tEnd > stage.tStart)) {
@@ -162,7 +170,7 @@ export type UNetSpec = Readonly<Omit<ParsedSpec, 'outChannels' | 'timeEmbedDim'>
 };
 export type DecoderStage = z.infer<typeof decoderStageSchema>;
 
-function toIssues(error: z.ZodError): LevelskipIssue[] {
+function toIssues(error: z.core.$ZodError): LevelskipIssue[] {
   return error.issues.map((issue) => ({
     path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
     message: issue.message,
@@ -176,7 +184,7 @@ function specError(issues: LevelskipIssue[], cause: unknown): LevelskipError {
 
 /** Validates a spec, returning `Either<LevelskipError, UNetSpec>` for callers who prefer values to exceptions. */
 export function validateUNetSpec(input: unknown): E.Either<LevelskipError, UNetSpec> {
-  const result = unetSpecSchema.safeParse(input);
+  const result = unetSpecSchema.safeParse(input, { error: zodMessages });
   if (!result.success) return E.left(specError(toIssues(result.error), result.error));
   const parsed = result.data;
   const spec: UNetSpec = Object.freeze({

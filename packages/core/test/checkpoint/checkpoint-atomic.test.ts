@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCheckpoint, saveCheckpoint } from '../../src/checkpoint/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/node/checkpoint-files.js';
 import { deterministicWeights, tinySpec } from './deterministic-weights.js';
 
 vi.mock('node:fs/promises', async (importOriginal) => {

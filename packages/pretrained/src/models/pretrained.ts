@@ -1,22 +1,15 @@
 /**
- * Offline access to the shipped models: their weights live in this package's `models/` directory
- * (one core checkpoint directory per model: model.json + fp16 model.safetensors) and are read
- * through core's checkpoint reader, so they load on any backend.
+ * The shipped models in Node: their weights live in this package's `models/` directory (one core
+ * checkpoint directory per model: model.json + fp16 model.safetensors) and are read through core's
+ * checkpoint reader, so they load offline on any backend. With `baseUrl` they are fetched instead,
+ * as in browsers (`pretrained-url.ts`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LevelskipError, loadCheckpoint, type LoadedCheckpoint } from '@levelskip/core';
-import { catalogue, type CatalogueEntry } from './catalogue.js';
-
-export interface PretrainedInfo extends CatalogueEntry {
-  /** The checkpoint directory (model.json + model.safetensors). */
-  readonly directory: string;
-  /** Whether its weights are present (trained and shipped). */
-  readonly available: boolean;
-  /** The training record from its model.json (scheme, steps, batch, seed, duration, final loss, …). */
-  readonly training?: Readonly<Record<string, unknown>>;
-}
+import { LevelskipError, loadCheckpoint } from '@levelskip/core';
+import { catalogue } from './catalogue.js';
+import { catalogueEntry, fetchPretrained, type LoadPretrainedOptions, type LoadedPretrained, type PretrainedInfo } from './pretrained-url.js';
 
 let root: string | undefined;
 
@@ -39,17 +32,8 @@ function packageRoot(): string {
   }
 }
 
-function entryOf(name: string): CatalogueEntry {
-  const entry = catalogue.find((e) => e.name === name);
-  if (entry === undefined) {
-    throw new LevelskipError(
-      'CHECKPOINT_MISSING',
-      `Unknown pretrained model ${JSON.stringify(name)}; the models are ${catalogue.map((e) => e.name).join(', ')} (available now: ${
-        availableNames().join(', ') || 'none'
-      })`,
-    );
-  }
-  return entry;
+function entryOf(name: string) {
+  return catalogueEntry(name, catalogue.some((e) => e.name === name) ? undefined : availableNames());
 }
 
 function availableNames(): string[] {
@@ -75,12 +59,14 @@ export function listPretrained(): PretrainedInfo[] {
 
 /**
  * Loads a shipped model: its spec (validated) and weights (fp16 on disk, float32 in memory),
- * ready for `backend.createDenoiser(spec, weights)`.
+ * ready for `backend.createDenoiser(spec, weights)`. From the installed package, or, with
+ * `options.baseUrl`, fetched from where its `models/` directory is served.
  *
  * @throws LevelskipError `CHECKPOINT_MISSING` for an unknown name or a model not trained yet,
  *   naming the available ones; `CHECKPOINT_CORRUPT` if the files are damaged.
  */
-export async function loadPretrained(name: string): Promise<LoadedCheckpoint & { readonly info: PretrainedInfo }> {
+export async function loadPretrained(name: string, options: LoadPretrainedOptions = {}): Promise<LoadedPretrained> {
+  if (options.baseUrl !== undefined) return fetchPretrained(name, options);
   const entry = entryOf(name);
   const directory = pretrainedDirectory(name);
   if (!existsSync(join(directory, 'model.json'))) {

@@ -1,0 +1,65 @@
+/**
+ * Shipped models over HTTP(S), for browsers (and Node, when the models are hosted rather than
+ * installed): `<baseUrl>/<name>/model.json` + `model.safetensors`, i.e. this package's `models/`
+ * directory served as static files.
+ */
+import { LevelskipError, fetchCheckpoint, type FetchCheckpointOptions, type LoadedCheckpoint } from '@levelskip/core';
+import { catalogue, type CatalogueEntry } from './catalogue.js';
+
+export interface LoadPretrainedOptions extends FetchCheckpointOptions {
+  /**
+   * Where this package's `models/` directory is served, e.g. `'/models/'` in a page or
+   * `'https://cdn.example.org/levelskip-models/'`. Required in browsers; in Node the models are
+   * read from the installed package when it is absent.
+   */
+  readonly baseUrl?: string | URL;
+}
+
+/** A shipped model's catalogue entry and training record. */
+export interface PretrainedInfo extends CatalogueEntry {
+  /** Where it was loaded from: the checkpoint directory, or the URL it was fetched from. */
+  readonly directory: string;
+  /** Whether its weights are present (trained and shipped). */
+  readonly available: boolean;
+  /** The training record from its model.json (scheme, steps, batch, seed, duration, final loss, …). */
+  readonly training?: Readonly<Record<string, unknown>>;
+}
+
+/** What `loadPretrained` returns: spec, weights and manifest, plus the model's info. */
+export type LoadedPretrained = LoadedCheckpoint & { readonly info: PretrainedInfo };
+
+/** The catalogue entry of `name`, or `CHECKPOINT_MISSING` naming the catalogued models. */
+export function catalogueEntry(name: string, available?: readonly string[]): CatalogueEntry {
+  const entry = catalogue.find((e) => e.name === name);
+  if (entry === undefined) {
+    const availableNow = available === undefined ? '' : ` (available now: ${available.join(', ') || 'none'})`;
+    throw new LevelskipError('CHECKPOINT_MISSING', `Unknown pretrained model ${JSON.stringify(name)}; the models are ${catalogue.map((e) => e.name).join(', ')}${availableNow}`);
+  }
+  return entry;
+}
+
+/**
+ * Fetches the shipped model `name` from `options.baseUrl` (see `LoadPretrainedOptions`).
+ *
+ * @throws LevelskipError `INVALID_OPTION` without a baseUrl; `CHECKPOINT_MISSING` for an unknown
+ *   name or a model the server does not have; `fetchCheckpoint`'s errors otherwise.
+ */
+export async function fetchPretrained(name: string, options: LoadPretrainedOptions = {}): Promise<LoadedPretrained> {
+  const entry = catalogueEntry(name);
+  if (options.baseUrl === undefined) {
+    throw new LevelskipError(
+      'INVALID_OPTION',
+      `loadPretrained(${JSON.stringify(name)}) needs options.baseUrl here: there is no file system to read the installed models from. Serve @levelskip/pretrained's models/ directory as static files and pass its URL, e.g. { baseUrl: '/models/' }`,
+    );
+  }
+  const base = String(options.baseUrl);
+  const directory = `${base.endsWith('/') ? base : `${base}/`}${encodeURIComponent(name)}/`;
+  const loaded = await fetchCheckpoint(directory, options);
+  const info: PretrainedInfo = {
+    ...entry,
+    directory,
+    available: true,
+    ...(loaded.manifest.training === undefined ? {} : { training: loaded.manifest.training }),
+  };
+  return { ...loaded, info };
+}
