@@ -8,7 +8,7 @@
 // zod/mini: the same validation as classic zod at a fraction of the bundle (browsers load this
 // package), with English messages from zod's own locale, passed per parse (no global config).
 import * as z from 'zod/mini';
-import english from 'zod/v4/locales/en.js';
+import { en as english } from 'zod/v4/locales';
 import * as E from '../errors/either.js';
 import { LevelskipError, formatPath, type LevelskipIssue } from '../errors/levelskip-error.js';
 

@@ -60,7 +60,7 @@ describe('serializeCheckpoint / parseCheckpoint (no file system)', () => {
     const files = serializeCheckpoint({ spec, weights, dtype: 'F16', training: { steps: 3 } });
     const onDisk = await readFile(join(root, 'good', 'model.safetensors'));
     expect(Buffer.from(files.weights).equals(onDisk)).toBe(true);
-    const fromBytes = parseCheckpoint(files.manifest, files.weights.buffer.slice(files.weights.byteOffset, files.weights.byteOffset + files.weights.byteLength));
+    const fromBytes = parseCheckpoint(files.manifest, files.weights.buffer.slice(files.weights.byteOffset, files.weights.byteOffset + files.weights.byteLength) as ArrayBuffer);
     const fromDisk = await loadCheckpoint(join(root, 'good'));
     expect(fromBytes.spec).toEqual(fromDisk.spec);
     expect(fromBytes.manifest.training).toEqual({ steps: 3 });
