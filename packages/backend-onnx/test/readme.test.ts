@@ -1,6 +1,7 @@
 /**
- * The README's example is real code: this test extracts it, points its package import at this
- * package's sources, and runs it.
+ * The README's examples are real code: this test extracts each block between the
+ * `readme-example:start <name>` and `readme-example:end` markers, points its imports at this
+ * package's sources (and runtime imports at the installed packages), and runs it.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,38 +13,62 @@ import { liveTensorCount } from '../src/index.js';
 const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
 const sourceEntry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 
-function readmeExample(): string {
+function readmeExamples(): Map<string, string> {
   const readme = readFileSync(readmePath, 'utf8');
-  const match = /<!-- readme-example:start -->\s*```ts\n([\s\S]*?)```\s*<!-- readme-example:end -->/.exec(readme);
-  if (match?.[1] === undefined) throw new Error('README.md has no ts block between the readme-example markers');
-  return match[1];
+  const examples = new Map<string, string>();
+  for (const match of readme.matchAll(/<!-- readme-example:start (\S+) -->\s*```ts\n([\s\S]*?)```\s*<!-- readme-example:end -->/g)) {
+    examples.set(match[1]!, match[2]!);
+  }
+  return examples;
 }
 
-// Outside the repository, so no tool ever sees a half-written file.
+// Outside the repository, so no tool ever sees a half-written file; bare runtime imports are
+// therefore rewritten to the packages this test resolves.
 const directory = mkdtempSync(join(tmpdir(), 'levelskip-onnx-readme-'));
-const generated = join(directory, 'readme-example.ts');
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-describe('README example', () => {
-  it('imports the published package name', () => {
-    expect(readmeExample()).toContain("from '@levelskip/backend-onnx'");
+async function run(name: string, code: string): Promise<unknown[]> {
+  let runnable = code.replace("from '@levelskip/backend-onnx'", `from ${JSON.stringify(sourceEntry)}`);
+  for (const runtime of ['onnxruntime-web', 'onnxruntime-node']) {
+    runnable = runnable.replaceAll(`from '${runtime}'`, `from ${JSON.stringify(import.meta.resolve(runtime))}`);
+  }
+  const generated = join(directory, `readme-${name}.ts`);
+  writeFileSync(generated, runnable);
+  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    await import(/* @vite-ignore */ generated);
+    expect(log).toHaveBeenCalledTimes(1);
+    return log.mock.calls[0]!;
+  } finally {
+    log.mockRestore();
+  }
+}
+
+describe('README examples', () => {
+  const examples = readmeExamples();
+
+  it('has the node and browser examples, each importing the published package name', () => {
+    expect([...examples.keys()]).toEqual(['node', 'browser']);
+    for (const code of examples.values()) expect(code).toContain("from '@levelskip/backend-onnx'");
+    expect(examples.get('browser')).toContain("import * as ort from 'onnxruntime-web'");
   });
 
-  it('runs, prints the backend and an NCHW shape, and releases every tensor', async () => {
-    const code = readmeExample().replace("from '@levelskip/backend-onnx'", `from ${JSON.stringify(sourceEntry)}`);
-    writeFileSync(generated, code);
+  it('node: runs, prints the backend and an NCHW shape, and releases every tensor', async () => {
     const before = liveTensorCount();
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    try {
-      await import(/* @vite-ignore */ generated);
-      expect(log).toHaveBeenCalledTimes(1);
-      const [name, shape, length] = log.mock.calls[0]!;
-      expect(name).toMatch(/^onnx-(cuda|webgpu|cpu)$/);
-      expect(shape).toEqual([2, 1, 32, 32]);
-      expect(length).toBe(2048);
-      expect(liveTensorCount()).toBe(before);
-    } finally {
-      log.mockRestore();
-    }
+    const [name, shape, length] = await run('node', examples.get('node')!);
+    expect(name).toMatch(/^onnx-(cuda|webgpu|cpu)$/);
+    expect(shape).toEqual([2, 1, 32, 32]);
+    expect(length).toBe(2048);
+    expect(liveTensorCount()).toBe(before);
+  });
+
+  it('browser: runs on onnxruntime-web (wasm in Node.js), skipping levels at high noise', async () => {
+    const before = liveTensorCount();
+    const [name, ks, length] = await run('browser', examples.get('browser')!);
+    expect(name).toBe('onnx-wasm');
+    // DDIM-4 steps at t = 750, 500, 250, 0 of 1000; k = min(3, ⌊4 − 4(1 − t/1000)²⌋) = 3, 3, 1, 0.
+    expect(ks).toEqual([3, 3, 1, 0]);
+    expect(length).toBe(1024);
+    expect(liveTensorCount()).toBe(before);
   });
 });

@@ -2,16 +2,26 @@
  * Choosing an onnxruntime execution provider: each requested provider is tried in order by
  * opening a one-node session on it; the first that opens is used. When none does, the error
  * lists every provider with its failure (in the spirit of onnxruntime-common's backend resolver,
- * which reports each backend it could not initialise).
+ * which reports each backend it could not initialise). Only the providers asked for are tried:
+ * the default list is the CPU alone, so a default run never loads GPU libraries.
  */
-import * as ort from 'onnxruntime-node';
+import type * as ortCommon from 'onnxruntime-common';
 import { LevelskipError } from '@levelskip/core';
 import { GraphBuilder } from '../graph/graph-builder.js';
+import type { OnnxRuntime, OnnxRuntimeName } from '../runtime/onnx-runtime.js';
 
-/** Execution providers onnxruntime-node knows. `cuda`/`tensorrt` need the CUDA extras, `webgpu` a GPU adapter. */
-export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu' | 'tensorrt' | 'dml' | 'coreml';
+/**
+ * Execution providers of the two runtimes. onnxruntime-node: `cuda`/`tensorrt` need the CUDA
+ * extras, `webgpu` a GPU adapter, `dml` Windows, `coreml` macOS. onnxruntime-web: `wasm` (the CPU),
+ * `webgpu`, `webnn`; `cpu` is accepted there and means `wasm`.
+ */
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu' | 'tensorrt' | 'dml' | 'coreml' | 'wasm' | 'webnn';
 
-export const executionProviders: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu', 'tensorrt', 'dml', 'coreml'];
+/** onnxruntime-node's execution providers. */
+export const executionProviders: readonly ExecutionProvider[] = Object.freeze(['cpu', 'cuda', 'webgpu', 'tensorrt', 'dml', 'coreml'] as const);
+
+/** onnxruntime-web's execution providers (`cpu` is accepted too, as `wasm`). */
+export const webExecutionProviders: readonly ExecutionProvider[] = Object.freeze(['wasm', 'webgpu', 'webnn'] as const);
 
 /** onnxruntime's graph optimization levels. */
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -40,19 +50,59 @@ function reasonOf(error: unknown): string {
 }
 
 /**
- * The first provider of `providers` on which a session opens and runs.
+ * The provider list to try on runtime `name`: `requested` checked, `cpu` read as `wasm` on
+ * onnxruntime-web (its CPU provider), duplicates dropped. Default: `['cpu']`, on onnxruntime-web
+ * `['wasm']`.
  *
- * @throws LevelskipError `BACKEND_UNAVAILABLE` naming each provider and why it failed.
+ * @throws LevelskipError `INVALID_OPTION` for anything but a non-empty list of provider names.
  */
-export async function selectExecutionProvider(providers: readonly string[], sessionOptions: ort.InferenceSession.SessionOptions = {}): Promise<string> {
-  if (!Array.isArray(providers) || providers.length === 0 || providers.some((p) => typeof p !== 'string' || p.length === 0)) {
-    throw new LevelskipError('INVALID_OPTION', `executionProviders must be a non-empty list of provider names such as ['cuda', 'cpu'], got ${JSON.stringify(providers)}`);
+export function resolveExecutionProviders(name: OnnxRuntimeName, requested: readonly string[] | undefined): string[] {
+  const web = name === 'onnxruntime-web';
+  if (requested === undefined) return [web ? 'wasm' : 'cpu'];
+  if (!Array.isArray(requested) || requested.length === 0 || requested.some((p) => typeof p !== 'string' || p.length === 0)) {
+    const example = web ? "['webgpu', 'wasm']" : "['cuda', 'cpu']";
+    throw new LevelskipError('INVALID_OPTION', `executionProviders must be a non-empty list of provider names such as ${example}, got ${JSON.stringify(requested)}`);
   }
+  return [...new Set(requested.map((p) => (web && p === 'cpu' ? 'wasm' : p)))];
+}
+
+function fallbackAdvice(ort: OnnxRuntime, name: OnnxRuntimeName): string {
+  switch (name) {
+    case 'onnxruntime-node': {
+      const supported = (ort.listSupportedBackends?.() ?? []).map((b) => `${b.name}${b.bundled ? '' : ' (not bundled)'}`).join(', ');
+      return (
+        `This onnxruntime-node build lists ${supported}. Add 'cpu' to executionProviders to fall back to the CPU, ` +
+        "or for CUDA reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (see @levelskip/backend-onnx's README)."
+      );
+    }
+    case 'onnxruntime-web':
+      return (
+        "Add 'wasm' to executionProviders to fall back to WebAssembly on the CPU. 'webgpu' needs a browser with WebGPU " +
+        "(navigator.gpu), 'webnn' one with WebNN; neither exists in onnxruntime-web's Node.js build."
+      );
+    case 'onnxruntime':
+      return "Add 'cpu' to executionProviders to fall back to the CPU.";
+  }
+}
+
+/**
+ * The first provider of `providers` (default: see `resolveExecutionProviders`) on which a
+ * one-node session of `ort` opens and runs. `name` is `onnxRuntimeName(ort)`.
+ *
+ * @throws LevelskipError `BACKEND_UNAVAILABLE` naming each provider and why it failed (also in
+ *   `cause` as `ProviderFailure[]`); `INVALID_OPTION` for an empty or malformed list.
+ */
+export async function selectExecutionProvider(
+  ort: OnnxRuntime,
+  name: OnnxRuntimeName,
+  providers: readonly string[] | undefined,
+  sessionOptions: ortCommon.InferenceSession.SessionOptions = {},
+): Promise<string> {
+  const candidates = resolveExecutionProviders(name, providers);
   const failures: ProviderFailure[] = [];
-  for (const provider of providers) {
+  for (const provider of candidates) {
     try {
-      // Fatal-only logging: a failing probe is expected and reported through our error instead.
-      const session = await ort.InferenceSession.create(probeModel(), { ...sessionOptions, executionProviders: [provider], logSeverityLevel: 4 });
+      const session = await ort.InferenceSession.create(probeModel(), { ...sessionOptions, executionProviders: [provider] });
       try {
         const x = new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]);
         await session.run({ x });
@@ -64,12 +114,9 @@ export async function selectExecutionProvider(providers: readonly string[], sess
       failures.push({ provider, reason: reasonOf(error) });
     }
   }
-  const supported = ort.listSupportedBackends().map((b) => `${b.name}${b.bundled ? '' : ' (not bundled)'}`).join(', ');
   throw new LevelskipError(
     'BACKEND_UNAVAILABLE',
-    `no onnxruntime execution provider could start: ${failures.map((f) => `${f.provider}: ${f.reason}`).join('; ')}. ` +
-      `This onnxruntime-node build lists ${supported}. Add 'cpu' to executionProviders to fall back to the CPU, ` +
-      "or for CUDA reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL_CUDA=v12 (see @levelskip/backend-onnx's README).",
+    `no ${name} execution provider could start: ${failures.map((f) => `${f.provider}: ${f.reason}`).join('; ')}. ${fallbackAdvice(ort, name)}`,
     { cause: failures },
   );
 }

@@ -7,7 +7,7 @@
  * - whenever a `FeatureCache` is passed, the graph also returns the decoder inputs that core's
  *   `runLevelSkippingUNet` stores (after every upsample), and they are stored the same way.
  */
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-common';
 import {
   FeatureCache,
   LevelskipError,
@@ -24,6 +24,7 @@ import {
 } from '@levelskip/core';
 import { buildUNetGraph, fillShape, graphKey, type GraphFill, type GraphVariant, type UNetGraph } from '../graph/unet-graphs.js';
 import { float32Data, track } from '../ops/onnx-tensor-ops.js';
+import type { OnnxRuntime } from '../runtime/onnx-runtime.js';
 
 /** What to build ahead of time with `prepare` (default: every k with the zero fill). */
 export interface PrepareOptions {
@@ -41,6 +42,8 @@ export interface OnnxDenoiser extends Denoiser<ort.Tensor> {
 }
 
 export interface OnnxDenoiserContext {
+  /** The runtime the sessions and tensors belong to. */
+  readonly runtime: OnnxRuntime;
   readonly name: string;
   readonly ops: TensorOps<ort.Tensor>;
   readonly sessionOptions: ort.InferenceSession.SessionOptions;
@@ -59,7 +62,7 @@ function disposedError(): LevelskipError {
 /** Creates the denoiser; `spec` is parsed and `weights` validated by the caller. */
 export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, context: OnnxDenoiserContext): OnnxDenoiser {
   const arch: Architecture = describeArchitecture(spec);
-  const { ops } = context;
+  const { ops, runtime } = context;
   // A shallow copy: graphs are built lazily, after the caller may have changed its map.
   const params: NamedTensors = new Map(weights);
   const sessions = new Map<string, Promise<OpenGraph>>();
@@ -78,7 +81,7 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
     if (entry === undefined) {
       entry = (async () => {
         const graph = buildUNetGraph(arch, params, variant);
-        const session = await ort.InferenceSession.create(graph.bytes, context.sessionOptions);
+        const session = await runtime.InferenceSession.create(graph.bytes, context.sessionOptions);
         return { graph, session };
       })();
       sessions.set(key, entry);
@@ -100,7 +103,7 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
 
   const predict = async (x: ort.Tensor, timesteps: number | readonly number[], options?: PredictOptions<ort.Tensor>): Promise<ort.Tensor> => {
     if (disposed) throw disposedError();
-    float32Data(x, 'predict (x)');
+    float32Data(runtime.Tensor, x, 'predict (x)');
     const p = resolvePrediction(arch, x.dims, timesteps, options);
     const { stage, fill, cache, batch } = p;
     const N = arch.levels;
@@ -109,7 +112,7 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
     if (k > 0 && fill.kind === 'cache' && !cache?.has(stage, N - 1 - k)) k = 0;
     const cut = N - 1 - k;
     const cacheOutputs = cache !== undefined;
-    const t = new ort.Tensor('float32', Float32Array.from(p.timesteps), [batch]);
+    const t = new runtime.Tensor('float32', Float32Array.from(p.timesteps), [batch]);
 
     let result: { graph: UNetGraph; out: ort.InferenceSession.ReturnType };
     if (k === 0 || fill.kind === 'zero' || fill.kind === 'duplicate' || fill.kind === 'interpolate') {

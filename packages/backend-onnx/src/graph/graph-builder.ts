@@ -1,16 +1,23 @@
 /**
  * A small builder for ONNX graphs (ONNX IR 8, default-domain opset 17; see
- * https://github.com/onnx/onnx/blob/main/docs/Operators.md), encoded with `onnx-proto`'s
- * protobuf bindings. It keeps graph code readable: `node(op, inputs, attrs)` returns the output
- * names, constants and weights become initializers (float32 little-endian `rawData`).
+ * https://github.com/onnx/onnx/blob/main/docs/Operators.md), encoded by `onnx-model-encoder.ts`.
+ * It keeps graph code readable: `node(op, inputs, attrs)` returns the output names, constants and
+ * weights become initializers (float32 little-endian `rawData`).
  */
-import onnxProto from 'onnx-proto';
-
-const { onnx } = onnxProto;
+import {
+  attributeType,
+  encodeModel,
+  tensorDataType,
+  type AttributeMessage,
+  type ModelMessage,
+  type NodeMessage,
+  type TensorMessage,
+  type ValueInfoMessage,
+} from './onnx-model-encoder.js';
 
 /** ONNX opset of the default domain the graphs use. */
 export const onnxOpset = 17;
-/** ONNX IR version the graphs declare (the newest onnx-proto 8 encodes; opset 17 needs ≥ 8). */
+/** ONNX IR version the graphs declare (opset 17 needs ≥ 8). */
 export const onnxIrVersion = 8;
 
 /** An attribute value: numbers are INT when integral unless wrapped with `float()`; arrays of integers are INTS. */
@@ -38,11 +45,7 @@ export type Dimension = number | string;
 
 export type ElementType = 'float32' | 'float64' | 'int64';
 
-const elementTypes: Record<ElementType, number> = {
-  float32: onnx.TensorProto.DataType.FLOAT,
-  float64: onnx.TensorProto.DataType.DOUBLE,
-  int64: onnx.TensorProto.DataType.INT64,
-};
+const elementTypes: Record<ElementType, number> = tensorDataType;
 
 interface ValueInfo {
   readonly name: string;
@@ -50,21 +53,18 @@ interface ValueInfo {
   readonly dims: readonly Dimension[];
 }
 
-function attribute(name: string, value: AttributeValue): InstanceType<typeof onnx.AttributeProto> {
-  const T = onnx.AttributeProto.AttributeType;
+function attribute(name: string, value: AttributeValue): AttributeMessage {
   if (typeof value === 'number') {
-    return Number.isInteger(value)
-      ? onnx.AttributeProto.create({ name, type: T.INT, i: value })
-      : onnx.AttributeProto.create({ name, type: T.FLOAT, f: value });
+    return Number.isInteger(value) ? { name, type: attributeType.int, i: value } : { name, type: attributeType.float, f: value };
   }
-  if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(value) });
-  if ('float' in value) return onnx.AttributeProto.create({ name, type: T.FLOAT, f: value.float });
-  if ('floats' in value) return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: [...value.floats] });
-  return onnx.AttributeProto.create({ name, type: T.INTS, ints: [...value] });
+  if (typeof value === 'string') return { name, type: attributeType.string, s: new TextEncoder().encode(value) };
+  if ('float' in value) return { name, type: attributeType.float, f: value.float };
+  if ('floats' in value) return { name, type: attributeType.floats, floats: [...value.floats] };
+  return { name, type: attributeType.ints, ints: [...value] };
 }
 
-function valueInfo(v: ValueInfo): InstanceType<typeof onnx.ValueInfoProto> {
-  return onnx.ValueInfoProto.create({
+function valueInfo(v: ValueInfo): ValueInfoMessage {
+  return {
     name: v.name,
     type: {
       tensorType: {
@@ -72,14 +72,16 @@ function valueInfo(v: ValueInfo): InstanceType<typeof onnx.ValueInfoProto> {
         shape: { dim: v.dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
       },
     },
-  });
+  };
 }
 
 const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function littleEndianBytes(data: Float32Array | Float64Array | BigInt64Array): Uint8Array {
-  // ONNX raw_data is little-endian; on such hosts (all that onnxruntime-node ships for) it is a plain copy.
-  if (hostIsLittleEndian) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  // ONNX raw_data is little-endian. On such hosts (every platform onnxruntime ships for) this is a
+  // view, not a copy: the encoder copies it once into the model bytes, so a large model's weights
+  // are not held three times over while its graph is built.
+  if (hostIsLittleEndian) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const bytes = new Uint8Array(data.byteLength);
   const view = new DataView(bytes.buffer);
   const size = data.BYTES_PER_ELEMENT;
@@ -91,10 +93,13 @@ function littleEndianBytes(data: Float32Array | Float64Array | BigInt64Array): U
   return bytes;
 }
 
-/** Builds one ONNX graph. Value names are unique within the builder. */
+/**
+ * Builds one ONNX graph. Value names are unique within the builder. Initializer data is
+ * referenced until `encode()` (graphs are built and encoded in one go): do not change it in between.
+ */
 export class GraphBuilder {
-  readonly #nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  readonly #initializers: InstanceType<typeof onnx.TensorProto>[] = [];
+  readonly #nodes: NodeMessage[] = [];
+  readonly #initializers: TensorMessage[] = [];
   readonly #inputs: ValueInfo[] = [];
   readonly #outputs: ValueInfo[] = [];
   readonly #names = new Set<string>();
@@ -133,15 +138,13 @@ export class GraphBuilder {
    */
   node(op: string, inputs: readonly string[], attrs: Readonly<Record<string, AttributeValue>> = {}, outputs = 1, hint?: string): string[] {
     const names = Array.from({ length: outputs }, (_, i) => this.fresh(i === 0 && hint !== undefined ? hint : `${op.toLowerCase()}${i === 0 ? '' : `_o${i}`}`));
-    this.#nodes.push(
-      onnx.NodeProto.create({
-        opType: op,
-        input: [...inputs],
-        output: names,
-        name: this.fresh(`n_${names[0]}`),
-        attribute: Object.entries(attrs).map(([key, value]) => attribute(key, value)),
-      }),
-    );
+    this.#nodes.push({
+      opType: op,
+      input: [...inputs],
+      output: names,
+      name: this.fresh(`n_${names[0]}`),
+      attribute: Object.entries(attrs).map(([key, value]) => attribute(key, value)),
+    });
     return names;
   }
 
@@ -155,7 +158,7 @@ export class GraphBuilder {
     const name = this.fresh(hint);
     const dataType =
       data instanceof Float32Array ? elementTypes.float32 : data instanceof Float64Array ? elementTypes.float64 : elementTypes.int64;
-    this.#initializers.push(onnx.TensorProto.create({ name, dataType, dims: [...dims], rawData: littleEndianBytes(data) }));
+    this.#initializers.push({ name, dataType, dims: [...dims], rawData: littleEndianBytes(data) });
     return name;
   }
 
@@ -180,22 +183,26 @@ export class GraphBuilder {
     return name;
   }
 
-  /** The ModelProto, protobuf-encoded. */
-  encode(docString = ''): Uint8Array {
-    const model = onnx.ModelProto.create({
+  /** The ModelProto as a plain message (onnx-proto's field names), before encoding. */
+  toModel(docString = ''): ModelMessage {
+    return {
       irVersion: onnxIrVersion,
       opsetImport: [{ domain: '', version: onnxOpset }],
       producerName: '@levelskip/backend-onnx',
       producerVersion: '0.1.0',
       docString,
-      graph: onnx.GraphProto.create({
+      graph: {
         name: this.name,
         node: this.#nodes,
         initializer: this.#initializers,
         input: this.#inputs.map(valueInfo),
         output: this.#outputs.map(valueInfo),
-      }),
-    });
-    return onnx.ModelProto.encode(model).finish();
+      },
+    };
+  }
+
+  /** The ModelProto, protobuf-encoded. */
+  encode(docString = ''): Uint8Array {
+    return encodeModel(this.toModel(docString));
   }
 }

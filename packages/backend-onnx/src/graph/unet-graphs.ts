@@ -112,8 +112,20 @@ export function fillShape(arch: Architecture, stage: number, k: number): { chann
   return { channels: arch.decoders[stage]!.levels[cut + 1]!.channels, size: arch.sizes[cut]! };
 }
 
+/** A graph traced into a builder but not yet encoded (the encoder tests compare encodings of it). */
+export interface TracedUNetGraph extends Omit<UNetGraph, 'bytes'> {
+  readonly builder: GraphBuilder;
+  readonly docString: string;
+}
+
 /** Builds one graph of `spec` with `weights` (PyTorch layouts, as `parameterLayout(spec)` lists them). */
 export function buildUNetGraph(specOrArch: UNetSpec | Architecture, weights: NamedTensors, variant: GraphVariant): UNetGraph {
+  const { builder, docString, ...graph } = traceUNetGraph(specOrArch, weights, variant);
+  return { ...graph, bytes: builder.encode(docString) };
+}
+
+/** `buildUNetGraph` without the encoding: the builder holding the graph's nodes and initializers. */
+export function traceUNetGraph(specOrArch: UNetSpec | Architecture, weights: NamedTensors, variant: GraphVariant): TracedUNetGraph {
   const arch = 'encoder' in specOrArch ? specOrArch : describeArchitecture(specOrArch);
   const key = graphKey(variant);
   const g = new GraphBuilder(`levelskip-${key}`);
@@ -187,7 +199,7 @@ export function buildUNetGraph(specOrArch: UNetSpec | Architecture, weights: Nam
       finish(eps, cached);
     }
   }
-  return { variant, key, bytes: g.encode(`levelskip U-Net graph ${key}`), inputs, outputs, cacheLevels };
+  return { variant, key, builder: g, docString: `levelskip U-Net graph ${key}`, inputs, outputs, cacheLevels };
 }
 
 /** Channels and sizes of the skip stack at cut level `cut`, in push order (conv_in's output first). */

@@ -7,11 +7,16 @@
  * Every tensor these ops (or a denoiser) hand out is counted until disposed, so leaks show in
  * `liveTensorCount()`.
  */
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-common';
 import { LevelskipError, shapeSize, type ResizeMode, type TensorOps } from '@levelskip/core';
+import type { OnnxRuntime } from '../runtime/onnx-runtime.js';
 import { avgPoolHost, resizeHost } from './host-kernels.js';
 
+/** An onnxruntime tensor (onnxruntime-common's `Tensor`, whichever runtime made it). */
 export type OnnxTensor = ort.Tensor;
+
+/** The runtime's `Tensor` class: tensors are made by, and checked against, the injected runtime. */
+type TensorClass = OnnxRuntime['Tensor'];
 
 const live = new WeakSet<ort.Tensor>();
 let liveCount = 0;
@@ -30,19 +35,22 @@ export function track(t: ort.Tensor): ort.Tensor {
   return t;
 }
 
-/** Wraps host data (not copied) as a tracked float32 tensor. */
-export function hostTensor(data: Float32Array, shape: readonly number[]): ort.Tensor {
-  return track(new ort.Tensor('float32', data, [...shape]));
+/** Wraps host data (not copied) as a tracked float32 tensor of runtime class `Tensor`. */
+export function hostTensor(Tensor: TensorClass, data: Float32Array, shape: readonly number[]): ort.Tensor {
+  return track(new Tensor('float32', data, [...shape]));
 }
 
 function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-/** The float32 host data of `x`; a clear error for other tensors. */
-export function float32Data(x: ort.Tensor, op: string): Float32Array {
-  if (x === null || typeof x !== 'object' || !(x instanceof ort.Tensor)) {
-    throw new LevelskipError('INVALID_OPTION', `ops.${op}: expected an onnxruntime Tensor (make one with ops.fromFloat32)`);
+/** The float32 host data of `x`; a clear error for other tensors, including another runtime's. */
+export function float32Data(Tensor: TensorClass, x: ort.Tensor, op: string): Float32Array {
+  if (x === null || typeof x !== 'object' || !(x instanceof Tensor)) {
+    throw new LevelskipError(
+      'INVALID_OPTION',
+      `ops.${op}: expected a Tensor of this backend's onnxruntime (make one with ops.fromFloat32; a tensor of another onnxruntime module does not mix)`,
+    );
   }
   if (x.type !== 'float32' || x.location !== 'cpu') {
     throw new LevelskipError('INVALID_OPTION', `ops.${op}: expected a float32 CPU tensor, got ${x.type} on ${x.location}`);
@@ -69,25 +77,25 @@ function positiveInteger(value: number, what: string): void {
   if (!Number.isInteger(value) || value < 1) throw new LevelskipError('INVALID_OPTION', `${what} must be a positive integer, got ${value}`);
 }
 
-function elementwise(a: ort.Tensor, b: ort.Tensor, op: string, f: (x: number, y: number) => number): ort.Tensor {
-  const x = float32Data(a, op);
-  const y = float32Data(b, op);
+function elementwise(T: TensorClass, a: ort.Tensor, b: ort.Tensor, op: string, f: (x: number, y: number) => number): ort.Tensor {
+  const x = float32Data(T, a, op);
+  const y = float32Data(T, b, op);
   if (a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i])) {
     throw new LevelskipError('INVALID_SHAPE', `ops.${op}: shapes ${formatShape(a.dims)} and ${formatShape(b.dims)} differ (no broadcasting)`);
   }
   const out = new Float32Array(x.length);
   for (let i = 0; i < out.length; i++) out[i] = f(x[i]!, y[i]!);
-  return hostTensor(out, a.dims);
+  return hostTensor(T, out, a.dims);
 }
 
-function map(a: ort.Tensor, op: string, f: (x: number) => number): ort.Tensor {
-  const x = float32Data(a, op);
+function map(T: TensorClass, a: ort.Tensor, op: string, f: (x: number) => number): ort.Tensor {
+  const x = float32Data(T, a, op);
   const out = new Float32Array(x.length);
   for (let i = 0; i < out.length; i++) out[i] = f(x[i]!);
-  return hostTensor(out, a.dims);
+  return hostTensor(T, out, a.dims);
 }
 
-function concat(xs: readonly ort.Tensor[], axis: number): ort.Tensor {
+function concat(T: TensorClass, xs: readonly ort.Tensor[], axis: number): ort.Tensor {
   const first = xs[0];
   if (first === undefined) throw new LevelskipError('INVALID_SHAPE', 'ops.concat needs at least one tensor');
   const rank = first.dims.length;
@@ -105,16 +113,16 @@ function concat(xs: readonly ort.Tensor[], axis: number): ort.Tensor {
   const inner = shapeSize(first.dims.slice(axis + 1));
   let offset = 0;
   for (const x of xs) {
-    const data = float32Data(x, 'concat');
+    const data = float32Data(T, x, 'concat');
     const run = x.dims[axis]! * inner;
     for (let o = 0; o < outer; o++) out.set(data.subarray(o * run, (o + 1) * run), o * shape[axis]! * inner + offset);
     offset += run;
   }
-  return hostTensor(out, shape);
+  return hostTensor(T, out, shape);
 }
 
-function slice(x: ort.Tensor, begin: readonly number[], size: readonly number[]): ort.Tensor {
-  const data = float32Data(x, 'slice');
+function slice(T: TensorClass, x: ort.Tensor, begin: readonly number[], size: readonly number[]): ort.Tensor {
+  const data = float32Data(T, x, 'slice');
   const shape = x.dims;
   const rank = shape.length;
   if (begin.length !== rank || size.length !== rank) {
@@ -128,7 +136,7 @@ function slice(x: ort.Tensor, begin: readonly number[], size: readonly number[])
     }
   }
   const out = new Float32Array(shapeSize(size));
-  if (out.length === 0) return hostTensor(out, size);
+  if (out.length === 0) return hostTensor(T, out, size);
   // Copy contiguous runs along the last axis.
   const strides = new Array<number>(rank).fill(1);
   for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1]! * shape[d + 1]!;
@@ -145,25 +153,25 @@ function slice(x: ort.Tensor, begin: readonly number[], size: readonly number[])
     }
     out.set(data.subarray(src, src + run), r * run);
   }
-  return hostTensor(out, size);
+  return hostTensor(T, out, size);
 }
 
-function resize(x: ort.Tensor, height: number, width: number, mode: ResizeMode): ort.Tensor {
+function resize(T: TensorClass, x: ort.Tensor, height: number, width: number, mode: ResizeMode): ort.Tensor {
   const shape = imageShape(x, 'resize');
   positiveInteger(height, 'ops.resize height');
   positiveInteger(width, 'ops.resize width');
   if (mode !== 'nearest' && mode !== 'bilinear' && mode !== 'bicubic') {
     throw new LevelskipError('INVALID_OPTION', `unknown resize mode "${String(mode)}": use nearest, bilinear or bicubic`);
   }
-  return hostTensor(resizeHost(float32Data(x, 'resize'), shape, height, width, mode), [shape[0], shape[1], height, width]);
+  return hostTensor(T, resizeHost(float32Data(T, x, 'resize'), shape, height, width, mode), [shape[0], shape[1], height, width]);
 }
 
-function avgPool(x: ort.Tensor, window: number, stride: number): ort.Tensor {
+function avgPool(T: TensorClass, x: ort.Tensor, window: number, stride: number): ort.Tensor {
   const shape = imageShape(x, 'avgPool');
   positiveInteger(window, 'ops.avgPool window');
   positiveInteger(stride, 'ops.avgPool stride');
-  const out = avgPoolHost(float32Data(x, 'avgPool'), shape, window, stride);
-  return hostTensor(out.data, out.shape);
+  const out = avgPoolHost(float32Data(T, x, 'avgPool'), shape, window, stride);
+  return hostTensor(T, out.data, out.shape);
 }
 
 function dispose(x: ort.Tensor | readonly ort.Tensor[]): void {
@@ -177,8 +185,12 @@ function dispose(x: ort.Tensor | readonly ort.Tensor[]): void {
   }
 }
 
-/** The `TensorOps` of ONNX backend `name` (e.g. `onnx-cpu`). */
-export function createOnnxTensorOps(name: string): TensorOps<ort.Tensor> {
+/**
+ * The `TensorOps` of ONNX backend `name` (e.g. `onnx-cpu`) over `runtime`'s tensors: what the ops
+ * make is a `runtime.Tensor`, and only those are accepted (each runtime module has its own class).
+ */
+export function createOnnxTensorOps(name: string, runtime: OnnxRuntime): TensorOps<ort.Tensor> {
+  const T = runtime.Tensor;
   return Object.freeze({
     name,
     shape: (x: ort.Tensor): readonly number[] => x.dims,
@@ -188,29 +200,29 @@ export function createOnnxTensorOps(name: string): TensorOps<ort.Tensor> {
       if (data.length !== shapeSize(shape)) {
         throw new LevelskipError('INVALID_SHAPE', `ops.fromFloat32: ${data.length} values do not fill shape ${formatShape(shape)} (${shapeSize(shape)} values)`);
       }
-      return hostTensor(data.slice(), shape);
+      return hostTensor(T, data.slice(), shape);
     },
     toFloat32: (x: ort.Tensor): Promise<Float32Array> => {
       try {
-        return Promise.resolve(float32Data(x, 'toFloat32').slice());
+        return Promise.resolve(float32Data(T, x, 'toFloat32').slice());
       } catch (error) {
         return Promise.reject(error);
       }
     },
     zeros(shape: readonly number[]): ort.Tensor {
       checkShape(shape, 'ops.zeros');
-      return hostTensor(new Float32Array(shapeSize(shape)), shape);
+      return hostTensor(T, new Float32Array(shapeSize(shape)), shape);
     },
-    add: (a: ort.Tensor, b: ort.Tensor) => elementwise(a, b, 'add', (x, y) => x + y),
-    sub: (a: ort.Tensor, b: ort.Tensor) => elementwise(a, b, 'sub', (x, y) => x - y),
-    mul: (a: ort.Tensor, b: ort.Tensor) => elementwise(a, b, 'mul', (x, y) => x * y),
-    scale: (x: ort.Tensor, factor: number) => map(x, 'scale', (v) => v * factor),
-    clamp: (x: ort.Tensor, min: number, max: number) => map(x, 'clamp', (v) => Math.min(max, Math.max(min, v))),
-    concat,
-    slice,
-    resize,
-    avgPool,
-    clone: (x: ort.Tensor) => hostTensor(float32Data(x, 'clone').slice(), x.dims),
+    add: (a: ort.Tensor, b: ort.Tensor) => elementwise(T, a, b, 'add', (x, y) => x + y),
+    sub: (a: ort.Tensor, b: ort.Tensor) => elementwise(T, a, b, 'sub', (x, y) => x - y),
+    mul: (a: ort.Tensor, b: ort.Tensor) => elementwise(T, a, b, 'mul', (x, y) => x * y),
+    scale: (x: ort.Tensor, factor: number) => map(T, x, 'scale', (v) => v * factor),
+    clamp: (x: ort.Tensor, min: number, max: number) => map(T, x, 'clamp', (v) => Math.min(max, Math.max(min, v))),
+    concat: (xs: readonly ort.Tensor[], axis: number) => concat(T, xs, axis),
+    slice: (x: ort.Tensor, begin: readonly number[], size: readonly number[]) => slice(T, x, begin, size),
+    resize: (x: ort.Tensor, height: number, width: number, mode: ResizeMode) => resize(T, x, height, width, mode),
+    avgPool: (x: ort.Tensor, window: number, stride: number) => avgPool(T, x, window, stride),
+    clone: (x: ort.Tensor) => hostTensor(T, float32Data(T, x, 'clone').slice(), x.dims),
     dispose,
   });
 }
