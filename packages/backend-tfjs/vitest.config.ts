@@ -9,13 +9,14 @@ export default defineProject({
     // Test against sibling sources, so tests need no prior build.
     alias: [
       { find: /^@levelskip\/core\/testing$/, replacement: core('testing/index.ts') },
-      { find: /^@levelskip\/core$/, replacement: core('index.ts') },
+      { find: /^@levelskip\/core$/, replacement: core('index-node.ts') },
       { find: /^@levelskip\/samplers$/, replacement: samplers },
     ],
   },
   test: {
     name: 'backend-tfjs',
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup/quiet-tfjs.ts'],
     testTimeout: 120_000,
   },
 });

@@ -1,23 +1,26 @@
 /**
- * @levelskip/backend-tfjs: level-skipping diffusion U-Nets on TensorFlow.js (engines tfjs-node-gpu,
- * tfjs-node, wasm or cpu).
+ * @levelskip/backend-tfjs, Node.js build: level-skipping diffusion U-Nets on TensorFlow.js
+ * (engines tfjs-node-gpu, tfjs-node, wasm or cpu), skip-aware training and the MNIST loader.
+ *
+ * Bundlers targeting browsers get browser.ts instead (the "browser" export condition): the same
+ * API without training and MNIST, with the webgpu, webgl, wasm and cpu engines.
  */
+export { createTfjsBackend } from './backend/node-backend.js';
+export { liveTensorCount, type TfjsBackend, type TfjsBackendOptions } from './backend/tfjs-backend.js';
 export {
-  createTfjsBackend,
-  liveTensorCount,
-  type TfjsBackend,
-  type TfjsBackendOptions,
-} from './backend/tfjs-backend.js';
-export {
-  engineOrder,
-  selectEngine,
-  ensureEngine,
-  wasmBinaryDirectory,
+  browserEngineOrder,
+  nodeEngineOrder,
+  tfjsEngines,
+  wasmBinaryNames,
   type EngineCandidate,
+  type EngineOptions,
   type LoadedEngine,
   type TfjsEngine,
   type TfjsEngineChoice,
-} from './engine/select-engine.js';
+  type WasmBinaryName,
+  type WasmPaths,
+} from './engine/engines.js';
+export { engineOrder, ensureEngine, selectEngine, wasmBinaryDirectory } from './engine/select-engine.js';
 export { createTfjsTensorOps } from './ops/tfjs-tensor-ops.js';
 export { bicubicMatrix, resizeBicubic } from './ops/bicubic.js';
 export { nchwToNhwc, nhwcToNchw } from './ops/layout.js';

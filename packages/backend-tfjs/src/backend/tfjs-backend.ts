@@ -1,7 +1,10 @@
 /**
- * `createTfjsBackend`: core's `Backend` on TensorFlow.js. Denoisers compose the tfjs `UNetBlocks`
- * with core's generic `runLevelSkippingUNet`, so every fill (built-in or custom) works on every
- * engine; weights are converted to tfjs layouts once, when the denoiser is built.
+ * The TensorFlow.js backend: core's `Backend` on TensorFlow.js. Denoisers compose the tfjs
+ * `UNetBlocks` with core's generic `runLevelSkippingUNet`, so every fill (built-in or custom)
+ * works on every engine; weights are converted to tfjs layouts once, when the denoiser is built.
+ *
+ * Environment-neutral: the engine is started by an injected selector, Node's (node-backend.ts)
+ * or a browser's (browser-backend.ts), which each export `createTfjsBackend`.
  *
  * tfjs's active engine is process-global: every denoiser and op of a backend first makes its
  * engine active again (a string compare when it already is), so backends with different engines
@@ -26,17 +29,20 @@ import {
   type UNetSpec,
   type UNetSpecInput,
 } from '@levelskip/core';
-import { ensureEngine, selectEngine, type TfjsEngine, type TfjsEngineChoice } from '../engine/select-engine.js';
+import type { EngineOptions, LoadedEngine, TfjsEngine, TfjsEngineChoice } from '../engine/engines.js';
+import { checkEngineChoice, checkEngineOptions, engineOptionNames, ensureEngine, invalidEngineOption } from '../engine/resolve-engine.js';
 import { createTfjsBlocks } from '../model/unet-blocks.js';
 import { loadParameters } from '../model/parameters.js';
 import { createTfjsTensorOps } from '../ops/tfjs-tensor-ops.js';
 import { KeepingFeatureCache } from './keeping-feature-cache.js';
 
-export interface TfjsBackendOptions {
+export interface TfjsBackendOptions extends EngineOptions {
   /**
-   * Which tfjs engine to run on (default `auto`: the first of `node-gpu`, `node`, `wasm`, `cpu`
-   * that starts). `node-gpu` and `node` need the optional packages `@tensorflow/tfjs-node-gpu` or
-   * `@tensorflow/tfjs-node`.
+   * Which tfjs engine to run on. Default `auto`: in Node.js the first of `node-gpu`, `node`,
+   * `wasm`, `cpu` that starts; in a browser the first of `webgpu`, `webgl`, `wasm`, `cpu`.
+   * `node-gpu` and `node` need the optional packages `@tensorflow/tfjs-node-gpu` or
+   * `@tensorflow/tfjs-node` (Node.js only); `webgpu` needs `@tensorflow/tfjs-backend-webgpu`
+   * and a browser with WebGPU; `webgl` needs a browser; `wasm` needs `@tensorflow/tfjs-backend-wasm`.
    */
   readonly engine?: TfjsEngineChoice;
 }
@@ -45,8 +51,37 @@ export interface TfjsBackendOptions {
 export interface TfjsBackend extends Backend<tf.Tensor> {
   /** The engine this backend runs on. */
   readonly engine: TfjsEngine;
-  /** The name tfjs knows the engine by (`tf.getBackend()`): `tensorflow`, `wasm` or `cpu`. */
+  /** The name tfjs knows the engine by (`tf.getBackend()`): `webgpu`, `webgl`, `tensorflow`, `wasm` or `cpu`. */
   readonly tfBackend: string;
+  /**
+   * CPU threads the engine computes on: for wasm, the thread count XNNPACK runs with
+   * (`tf.wasm.getThreadsCount()`; 1 for the single-threaded binary, always in Node.js); for cpu, 1;
+   * `undefined` for the GPU engines and libtensorflow, which manage their own parallelism.
+   */
+  readonly threads: number | undefined;
+}
+
+/** What one build (Node or browser) gives `createTfjsBackendWith`. */
+export interface BackendEnvironment {
+  /** Starts an engine (Node's or a browser's `selectEngine`). */
+  readonly select: (choice: TfjsEngineChoice, options: EngineOptions) => Promise<LoadedEngine>;
+  /** Whether this build exports `train` (the Node build), for `capabilities.training`. */
+  readonly training: boolean;
+}
+
+const backendOptionNames: readonly string[] = ['engine', ...engineOptionNames];
+
+/** Checks `createTfjsBackend`'s options once, at the public boundary. */
+function checkBackendOptions(options: unknown): { readonly choice: TfjsEngineChoice; readonly engineOptions: EngineOptions } {
+  const caller = 'createTfjsBackend';
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidEngineOption(caller, 'options', `must be an object { ${backendOptionNames.join('?, ')}? }`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!backendOptionNames.includes(key)) throw invalidEngineOption(caller, key, `is not an option of createTfjsBackend (allowed: ${backendOptionNames.join(', ')})`);
+  }
+  const { engine = 'auto', ...engineOptions } = options as TfjsBackendOptions;
+  return { choice: checkEngineChoice(caller, engine), engineOptions: checkEngineOptions(caller, engineOptions) };
 }
 
 function disposedError(what: string): LevelskipError {
@@ -95,25 +130,19 @@ function createTfjsDenoiser(spec: UNetSpec, weights: NamedTensors, context: Deno
 }
 
 /**
- * Creates a TensorFlow.js backend. Async because starting an engine is (loading the wasm binary
- * or libtensorflow).
- *
- * @throws LevelskipError `BACKEND_UNAVAILABLE` when the requested engine (or, with `auto`, every
- *   engine) cannot start; the message lists each candidate and why it failed.
- *
- * @example
- * const backend = await createTfjsBackend({ engine: 'wasm' });
- * const denoiser = await backend.createDenoiser(spec, weights);
+ * Creates a backend on the engine `environment.select` starts; `createTfjsBackend` (Node or
+ * browser build) is this with its environment.
  */
-export async function createTfjsBackend(options: TfjsBackendOptions = {}): Promise<TfjsBackend> {
-  const { engine, tfBackend } = await selectEngine(options.engine ?? 'auto');
+export async function createTfjsBackendWith(environment: BackendEnvironment, options: TfjsBackendOptions): Promise<TfjsBackend> {
+  const { choice, engineOptions } = checkBackendOptions(options);
+  const { engine, tfBackend, threads } = await environment.select(choice, engineOptions);
   const name = `tfjs-${engine}`;
   const activate = (): void => ensureEngine(tfBackend);
   const ops = createTfjsTensorOps(name, activate);
   const capabilities: BackendCapabilities = Object.freeze({
     fusedFills: Object.freeze([]),
     customFills: true,
-    training: true,
+    training: environment.training,
     devices: Object.freeze([engine]),
   });
   const live = new Set<Denoiser<tf.Tensor>>();
@@ -123,6 +152,7 @@ export async function createTfjsBackend(options: TfjsBackendOptions = {}): Promi
     name,
     engine,
     tfBackend,
+    threads,
     capabilities,
     ops,
     createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, denoiserOptions: DenoiserOptions<tf.Tensor> = {}) {
