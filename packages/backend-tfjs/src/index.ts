@@ -36,7 +36,7 @@ export {
 export { sinusoidalEmbedding, type SinusoidalEmbeddingOptions } from './model/time-embedding.js';
 export { train, type TrainResult, type TrainStats } from './training/train.js';
 export { liveTrainingWorkerCount } from './training/training-workers.js';
-export { planTraining, type TrainOptions, type TrainProgress, type TrainingPlan } from './training/train-options.js';
+export { planTraining, type TeacherOptions, type TrainOptions, type TrainProgress, type TrainingPlan } from './training/train-options.js';
 export {
   createTimestepSampler,
   timestepsByDepth,

@@ -21,11 +21,37 @@ const common = {
 };
 
 /**
+ * Recipe A's settings (see `mnist-c2-finetune`), shared by the distillation recipes B, C and D, seed
+ * included: B sees exactly A's batches, k, t and ε and differs from A only by the teacher.
+ */
+const finetuneFromFull = {
+  ...common,
+  spec: presets.mnistSmall,
+  fill: 'zero',
+  initFrom: 'mnist-full',
+  lr: 2e-4,
+  warmup: 100,
+  seed: 24,
+  steps: 3000,
+  keepEvery: 500,
+  experimental: true,
+};
+
+/**
+ * Distillation from the frozen mnist-full at k = 0. The mix 0.5 (weight of the plain ε loss) is not
+ * tuned: no measurement favoured another value.
+ */
+const distilFromFull = { teacher: 'mnist-full', distillMix: 0.5 };
+
+/**
  * `initFrom` names a shipped model whose weights the run starts from (fine-tuning) instead of
- * random ones; `keepEvery` keeps the training checkpoint of every such step (the FD-LeNet curve of
- * the quality issue is read from them) besides the newest two.
+ * random ones (tensors of the recipe's spec that model lacks, e.g. side paths, start from
+ * `randomWeights(spec, { seed })`); `keepEvery` keeps the training checkpoint of every such step
+ * (the FD-LeNet curve of the quality issue is read from them) besides the newest two. `teacher`
+ * names a shipped model distilled into the run (train()'s `teacher`: frozen, run at k = 0) and
+ * `distillMix` is the weight of the plain ε loss in the distillation loss (0 = pure distillation).
  *
- * @type {Record<string, { description: string, spec: object, scheme: string, c?: number, fill: string, batchSize: number, lr: number, warmup: number, ema: number, gradClip: number, seed: number, steps: number, initFrom?: string, keepEvery?: number, experimental?: boolean }>}
+ * @type {Record<string, { description: string, spec: object, scheme: string, c?: number, fill: string, batchSize: number, lr: number, warmup: number, ema: number, gradClip: number, seed: number, steps: number, initFrom?: string, keepEvery?: number, teacher?: string, distillMix?: number, experimental?: boolean }>}
  */
 export const recipes = {
   'mnist-zero-c2': {
@@ -71,19 +97,35 @@ export const recipes = {
     fill: 'zero',
   },
   'mnist-c2-finetune': {
-    ...common,
+    ...finetuneFromFull,
     description:
       "Recipe A of the quality issue: mnist-full's weights fine-tuned schedule-aware for the power schedule c = 2 with zero fill (the paper's setting: a pre-trained network, then skip-aware training).",
-    spec: presets.mnistSmall,
     scheme: 'schedule-aware',
     c: 2,
-    fill: 'zero',
-    initFrom: 'mnist-full',
-    lr: 2e-4,
-    warmup: 100,
-    seed: 24,
-    steps: 3000,
-    keepEvery: 500,
-    experimental: true,
+  },
+  'mnist-c2-distill': {
+    ...finetuneFromFull,
+    ...distilFromFull,
+    description:
+      "Recipe B of the quality issue: recipe A (mnist-full fine-tuned schedule-aware for c = 2, zero fill) plus distillation from the frozen mnist-full at k = 0: loss = 0.5 · ‖ε_student(x_t, t; k) − ε_mnist-full(x_t, t)‖² + 0.5 · ‖ε_student − ε‖². The mix 0.5 is untuned (no measurement favoured another value): half the teacher's target, which varies less than ε, and half ε, which keeps pulling towards the data where the teacher itself errs.",
+    scheme: 'schedule-aware',
+    c: 2,
+  },
+  'mnist-c2-distill-interpolate': {
+    ...finetuneFromFull,
+    ...distilFromFull,
+    description:
+      "Recipe C of the quality issue: recipe B with the interpolate fill (mnistSmall with side paths). mnist-full has no side paths, so the run starts from mnist-full's weights plus random side paths (randomWeights(spec, { seed: 24 })), trained jointly with the rest; teacher mnist-full at k = 0, mix 0.5 (untuned, as in B).",
+    spec: { ...presets.mnistSmall, sidePaths: true },
+    scheme: 'schedule-aware',
+    c: 2,
+    fill: 'interpolate',
+  },
+  'mnist-uniform-distill': {
+    ...finetuneFromFull,
+    ...distilFromFull,
+    description:
+      'Recipe D of the quality issue: mnist-full fine-tuned with uniform k (every depth at every noise level) and zero fill, distilled from the frozen mnist-full at k = 0, mix 0.5 (untuned, as in B): one model for every power schedule.',
+    scheme: 'uniform',
   },
 };

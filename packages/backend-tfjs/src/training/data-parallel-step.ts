@@ -11,7 +11,8 @@
  * sum runs in a fixed order, so results are deterministic for a given number of threads; they
  * agree with one thread's to float32 rounding (summation order), except that dropout masks depend
  * on the shard (shard i's seed is the step's dropout seed + i · 2^16; shard 0 keeps the step's
- * seed, so one thread is today's single-threaded step exactly).
+ * seed, so one thread is today's single-threaded step exactly). A distillation run's teacher
+ * predictions are computed by each thread for its own shard (each worker holds the teacher).
  */
 import * as tf from '@tensorflow/tfjs';
 import { applyUpdate, computeGradients, type BatchGradients, type LossContext, type NoisedBatch, type StepContext } from './training-step.js';
@@ -62,6 +63,8 @@ export function shardDropoutSeed(seed: number, index: number): number {
 /** The summed loss and gradients of a batch; the caller disposes `grads`. */
 export interface SummedGradients {
   readonly loss: number;
+  /** With a teacher: the loss's two terms, summed over the shards like the loss. */
+  readonly terms: { readonly distillation: number; readonly eps: number } | undefined;
   /** Parameters with a gradient in any shard, in the context's order. */
   readonly names: string[];
   readonly grads: tf.Tensor[];
@@ -96,6 +99,15 @@ export async function dataParallelGradients(context: LossContext, workers: Train
   try {
     const answers = await remote;
     const losses = [local.loss.dataSync()[0]!, ...answers.map((answer) => answer.loss)];
+    const localTerms = local.terms === undefined ? undefined : { distillation: local.terms.distillation.dataSync()[0]!, eps: local.terms.eps.dataSync()[0]! };
+    const shardTerms = [localTerms, ...answers.map((answer) => answer.terms)];
+    // Every shard has terms when the run has a teacher (all threads hold it), none otherwise.
+    const terms = localTerms === undefined
+      ? undefined
+      : {
+          distillation: Math.fround(shardTerms.reduce((sum, t) => sum + t!.distillation, 0)),
+          eps: Math.fround(shardTerms.reduce((sum, t) => sum + t!.eps, 0)),
+        };
     const sizes = new Map(context.names.map((name) => [name, sizeOfShape(context.params.get(name)!.shape)]));
     const names = context.names.filter((name) => local.names.includes(name) || answers.some((answer) => answer.grads.names.includes(name)));
     const grads = tf.tidy(() => {
@@ -109,15 +121,16 @@ export async function dataParallelGradients(context: LossContext, workers: Train
       });
     });
     // Rounded to float32, as one thread's loss (and a checkpoint's copy of it) is.
-    return { loss: Math.fround(losses.reduce((a, b) => a + b, 0)), names, grads };
+    return { loss: Math.fround(losses.reduce((a, b) => a + b, 0)), terms, names, grads };
   } finally {
-    tf.dispose([local.loss, ...local.grads]);
+    tf.dispose([local.loss, ...local.grads, ...(local.terms === undefined ? [] : [local.terms.distillation, local.terms.eps])]);
   }
 }
 
 /**
  * One data-parallel step: `dataParallelGradients`, then `applyUpdate` on this thread, then the
- * changed parameters to the workers. Returns the loss and the gradient norm before clipping.
+ * changed parameters to the workers. Returns the loss (and its terms, with a teacher) and the
+ * gradient norm before clipping.
  */
 export async function dataParallelStep(
   context: StepContext,
@@ -127,8 +140,8 @@ export async function dataParallelStep(
   dropoutSeed: number,
   lr: number,
   emaDecay: number,
-): Promise<{ loss: number; gradNorm: number }> {
-  const { loss, names, grads } = await dataParallelGradients(context, workers, batch, k, dropoutSeed);
+): Promise<{ loss: number; terms: SummedGradients['terms']; gradNorm: number }> {
+  const { loss, terms, names, grads } = await dataParallelGradients(context, workers, batch, k, dropoutSeed);
   let gradNorm: number;
   try {
     const norm = applyUpdate(context, names, grads, lr, emaDecay);
@@ -140,5 +153,5 @@ export async function dataParallelStep(
   // Adam changed exactly the parameters that had a gradient.
   const sizes = new Map(names.map((name) => [name, sizeOfShape(context.params.get(name)!.shape)]));
   workers.sendParameters(packTensors(names, sizes, (name) => context.params.get(name)!.dataSync() as Float32Array));
-  return { loss, gradNorm };
+  return { loss, terms, gradNorm };
 }

@@ -1,7 +1,8 @@
 /**
  * The options of `train()` and their validation: every option is checked before the engine starts
  * or a step runs, and a bad one fails with `LevelskipError('INVALID_OPTION')` (or the code of the
- * thing that is wrong: `INVALID_SPEC`, `INVALID_SHAPE`, `WEIGHTS_MISMATCH`) naming the field.
+ * thing that is wrong: `INVALID_SPEC`, `INVALID_SHAPE`, `WEIGHTS_MISMATCH`) naming the field. A
+ * teacher's problems (its spec, weights or mix) are all `INVALID_OPTION`s naming `teacher.…`.
  */
 import type * as tf from '@tensorflow/tfjs';
 import {
@@ -31,8 +32,15 @@ export interface TrainProgress {
   readonly step: number;
   /** Steps the run will take; undefined while unknown (an iterable with `epochs`, in its first pass). */
   readonly steps: number | undefined;
-  /** This step's ε-prediction MSE. */
+  /**
+   * This step's loss, the one optimised: the ε-prediction MSE, or with a teacher
+   * (1 − mix) · `distillationLoss` + mix · `epsLoss`.
+   */
   readonly loss: number;
+  /** With a teacher: this step's mean ‖ε_θ(x_t, t; k) − ε_teacher(x_t, t)‖²; undefined without one. */
+  readonly distillationLoss: number | undefined;
+  /** With a teacher: this step's ε-prediction MSE mean ‖ε_θ(x_t, t; k) − ε‖²; undefined without one (`loss` is that MSE then). */
+  readonly epsLoss: number | undefined;
   /** This step's learning rate (after warm-up). */
   readonly lr: number;
   /** Levels skipped in this step's batch. */
@@ -45,6 +53,30 @@ export interface TrainProgress {
   readonly elapsedMs: number;
   /** Estimated milliseconds left; undefined while `steps` is. */
   readonly etaMs: number | undefined;
+}
+
+/**
+ * A frozen teacher for knowledge distillation (see `TrainOptions.teacher`). It runs the whole
+ * network (k = 0) on the student's x_t and t, in inference mode, and is never trained.
+ */
+export interface TeacherOptions {
+  /**
+   * The teacher's architecture (default: the student's `spec`). It may differ from the student's
+   * (e.g. a student with side paths, a teacher without), but must predict ε (`prediction: 'eps'`),
+   * take the same images (`inChannels`, `imageSize`), give as many output channels and have the
+   * same `trainTimesteps`.
+   */
+  readonly spec?: UNetSpec | UNetSpecInput;
+  /**
+   * The teacher's weights (PyTorch layouts, exactly the tensors of its spec), e.g.
+   * `(await loadCheckpoint('models/mnist-full')).weights`.
+   */
+  readonly weights: NamedTensors;
+  /**
+   * m in L = (1 − m) · mean ‖ε_θ − ε_teacher‖² + m · mean ‖ε_θ − ε‖², in [0, 1] (default 0: pure
+   * distillation; 1: the plain ε loss, the teacher only reported).
+   */
+  readonly mix?: number;
 }
 
 export interface TrainOptions {
@@ -88,6 +120,15 @@ export interface TrainOptions {
   readonly seed?: number;
   /** Start from these weights (PyTorch layouts) instead of `randomWeights(spec, { seed })`. */
   readonly initialWeights?: NamedTensors;
+  /**
+   * Knowledge distillation (composes with every scheme and fill): the loss becomes
+   * (1 − mix) · mean ‖ε_θ(x_t, t; k) − ε_teacher(x_t, t)‖² + mix · mean ‖ε_θ(x_t, t; k) − ε‖²,
+   * where the frozen teacher runs at full depth (k = 0) on the same x_t and t. Its tensors are
+   * uploaded once per run (and once per worker thread) and disposed at the end. A checkpoint
+   * records the teacher (a fingerprint of its spec and weights) and the mix; resuming with
+   * another teacher or mix is refused.
+   */
+  readonly teacher?: TeacherOptions;
   /** Where to write checkpoints (`step-XXXXXXX/` directories); none when absent. */
   readonly checkpointDir?: string;
   /** Write a checkpoint every this many steps (default 1000), and always at the end. */
@@ -131,6 +172,8 @@ export interface TrainingPlan {
   readonly noiseSchedule: NoiseSchedule;
   readonly seed: number;
   readonly initialWeights: NamedTensors | undefined;
+  /** The teacher with its spec parsed and its mix filled in; undefined without one. */
+  readonly teacher: { readonly spec: UNetSpec; readonly weights: NamedTensors; readonly mix: number } | undefined;
   readonly checkpointDir: string | undefined;
   readonly checkpointEvery: number;
   readonly keepLast: number;
@@ -160,6 +203,7 @@ const ALLOWED: readonly (keyof TrainOptions)[] = [
   'noiseSchedule',
   'seed',
   'initialWeights',
+  'teacher',
   'checkpointDir',
   'checkpointEvery',
   'keepLast',
@@ -269,6 +313,67 @@ function checkAdam(adam: unknown): Required<AdamOptions> {
   };
 }
 
+const TEACHER_FIELDS = ['spec', 'weights', 'mix'];
+
+/** A core validation error of a teacher field as an `INVALID_OPTION` naming `teacher.<field>`, with a fix. */
+function teacherError(field: 'spec' | 'weights', error: LevelskipError, fix: string): LevelskipError {
+  return new LevelskipError('INVALID_OPTION', `train: teacher.${field}: ${error.message}\n${fix}`, {
+    cause: error,
+    issues: error.issues.length === 0 ? [{ path: ['teacher', field], message: error.message }] : error.issues.map((issue) => ({ ...issue, path: ['teacher', field, ...issue.path] })),
+  });
+}
+
+function checkTeacher(value: unknown, spec: UNetSpec): TrainingPlan['teacher'] {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) throw invalidOption('teacher', 'must be an object { weights, spec?, mix? }');
+  const teacher = value as Record<string, unknown>;
+  for (const key of Object.keys(teacher)) {
+    if (!TEACHER_FIELDS.includes(key)) throw invalidOption('teacher', `has an unknown field "${key}" (allowed: ${TEACHER_FIELDS.join(', ')})`);
+  }
+  let teacherSpec = spec;
+  if (teacher['spec'] !== undefined) {
+    const prediction = (teacher['spec'] as { prediction?: unknown } | null)?.prediction;
+    if (prediction !== undefined && prediction !== 'eps') {
+      throw invalidOption(
+        'teacher.spec',
+        `predicts ${JSON.stringify(prediction)}, but distillation regresses the teacher's ε prediction (and the student predicts ε); use a teacher with prediction "eps"`,
+      );
+    }
+    try {
+      teacherSpec = parseUNetSpec(teacher['spec'] as UNetSpecInput);
+    } catch (error) {
+      if (!LevelskipError.is(error)) throw error;
+      throw teacherError('spec', error, 'Pass the spec the teacher was trained with (a checkpoint stores it: loadCheckpoint(dir).spec).');
+    }
+    for (const field of ['inChannels', 'imageSize', 'outChannels', 'trainTimesteps'] as const) {
+      if (teacherSpec[field] !== spec[field]) {
+        throw invalidOption(
+          'teacher.spec',
+          `has ${field} = ${teacherSpec[field]} but spec has ${field} = ${spec[field]}; the teacher must denoise the student's images on the student's timesteps, so they must agree`,
+        );
+      }
+    }
+  }
+  const weights = teacher['weights'];
+  if (!(weights instanceof Map)) {
+    throw invalidOption('teacher.weights', 'is required: the teacher\'s NamedTensors (PyTorch layouts), e.g. (await loadCheckpoint(dir)).weights');
+  }
+  try {
+    validateWeights(teacherSpec, weights as NamedTensors);
+  } catch (error) {
+    if (!LevelskipError.is(error)) throw error;
+    throw teacherError(
+      'weights',
+      error,
+      teacher['spec'] === undefined
+        ? 'Without teacher.spec the teacher has the student\'s spec; pass the teacher\'s own spec as teacher.spec (loadCheckpoint(dir).spec).'
+        : 'Pass the weights saved with teacher.spec (loadCheckpoint(dir) gives both).',
+    );
+  }
+  const mix = numberIn(teacher['mix'], 'teacher.mix', 0, (v) => v >= 0 && v <= 1, 'in [0, 1] (the weight of the plain ε loss; 0 = pure distillation)');
+  return { spec: teacherSpec, weights: weights as NamedTensors, mix };
+}
+
 /** Most threads `workers` accepts. */
 export const maxTrainingWorkers = 64;
 /** Most threads `workers: 'auto'` uses. */
@@ -306,7 +411,8 @@ export function trainingThreads(plan: Pick<TrainingPlan, 'workers' | 'fill' | 'd
  * Validates `train()`'s options and fills in defaults. Nothing runs on an engine.
  *
  * @throws LevelskipError `INVALID_OPTION` naming the field (and `INVALID_SPEC`,
- *   `INVALID_SHAPE`, `WEIGHTS_MISMATCH` for the spec, data shape or initial weights).
+ *   `INVALID_SHAPE`, `WEIGHTS_MISMATCH` for the spec, data shape or initial weights; a teacher's
+ *   spec and weights fail with `INVALID_OPTION` naming `teacher.spec` / `teacher.weights`).
  */
 export function planTraining(options: TrainOptions): TrainingPlan {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'must be an object { spec, data, steps | epochs, … }');
@@ -346,6 +452,7 @@ export function planTraining(options: TrainOptions): TrainingPlan {
   const noiseSchedule = checkNoiseSchedule(options.noiseSchedule, spec);
   const seed = checkSeed(options.seed);
   if (options.initialWeights !== undefined) validateWeights(spec, options.initialWeights);
+  const teacher = checkTeacher(options.teacher, spec);
 
   const checkpointDir = options.checkpointDir;
   if (checkpointDir !== undefined && !(typeof checkpointDir === 'string' && checkpointDir.length > 0)) {
@@ -383,6 +490,7 @@ export function planTraining(options: TrainOptions): TrainingPlan {
     noiseSchedule,
     seed,
     initialWeights: options.initialWeights,
+    teacher,
     checkpointDir,
     checkpointEvery,
     keepLast,

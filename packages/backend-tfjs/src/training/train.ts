@@ -3,12 +3,14 @@
  * (Giladi et al., "Accelerating Diffusion Models using Adaptive Neural Network Architecture":
  * the network learns to denoise at the depths k its skip schedule will use), with ε-prediction
  * MSE (Ho et al. 2020, Algorithm 1), Adam, linear warm-up, global-norm clipping and an EMA of the
- * weights, checkpoints that resume exactly, and progress/abort.
+ * weights, checkpoints that resume exactly, and progress/abort; optionally distilled from a
+ * frozen full-depth teacher (`teacher`, see distillation.ts).
  *
  * Reproducibility: every random choice comes from core's Philox `SeededRng` on fixed streams of
  * `seed` — initial weights (`randomWeights(spec, { seed })`), stream 1: k and t, stream 2: ε,
  * stream 3: dropout seeds, stream 4: data order — so the same seed, data and options give the
- * same weights, and a checkpoint stores each stream's position.
+ * same weights, and a checkpoint stores each stream's position. A teacher draws nothing (it runs
+ * without dropout), so adding one changes no random choice.
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -32,12 +34,14 @@ import { emaDecay } from './ema.js';
 import { warmupLearningRate } from './learning-rate.js';
 import { createTimestepSampler } from './timestep-sampler.js';
 import { dataParallelStep } from './data-parallel-step.js';
+import { createTeacher, disposeTeacher, packTeacher, type TeacherModel } from './distillation.js';
 import { imageShapeOf, invalidOption, planTraining, trainingThreads, type TrainOptions, type TrainingPlan } from './train-options.js';
 import {
   pruneTrainingCheckpoints,
   readLatestTrainingCheckpoint,
+  stateFormatVersionOf,
   trainingStateFormat,
-  trainingStateFormatVersion,
+  weightsFingerprint,
   writeTrainingCheckpoint,
   type RunIdentity,
   type TrainingSnapshot,
@@ -73,8 +77,15 @@ export interface TrainResult {
   readonly weights: NamedTensors;
   /** The optimised weights themselves. */
   readonly rawWeights: NamedTensors;
-  /** The loss of every step, from step 1 (including the steps of the run resumed from). */
+  /** The loss of every step (the one optimised), from step 1 (including the steps of the run resumed from). */
   readonly losses: number[];
+  /**
+   * With a teacher: the two terms of every step's loss, aligned with `losses` (resumed steps
+   * included): `distillation` = mean ‖ε_θ − ε_teacher‖², `eps` = mean ‖ε_θ − ε‖², so
+   * losses[i] = (1 − mix) · distillation[i] + mix · eps[i] (to float32 rounding). Undefined
+   * without a teacher.
+   */
+  readonly lossTerms: { readonly distillation: number[]; readonly eps: number[] } | undefined;
   readonly stats: TrainStats;
   /** The last checkpoint written (or resumed from), if any. */
   readonly checkpoint: string | undefined;
@@ -82,7 +93,8 @@ export interface TrainResult {
   readonly resumedFrom: string | undefined;
 }
 
-function identityOf(plan: TrainingPlan): RunIdentity {
+/** The run's identity; `teacher` is the teacher's `weightsFingerprint`, computed once per call. */
+function identityOf(plan: TrainingPlan, teacher: string | undefined): RunIdentity {
   return {
     seed: String(plan.seed),
     scheme: plan.scheme,
@@ -91,20 +103,30 @@ function identityOf(plan: TrainingPlan): RunIdentity {
     dataKind: plan.dataKind,
     dataCount: plan.dataKind === 'memory' ? (plan.data as InMemoryDataset).count : undefined,
     trainTimesteps: plan.spec.trainTimesteps,
+    // Always present (undefined without a teacher), so that a teacher on one side only is a difference.
+    teacher,
+    teacherMix: plan.teacher?.mix,
   };
 }
 
-/** Checks that a checkpoint belongs to this run. */
-function checkResumable(dir: string, snapshotSpec: UNetSpec, saved: RunIdentity, plan: TrainingPlan): void {
+/**
+ * Checks that a checkpoint belongs to this run. A different teacher or mix is refused like any
+ * other setting: the run would no longer reproduce an uninterrupted one, and a record of the
+ * switch would leave the checkpoint's single training record wrong about its earlier steps.
+ */
+function checkResumable(dir: string, snapshotSpec: UNetSpec, saved: RunIdentity, current: RunIdentity, plan: TrainingPlan): void {
   if (!sameSpec(snapshotSpec, plan.spec)) {
     throw invalidOption('resume', `found ${dir}, a checkpoint of a different spec; resume with the same spec or use another checkpointDir`);
   }
-  const current = identityOf(plan);
   for (const key of Object.keys(current) as (keyof RunIdentity)[]) {
     if (saved[key] !== current[key]) {
+      const teacherHint =
+        key === 'teacher' || key === 'teacherMix'
+          ? ' (to distil further from another teacher or mix, start a new run in another checkpointDir with initialWeights: the checkpoint\'s weights)'
+          : '';
       throw invalidOption(
         'resume',
-        `found ${dir}, written with ${key} = ${JSON.stringify(saved[key])}, but this call has ${key} = ${JSON.stringify(current[key])}; resume with the same settings or use another checkpointDir`,
+        `found ${dir}, written with ${key} = ${JSON.stringify(saved[key])}, but this call has ${key} = ${JSON.stringify(current[key])}; resume with the same settings or use another checkpointDir${teacherHint}`,
       );
     }
   }
@@ -119,8 +141,20 @@ function abortedError(step: number, checkpoint: string | undefined, reason: unkn
   return new LevelskipError('ABORTED', `training was aborted after step ${step}${where}`, { cause: reason });
 }
 
-function trainingMetadata(plan: TrainingPlan, engine: TfjsEngine, workers: number, step: number, targetSteps: number | undefined, elapsedMs: number, images: number, losses: readonly number[]) {
+function trainingMetadata(
+  plan: TrainingPlan,
+  identity: RunIdentity,
+  engine: TfjsEngine,
+  workers: number,
+  step: number,
+  targetSteps: number | undefined,
+  elapsedMs: number,
+  images: number,
+  losses: readonly number[],
+  lossTerms: { readonly distillation: readonly number[]; readonly eps: readonly number[] } | undefined,
+) {
   const schedule = plan.schedule;
+  const last = (values: readonly number[]): number | null => (values.length === 0 ? null : values[values.length - 1]!);
   return {
     weights: 'ema',
     scheme: plan.scheme,
@@ -141,7 +175,15 @@ function trainingMetadata(plan: TrainingPlan, engine: TfjsEngine, workers: numbe
     engine,
     workers,
     durationMs: Math.round(elapsedMs),
-    finalLoss: losses.length === 0 ? null : losses[losses.length - 1]!,
+    finalLoss: last(losses),
+    // Only distillation runs carry these keys, so plain runs' records are unchanged.
+    ...(plan.teacher === undefined || lossTerms === undefined
+      ? {}
+      : {
+          teacher: { fingerprint: identity.teacher, mix: plan.teacher.mix },
+          finalDistillationLoss: last(lossTerms.distillation),
+          finalEpsLoss: last(lossTerms.eps),
+        }),
   };
 }
 
@@ -153,13 +195,23 @@ function trainingMetadata(plan: TrainingPlan, engine: TfjsEngine, workers: numbe
  *   anything runs; `BACKEND_UNAVAILABLE` when the engine cannot start; `ABORTED` when `signal`
  *   fires (after the current step, and after writing a checkpoint when `checkpointDir` is set);
  *   `IO_ERROR` when a checkpoint cannot be written; `INVALID_OPTION` (path `lr`) when the loss
- *   becomes NaN or infinite.
+ *   becomes NaN or infinite; `INVALID_OPTION` (path `resume`) when the checkpoint to resume was
+ *   written with other settings (a different teacher or mix included).
  *
  * @example
  * const { weights, losses } = await train({
  *   spec: presets.mnistSmall, data: await loadMnist({ count: 1024 }), steps: 2000, batchSize: 16,
  *   scheme: 'schedule-aware', schedule: powerSchedule({ c: 2 }), fill: zeroFill, seed: 1,
  * });
+ *
+ * @example Distillation from a shipped full-depth model (half distillation, half ε loss)
+ * const full = await loadCheckpoint('models/mnist-full');
+ * const run = await train({
+ *   spec: full.spec, data, steps: 3000, initialWeights: full.weights,
+ *   scheme: 'schedule-aware', schedule: powerSchedule({ c: 2 }),
+ *   teacher: { weights: full.weights, mix: 0.5 },
+ * });
+ * // run.lossTerms.distillation[i], run.lossTerms.eps[i]: the two terms of step i + 1's loss.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const plan = planTraining(options);
@@ -172,13 +224,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const imageShape = imageShapeOf(spec);
   const names = parameterLayout(spec).map((entry) => entry.name);
   const sampler = createTimestepSampler(plan.scheme, { levels: arch.levels, trainTimesteps: spec.trainTimesteps, schedule: plan.schedule });
+  // Hashed once per call: every checkpoint records it, and resuming compares it.
+  const identity = identityOf(plan, plan.teacher === undefined ? undefined : weightsFingerprint(plan.teacher.spec, plan.teacher.weights));
 
   let resumedFrom: string | undefined;
   let snapshot: TrainingSnapshot | undefined;
   if (plan.resume) {
     const latest = await readLatestTrainingCheckpoint(plan.checkpointDir!);
     if (latest !== undefined) {
-      checkResumable(latest.dir, latest.snapshot.spec, latest.snapshot.state.identity, plan);
+      checkResumable(latest.dir, latest.snapshot.spec, latest.snapshot.state.identity, identity, plan);
       resumedFrom = latest.dir;
       snapshot = latest.snapshot;
     }
@@ -223,6 +277,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const initial = plan.initialWeights ?? randomWeights(spec, { seed: plan.seed });
     state = createModelState(names, initial, initial);
   }
+  // Uploaded once for the whole run; disposed with the state in the finally below.
+  const teacher: TeacherModel | undefined = plan.teacher === undefined ? undefined : createTeacher(plan.teacher.spec, plan.teacher.weights, plan.teacher.mix);
   const context: StepContext = stepContext(state, {
     arch,
     ops: createTfjsTensorOps(`tfjs-${engine}`, activate),
@@ -231,12 +287,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ema: plan.ema,
     gradClip: plan.gradClip,
     adam: plan.adam,
+    teacher,
   });
   const threads = trainingThreads(plan, engine, availableParallelism());
   let workers: TrainingWorkers | undefined;
 
   const startStep = snapshot?.state.step ?? 0;
   const losses = snapshot ? Array.from(snapshot.losses) : [];
+  // checkResumable made sure a resumed distillation run's checkpoint had a teacher, hence its terms.
+  const lossTerms =
+    teacher === undefined
+      ? undefined
+      : {
+          distillation: snapshot?.lossTerms === undefined ? [] : Array.from(snapshot.lossTerms.distillation),
+          eps: snapshot?.lossTerms === undefined ? [] : Array.from(snapshot.lossTerms.eps),
+        };
   const priorMs = snapshot?.state.elapsedMs ?? 0;
   const priorImages = snapshot?.state.images ?? 0;
   let step = startStep;
@@ -255,29 +320,30 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       {
         state: {
           format: trainingStateFormat,
-          formatVersion: trainingStateFormatVersion,
+          formatVersion: stateFormatVersionOf(identity),
           step,
           elapsedMs,
           images: priorImages + images,
           adamSteps: host.adamSteps,
           rng: { timesteps: rng.timesteps.state(), noise: rng.noise.state(), dropout: rng.dropout.state() },
           data: source.position(),
-          identity: identityOf(plan),
+          identity,
         },
         ema: host.ema,
         raw: host.raw,
         adamM: host.adamM,
         adamV: host.adamV,
         losses: Float32Array.from(losses),
+        lossTerms: lossTerms === undefined ? undefined : { distillation: Float32Array.from(lossTerms.distillation), eps: Float32Array.from(lossTerms.eps) },
       },
-      trainingMetadata(plan, engine, threads, step, targetStepsOf(), elapsedMs, priorImages + images, losses),
+      trainingMetadata(plan, identity, engine, threads, step, targetStepsOf(), elapsedMs, priorImages + images, losses, lossTerms),
     );
     checkpointStep = step;
     await pruneTrainingCheckpoints(plan.checkpointDir, plan.keepLast);
   };
 
   try {
-    if (threads > 1) workers = await startWorkers(threads - 1, engine, plan, state);
+    if (threads > 1) workers = await startWorkers(threads - 1, engine, plan, state, teacher);
     for (;;) {
       const target = targetStepsOf();
       if (target !== undefined && step >= target) break;
@@ -293,17 +359,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const noised = noiseBatch(batch.images, noise, timesteps, imageShape, plan.noiseSchedule);
       let lossValue: number;
       let normValue: number;
+      let termValues: { distillation: number; eps: number } | undefined;
       if (workers === undefined) {
-        const { loss, gradNorm } = trainingStep(context, noised, k, dropoutSeed, lr, decay);
+        const { loss, gradNorm, terms } = trainingStep(context, noised, k, dropoutSeed, lr, decay);
         [lossValue, normValue] = [(await loss.data())[0]!, (await gradNorm.data())[0]!];
-        tf.dispose([loss, gradNorm]);
+        if (terms !== undefined) termValues = { distillation: (await terms.distillation.data())[0]!, eps: (await terms.eps.data())[0]! };
+        tf.dispose([loss, gradNorm, ...(terms === undefined ? [] : [terms.distillation, terms.eps])]);
       } else {
-        ({ loss: lossValue, gradNorm: normValue } = await dataParallelStep(context, workers, noised, k, dropoutSeed, lr, decay));
+        ({ loss: lossValue, terms: termValues, gradNorm: normValue } = await dataParallelStep(context, workers, noised, k, dropoutSeed, lr, decay));
       }
       stepMs += performance.now() - stepStart;
       step += 1;
       images += batch.count;
       losses.push(lossValue);
+      if (lossTerms !== undefined && termValues !== undefined) {
+        lossTerms.distillation.push(termValues.distillation);
+        lossTerms.eps.push(termValues.eps);
+      }
       if (!Number.isFinite(lossValue)) {
         throw new LevelskipError('INVALID_OPTION', `train: the loss became ${lossValue} at step ${step} (training diverged); lower lr, raise warmup or enable gradClip`, {
           issues: [{ path: ['lr'], message: `the loss became ${lossValue} at step ${step}` }],
@@ -316,6 +388,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           step,
           steps,
           loss: lossValue,
+          distillationLoss: termValues?.distillation,
+          epsLoss: termValues?.eps,
           lr,
           k,
           gradNorm: normValue,
@@ -339,6 +413,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       weights: host.ema,
       rawWeights: host.raw,
       losses,
+      lossTerms,
       stats: {
         steps: step,
         startStep,
@@ -354,18 +429,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     };
   } finally {
     disposeModelState(state);
+    if (teacher !== undefined) disposeTeacher(teacher);
     // Every path out (done, error, abort) stops the workers before train() settles.
     await workers?.terminate();
   }
 }
 
-/** Starts `count` worker threads holding copies of the state's parameters. */
-function startWorkers(count: number, engine: TfjsEngine, plan: TrainingPlan, state: ModelState): Promise<TrainingWorkers> {
+/** Starts `count` worker threads holding copies of the state's parameters (and of the teacher, if any). */
+function startWorkers(count: number, engine: TfjsEngine, plan: TrainingPlan, state: ModelState, teacher: TeacherModel | undefined): Promise<TrainingWorkers> {
   const shapes = state.names.map((name) => state.params.get(name)!.shape);
   const sizes = new Map(state.names.map((name, i) => [name, sizeOfShape(shapes[i]!)]));
   const { data } = packTensors(state.names, sizes, (name) => state.params.get(name)!.dataSync() as Float32Array);
   // Only built-in fills get here (planTraining and trainingThreads keep custom ones on one thread).
   const fill: BuiltinFill = { kind: (plan.fill as BuiltinFill).kind };
-  return startTrainingWorkers(count, { engine, spec: plan.spec, fill, names: state.names, shapes, params: data });
+  return startTrainingWorkers(count, { engine, spec: plan.spec, fill, names: state.names, shapes, params: data, teacher: teacher === undefined ? undefined : packTeacher(teacher) });
 }
 

@@ -8,19 +8,26 @@
  *                                          data position, elapsed time, run settings
  *   training-state.safetensors             raw weights (`raw/<name>`), Adam moments
  *                                          (`adam.m/<name>`, `adam.v/<name>`), all PyTorch
- *                                          layouts, and the loss of every step so far (`losses`)
+ *                                          layouts, and the loss of every step so far (`losses`;
+ *                                          with a teacher also its two terms, `losses.distillation`
+ *                                          and `losses.eps`)
+ *
+ * Plain runs write training-state format 1; distillation runs write format 2, which adds the
+ * teacher to the run identity and the loss terms: a reader of format 1 would resume such a run
+ * without its teacher, so format 2 makes it refuse instead. This version reads both.
  *
  * A checkpoint is assembled in a hidden temporary directory `.step-XXXXXXX.tmp-…` beside the final
  * one, every file fsynced, then renamed into place in one step, so a directory named `step-…`
  * is complete unless the disk itself lost data; resuming also verifies every file and falls back
  * to the next older checkpoint when one does not load.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   LevelskipError,
   loadCheckpoint,
+  parameterLayout,
   parseSafetensors,
   saveCheckpoint,
   serializeSafetensors,
@@ -34,7 +41,10 @@ import type { DataPosition } from './batch-source.js';
 const stateJsonFile = 'training-state.json';
 const stateTensorsFile = 'training-state.safetensors';
 const stateFormat = 'levelskip-training-state';
-const stateFormatVersion = 1;
+/** The newest training-state format this version reads and writes (see the file comment). */
+const stateFormatVersion = 2;
+/** The format of checkpoints without a teacher, readable by versions that know only format 1. */
+const plainStateFormatVersion = 1;
 const stepPattern = /^step-(\d{7,})$/;
 
 /** Settings a resumed run must share with the run that wrote the checkpoint. */
@@ -47,6 +57,38 @@ export interface RunIdentity {
   /** Images in the in-memory dataset (undefined for an iterable). */
   readonly dataCount: number | undefined;
   readonly trainTimesteps: number;
+  /** The teacher's `weightsFingerprint` (undefined without a teacher). */
+  readonly teacher?: string | undefined;
+  /** The teacher's mix (undefined without a teacher). */
+  readonly teacherMix?: number | undefined;
+}
+
+/** The training-state format a checkpoint of this run identity is written in. */
+export function stateFormatVersionOf(identity: RunIdentity): number {
+  return identity.teacher === undefined ? plainStateFormatVersion : stateFormatVersion;
+}
+
+/** Sorted-key JSON, so a spec's fingerprint does not depend on the order its keys were written in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
+  );
+}
+
+/**
+ * `sha256:<hex>` of a spec and its weights (names, shapes and float32 bytes in `parameterLayout`
+ * order): what a run identity records of a teacher, so that resuming with other teacher weights
+ * is noticed without storing them. The weights must fit the spec (`validateWeights`).
+ */
+export function weightsFingerprint(spec: UNetSpec, weights: NamedTensors): string {
+  const hash = createHash('sha256');
+  hash.update(canonicalJson(spec));
+  for (const { name } of parameterLayout(spec)) {
+    const tensor = weights.get(name)!;
+    hash.update(`\n${name}[${tensor.shape.join(',')}]\n`);
+    hash.update(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength));
+  }
+  return `sha256:${hash.digest('hex')}`;
 }
 
 /** Contents of training-state.json. */
@@ -74,6 +116,8 @@ export interface TrainingSnapshot {
   readonly adamM: NamedTensors;
   readonly adamV: NamedTensors;
   readonly losses: Float32Array;
+  /** With a teacher: the two terms of every step's loss (see `TrainResult.lossTerms`). */
+  readonly lossTerms?: { readonly distillation: Float32Array; readonly eps: Float32Array } | undefined;
 }
 
 /** `step-0000042`. */
@@ -125,6 +169,10 @@ export async function writeTrainingCheckpoint(
     prefixed('adam.m', snapshot.adamM, tensors);
     prefixed('adam.v', snapshot.adamV, tensors);
     tensors.set('losses', { shape: [snapshot.losses.length], data: snapshot.losses });
+    if (snapshot.lossTerms !== undefined) {
+      tensors.set('losses.distillation', { shape: [snapshot.lossTerms.distillation.length], data: snapshot.lossTerms.distillation });
+      tensors.set('losses.eps', { shape: [snapshot.lossTerms.eps.length], data: snapshot.lossTerms.eps });
+    }
     await writeFileSynced(join(temporary, stateTensorsFile), serializeSafetensors(tensors, { metadata: { format: stateFormat } }));
     await writeFileSynced(join(temporary, stateJsonFile), `${JSON.stringify(snapshot.state, null, 2)}\n`);
     // A checkpoint of the same step (a run resumed from an older one) is moved aside, not merged.
@@ -222,7 +270,16 @@ export async function readTrainingCheckpoint(dir: string): Promise<TrainingSnaps
   if (!sameNames(raw, model.weights) || !sameNames(adamM, raw) || !sameNames(adamV, raw) || losses === undefined || losses.data.length !== state.step) {
     throw corrupt(tensorsPath, 'does not hold raw weights, Adam moments and per-step losses matching the model');
   }
-  return { spec: model.spec, state, ema: model.weights, raw, adamM, adamV, losses: losses.data };
+  let lossTerms: TrainingSnapshot['lossTerms'];
+  if (state.identity?.teacher !== undefined) {
+    const distillation = tensors.get('losses.distillation');
+    const eps = tensors.get('losses.eps');
+    if (distillation?.data.length !== state.step || eps?.data.length !== state.step) {
+      throw corrupt(tensorsPath, 'belongs to a run with a teacher but does not hold both per-step loss terms (losses.distillation, losses.eps)');
+    }
+    lossTerms = { distillation: distillation.data, eps: eps.data };
+  }
+  return { spec: model.spec, state, ema: model.weights, raw, adamM, adamV, losses: losses.data, lossTerms };
 }
 
 /**

@@ -12,10 +12,12 @@
  * x_t is formed on the host in float64 (rounded once to float32), so the inputs are identical on
  * every engine; a multi-decoder U-Net's batch is split by decoder stage and the per-stage squared
  * errors summed, so the loss is still the mean over the whole batch.
+ *
+ * With a teacher (distillation.ts) the loss is (1 − m) · mean ‖ε_θ − ε_T‖² + m · mean ‖ε_θ − ε‖²,
+ * ε_T the frozen teacher's full-depth prediction of the same x_t and t.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  stageForTime,
   runLevelSkippingUNet,
   type Architecture,
   type FillStrategy,
@@ -27,7 +29,9 @@ import {
 import { createTfjsBlocks } from '../model/unet-blocks.js';
 import { exportParameters, loadParameters } from '../model/parameters.js';
 import { adamUpdate, clipByGlobalNorm, createAdamSlot, type AdamOptions, type AdamSlot } from './adam.js';
+import { teacherPrediction, type LossTerms, type TeacherModel } from './distillation.js';
 import { emaUpdate } from './ema.js';
+import { stageGroups } from './stage-groups.js';
 
 /** The trainable model and its optimiser state, all on the engine (tfjs layouts). */
 export interface ModelState {
@@ -154,6 +158,8 @@ export interface LossContext {
   readonly params: ReadonlyMap<string, tf.Variable>;
   readonly fill: FillStrategy<tf.Tensor>;
   readonly imageShape: readonly [number, number, number];
+  /** A frozen teacher: the loss becomes the distillation loss (distillation.ts). */
+  readonly teacher?: TeacherModel | undefined;
 }
 
 /** What every step shares. */
@@ -169,19 +175,6 @@ export function stepContext(state: ModelState, rest: Omit<StepContext, 'state' |
   return { ...rest, state, names: state.names, params: state.params };
 }
 
-/** The samples of each decoder stage (one group for single-decoder U-Nets). */
-function stageGroups(arch: Architecture, timesteps: readonly number[]): { stage: number; indices: number[] }[] {
-  const T = arch.spec.trainTimesteps;
-  const groups = new Map<number, number[]>();
-  timesteps.forEach((t, i) => {
-    const stage = stageForTime(arch, t / T);
-    const list = groups.get(stage);
-    if (list === undefined) groups.set(stage, [i]);
-    else list.push(i);
-  });
-  return [...groups].map(([stage, indices]) => ({ stage, indices }));
-}
-
 function gatherSamples(data: Float32Array, indices: readonly number[], size: number): Float32Array {
   const out = new Float32Array(indices.length * size);
   indices.forEach((index, i) => out.set(data.subarray(index * size, (index + 1) * size), i * size));
@@ -193,9 +186,20 @@ function gatherSamples(data: Float32Array, indices: readonly number[], size: num
  * the sum of squared errors divided by `normalizer` · C·H·W. `normalizer` defaults to the batch's
  * own count (the mean); a shard of a larger batch passes the whole batch's count, so that the
  * shards' losses and gradients add up to the whole batch's. Must run inside a tidy.
+ *
+ * With `context.teacher`, the teacher's predictions are computed here, before the returned
+ * function and so off the tape, and the function returns (1 − m) · distillation + m · ε-MSE; it
+ * hands both terms, kept out of every tidy (the caller disposes them), to `onTerms`.
  */
-export function lossFunction(context: LossContext, batch: NoisedBatch, k: number, dropoutSeed: number, normalizer: number = batch.count): () => tf.Scalar {
-  const { arch, ops, params, fill, imageShape } = context;
+export function lossFunction(
+  context: LossContext,
+  batch: NoisedBatch,
+  k: number,
+  dropoutSeed: number,
+  normalizer: number = batch.count,
+  onTerms?: (terms: LossTerms) => void,
+): () => tf.Scalar {
+  const { arch, ops, params, fill, imageShape, teacher } = context;
   const [c, h, w] = imageShape;
   const size = c * h * w;
   const blocks = createTfjsBlocks(arch, params, { training: true, dropoutSeed });
@@ -204,20 +208,30 @@ export function lossFunction(context: LossContext, batch: NoisedBatch, k: number
     const whole = groups.length === 1;
     const noisy = whole ? batch.noisy : gatherSamples(batch.noisy, indices, size);
     const noise = whole ? batch.noise : gatherSamples(batch.noise, indices, size);
+    const timesteps = indices.map((i) => batch.timesteps[i]!);
+    const x = tf.tensor4d(noisy, [indices.length, h, w, c]);
     return {
       stage,
-      timesteps: indices.map((i) => batch.timesteps[i]!),
-      x: tf.tensor4d(noisy, [indices.length, h, w, c]),
+      timesteps,
+      x,
       target: tf.tensor4d(noise, [indices.length, h, w, c]),
+      teacherTarget: teacher === undefined ? undefined : teacherPrediction(teacher, ops, x, timesteps),
     };
   });
+  const sum = (terms: tf.Scalar[]): tf.Scalar => (terms.length === 1 ? terms[0]! : tf.addN(terms));
   return () => {
-    const sums = inputs.map(({ stage, timesteps, x, target }) => {
-      const prediction = runLevelSkippingUNet(arch, blocks, ops, x, { batch: timesteps.length, timesteps, k, fill, cache: undefined, stage });
-      return tf.sum(tf.squaredDifference(prediction, target));
-    });
-    const total = sums.length === 1 ? sums[0]! : tf.addN(sums);
-    return tf.div(total, normalizer * size) as tf.Scalar;
+    const predictions = inputs.map(({ stage, timesteps, x }) =>
+      runLevelSkippingUNet(arch, blocks, ops, x, { batch: timesteps.length, timesteps, k, fill, cache: undefined, stage }),
+    );
+    const epsSum = sum(predictions.map((prediction, i) => tf.sum(tf.squaredDifference(prediction, inputs[i]!.target))));
+    if (teacher === undefined) return tf.div(epsSum, normalizer * size) as tf.Scalar;
+    const distillationSum = sum(predictions.map((prediction, i) => tf.sum(tf.squaredDifference(prediction, inputs[i]!.teacherTarget!))));
+    const distillation = tf.div(distillationSum, normalizer * size) as tf.Scalar;
+    const eps = tf.div(epsSum, normalizer * size) as tf.Scalar;
+    onTerms?.({ distillation: tf.keep(distillation), eps: tf.keep(eps) });
+    // Both terms always, weights 1 − m and m: a weight of 0 contributes exact zeros to the loss
+    // and the gradients (m = 1 is the plain loss bit for bit), and m is a constant of the run.
+    return tf.add(tf.mul(distillation, 1 - teacher.mix), tf.mul(eps, teacher.mix));
   };
 }
 
@@ -227,6 +241,8 @@ export interface BatchGradients {
   /** Parameters that got a gradient (those of skipped levels do not), in the context's order. */
   readonly names: string[];
   readonly grads: tf.Tensor[];
+  /** With a teacher: the loss's two terms (the caller disposes them); undefined without one. */
+  readonly terms: LossTerms | undefined;
 }
 
 /**
@@ -236,19 +252,30 @@ export interface BatchGradients {
 export function computeGradients(context: LossContext, batch: NoisedBatch, k: number, dropoutSeed: number, normalizer?: number): BatchGradients {
   const variables = context.names.map((name) => context.params.get(name)!);
   const names: string[] = [];
-  const { loss, grads } = tf.tidy(() => {
-    const { value, grads: all } = tf.variableGrads(lossFunction(context, batch, k, dropoutSeed, normalizer), variables);
-    const used: tf.Tensor[] = [];
-    context.names.forEach((name, i) => {
-      const grad = all[variables[i]!.name];
-      if (grad != null) {
-        names.push(name);
-        used.push(grad);
-      }
+  let terms: LossTerms | undefined;
+  try {
+    const { loss, grads } = tf.tidy(() => {
+      const { value, grads: all } = tf.variableGrads(
+        lossFunction(context, batch, k, dropoutSeed, normalizer, (kept) => (terms = kept)),
+        variables,
+      );
+      const used: tf.Tensor[] = [];
+      context.names.forEach((name, i) => {
+        const grad = all[variables[i]!.name];
+        if (grad != null) {
+          names.push(name);
+          used.push(grad);
+        }
+      });
+      return { loss: value, grads: used };
     });
-    return { loss: value, grads: used };
-  });
-  return { loss, names, grads };
+    return { loss, names, grads, terms };
+  } catch (error) {
+    // Kept tensors outlive the tidy even when it throws.
+    const kept = terms as LossTerms | undefined;
+    if (kept !== undefined) tf.dispose([kept.distillation, kept.eps]);
+    throw error;
+  }
 }
 
 /**
@@ -269,12 +296,24 @@ export function applyUpdate(context: StepContext, names: readonly string[], grad
 }
 
 /**
- * One step on one thread: `computeGradients` then `applyUpdate`. Returns the loss and the
- * gradient norm before clipping (the caller disposes them); nothing else outlives the call.
+ * One step on one thread: `computeGradients` then `applyUpdate`. Returns the loss, the
+ * gradient norm before clipping and, with a teacher, the loss's terms (the caller disposes them);
+ * nothing else outlives the call.
  */
-export function trainingStep(context: StepContext, batch: NoisedBatch, k: number, dropoutSeed: number, lr: number, emaDecay: number): { loss: tf.Scalar; gradNorm: tf.Scalar } {
-  return tf.tidy(() => {
-    const { loss, names, grads } = computeGradients(context, batch, k, dropoutSeed);
-    return { loss, gradNorm: applyUpdate(context, names, grads, lr, emaDecay) };
+export function trainingStep(
+  context: StepContext,
+  batch: NoisedBatch,
+  k: number,
+  dropoutSeed: number,
+  lr: number,
+  emaDecay: number,
+): { loss: tf.Scalar; gradNorm: tf.Scalar; terms: LossTerms | undefined } {
+  // The terms are kept tensors (see `lossFunction`), which no tidy disposes; they leave beside it.
+  let terms: LossTerms | undefined;
+  const { loss, gradNorm } = tf.tidy(() => {
+    const gradients = computeGradients(context, batch, k, dropoutSeed);
+    terms = gradients.terms;
+    return { loss: gradients.loss, gradNorm: applyUpdate(context, gradients.names, gradients.grads, lr, emaDecay) };
   });
+  return { loss, gradNorm, terms };
 }

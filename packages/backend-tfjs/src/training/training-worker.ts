@@ -7,6 +7,8 @@
  * the optimiser step (data parallelism: Krizhevsky, "One weird trick for parallelizing
  * convolutional neural networks", 2014; Goyal et al. 2017).
  *
+ * A distillation run's teacher comes once, in `init`, and stays uploaded for the thread's life.
+ *
  * Messages are handled strictly in order (worker-protocol.ts); any failure is reported as an
  * `error` message and leaves the worker unusable (the main thread then terminates it).
  */
@@ -15,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LevelskipError, describeArchitecture, parseUNetSpec } from '@levelskip/core';
 import { selectEngine } from '../engine/select-engine.js';
 import { createTfjsTensorOps } from '../ops/tfjs-tensor-ops.js';
+import { unpackTeacher } from './distillation.js';
 import { computeGradients, type LossContext } from './training-step.js';
 import { packTensors, sizeOfShape, unpackTensors, type FromWorker, type InitMessage, type ParamsMessage, type StepMessage, type ToWorker } from './worker-protocol.js';
 
@@ -48,6 +51,7 @@ async function init(message: InitMessage): Promise<WorkerState> {
     params,
     fill: message.fill,
     imageShape: [c, h, w],
+    teacher: message.teacher === undefined ? undefined : unpackTeacher({ ...message.teacher, spec: parseUNetSpec(message.teacher.spec) }),
   };
   return { context, params, shapes, sizes };
 }
@@ -60,13 +64,14 @@ function setParams(state: WorkerState, message: ParamsMessage): void {
 
 function step(state: WorkerState, message: StepMessage): void {
   const batch = { count: message.count, noisy: message.noisy, noise: message.noise, timesteps: message.timesteps };
-  const { loss, names, grads } = computeGradients(state.context, batch, message.k, message.dropoutSeed, message.normalizer);
+  const { loss, names, grads, terms } = computeGradients(state.context, batch, message.k, message.dropoutSeed, message.normalizer);
   try {
     const byName = new Map(names.map((name, i) => [name, grads[i]!]));
     const packed = packTensors(names, state.sizes, (name) => byName.get(name)!.dataSync() as Float32Array);
-    post({ type: 'gradients', id: message.id, loss: loss.dataSync()[0]!, grads: packed }, [packed.data.buffer as ArrayBuffer]);
+    const termValues = terms === undefined ? undefined : { distillation: terms.distillation.dataSync()[0]!, eps: terms.eps.dataSync()[0]! };
+    post({ type: 'gradients', id: message.id, loss: loss.dataSync()[0]!, terms: termValues, grads: packed }, [packed.data.buffer as ArrayBuffer]);
   } finally {
-    tf.dispose([loss, ...grads]);
+    tf.dispose([loss, ...grads, ...(terms === undefined ? [] : [terms.distillation, terms.eps])]);
   }
 }
 

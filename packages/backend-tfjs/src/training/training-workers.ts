@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LevelskipError, type BuiltinFill, type LevelskipErrorCode, type UNetSpec } from '@levelskip/core';
 import type { TfjsEngine } from '../engine/select-engine.js';
+import type { TeacherInit } from './distillation.js';
 import {
   type FromWorker,
   type GradientsMessage,
@@ -68,14 +69,17 @@ export interface WorkerInit {
   readonly shapes: readonly (readonly number[])[];
   /** Every parameter's value (tfjs layouts, `names` order); copied to each worker. */
   readonly params: Float32Array;
+  /** The teacher of a distillation run; copied to each worker once, at start. */
+  readonly teacher?: TeacherInit | undefined;
 }
 
 /** One shard's work for a worker. */
 export type ShardRequest = Omit<StepMessage, 'type' | 'id'>;
 
-/** A worker's answer: the shard's loss and the gradients of the parameters it reached. */
+/** A worker's answer: the shard's loss (and its terms, with a teacher) and the gradients of the parameters it reached. */
 export interface ShardGradients {
   readonly loss: number;
+  readonly terms: GradientsMessage['terms'];
   readonly grads: PackedTensors;
 }
 
@@ -203,7 +207,7 @@ export async function startTrainingWorkers(count: number, init: WorkerInit, scri
         return workers[i]!.request({ type: 'step', id, ...shard }, transfer).then((answer) => {
           const gradients = answer as GradientsMessage;
           if (gradients.type !== 'gradients' || gradients.id !== id) throw new LevelskipError('INTERNAL', `train: worker ${i + 1} answered ${answer.type} to step ${id}`);
-          return { loss: gradients.loss, grads: gradients.grads };
+          return { loss: gradients.loss, terms: gradients.terms, grads: gradients.grads };
         });
       });
       // Wait for every answer before failing, so no worker is left mid-request.

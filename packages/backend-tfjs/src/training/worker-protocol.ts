@@ -9,6 +9,7 @@
  */
 import type { BuiltinFill, UNetSpec } from '@levelskip/core';
 import type { TfjsEngine } from '../engine/select-engine.js';
+import type { TeacherInit } from './distillation.js';
 
 /** The values of `names`, concatenated in that order (tfjs layouts). */
 export interface PackedTensors {
@@ -16,7 +17,7 @@ export interface PackedTensors {
   readonly data: Float32Array;
 }
 
-/** Starts the worker: engine, model and initial parameters. Answered by `ready`. */
+/** Starts the worker: engine, model, initial parameters and the teacher, if any. Answered by `ready`. */
 export interface InitMessage {
   readonly type: 'init';
   readonly engine: TfjsEngine;
@@ -28,6 +29,8 @@ export interface InitMessage {
   readonly shapes: readonly (readonly number[])[];
   /** Every parameter's initial value, in `names` order. */
   readonly params: Float32Array;
+  /** The frozen teacher of a distillation run, sent once here and never per step. */
+  readonly teacher?: TeacherInit | undefined;
 }
 
 /** New values of some parameters (those the last update changed). Not answered. */
@@ -62,6 +65,8 @@ export interface GradientsMessage {
   readonly type: 'gradients';
   readonly id: number;
   readonly loss: number;
+  /** With a teacher: the shard's shares of the loss's two terms (see `LossTerms`). */
+  readonly terms: { readonly distillation: number; readonly eps: number } | undefined;
   /** Gradients of the parameters the shard reached (in layout order). */
   readonly grads: PackedTensors;
 }

@@ -1,12 +1,13 @@
 /**
- * The README's training example is real code: extracted, pointed at this package's sources, shrunk
- * to 2 steps on 32 digits with its directories moved to a temporary folder, and run.
+ * The README's training examples are real code: extracted, pointed at this package's sources, shrunk
+ * to 2 steps on 32 digits with their directories moved to a temporary folder, and run.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it, vi } from 'vitest';
+import { parseUNetSpec, presets, randomWeights, saveCheckpoint } from '@levelskip/core';
 
 const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
 const sourceEntry = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
@@ -40,4 +41,33 @@ it('runs the README training example (2 steps) and saves a loadable model', asyn
   }
   expect(readdirSync(join(directory, 'runs'))).toEqual(['step-0000002']);
   expect(readdirSync(join(directory, 'model')).sort()).toEqual(['model.json', 'model.safetensors']);
+});
+
+it('runs the README distillation example (2 steps, a random full-depth teacher) and logs the loss and its two terms', async () => {
+  const match = /<!-- readme-distillation-example:start -->\s*```ts\n([\s\S]*?)```\s*<!-- readme-distillation-example:end -->/.exec(readme);
+  expect(match?.[1]).toBeDefined();
+  // Random weights stand in for mnist-full: the example only needs a checkpoint of the MNIST spec.
+  const teacherDir = join(directory, 'teacher');
+  const spec = parseUNetSpec(presets.mnistSmall);
+  await saveCheckpoint(teacherDir, { spec, weights: randomWeights(spec, { seed: 3 }) });
+  const code = match![1]!
+    .replace("from '@levelskip/backend-tfjs'", `from ${JSON.stringify(sourceEntry)}`)
+    .replace(/steps: \d+,/, 'steps: 2,')
+    .replace(/count: \d+/, 'count: 32')
+    .replace(/batchSize: \d+,/, 'batchSize: 4,')
+    .replace("'models/mnist-full'", JSON.stringify(teacherDir));
+  expect(code.match(/steps: 2,|count: 32|batchSize: 4,|levelskip-readme-training-/g)).toHaveLength(4);
+  const file = join(directory, 'distillation-example.ts');
+  writeFileSync(file, code);
+  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    await import(/* @vite-ignore */ file);
+    expect(log).toHaveBeenCalledTimes(1);
+    const [loss, distillation, eps] = log.mock.calls[0]! as number[];
+    // mix 0.5: the loss is the mean of its terms (to float32 rounding).
+    expect(Math.abs(loss! - (0.5 * distillation! + 0.5 * eps!))).toBeLessThan(1e-6 * loss!);
+    expect(eps).toBeGreaterThan(0);
+  } finally {
+    log.mockRestore();
+  }
 });
