@@ -42,6 +42,12 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
+    // Examples are user code: a user picks the runtime and hands it to the backend
+    // (createOnnxBackend({ ort })), so importing onnxruntime-web or tfjs there is the intended use.
+    files: ['examples/**'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
     // Dev-only: the script that trains FD-LeNet's classifier (not shipped; the package itself runs it in plain TypeScript).
     files: ['packages/metrics/scripts/**'],
     rules: { 'no-restricted-imports': 'off' },

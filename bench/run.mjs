@@ -5,6 +5,7 @@
  *   pnpm bench speed [--quick] [--only mnistSmall] [--backends onnx,tfjs,torch] ...   (bench/speed.mjs)
  *   pnpm bench report [--results bench/results] [--out docs/results.md]              (bench/report.mjs)
  *   pnpm bench quality [--quick] [--only table1,table3] [--models ...]                (bench/quality.mjs)
+ *   pnpm bench web [--repeats 5] [--engines ...] [--batches 1,16]                      (bench/web.mjs)
  *
  * Each suite is a module exporting `run<Suite>(argv)`; `<suite> --help` prints its flags.
  */
@@ -15,6 +16,7 @@ const suites = {
   speed: { module: './speed.mjs', entry: 'runSpeed' },
   report: { module: './report.mjs', entry: 'runReport' },
   quality: { module: './quality.mjs', entry: 'runQuality' },
+  web: { module: './web.mjs', entry: 'runWeb' },
 };
 
 const usage = `usage: pnpm bench <suite> [flags]

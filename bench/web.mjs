@@ -1,0 +1,109 @@
+/**
+ * `pnpm bench web`: the browser engines, timed in headless Chromium on the demo page
+ * (examples/web). For each engine the page offers: whether it starts, its thread count, and the
+ * median time of one predict() at each depth k for mnistSmall (the shipped mnist-full) at batch
+ * 1 and 16; the wasm engines also once more with `?threads=1` (single-threaded), in the same run.
+ * A table goes to stdout, the numbers to bench/results/web-<machine>.json.
+ *
+ *   pnpm build && pnpm bench web [--repeats 5] [--engines onnx-wasm,tfjs-wasm] [--batches 1,16]
+ *
+ * WebGL and WebGPU run on SwiftShader (a CPU emulation) in Chromium without a GPU: those rows
+ * show that the engines work, not GPU speed.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildPage } from '../examples/web/scripts/build.mjs';
+import { servePage } from '../examples/web/scripts/serve.mjs';
+import { launchChromium } from '../examples/web/scripts/chromium.mjs';
+import { loadAverage, machineInfo, machineSlug } from './lib/machine.mjs';
+import { formatJson } from './lib/results-file.mjs';
+import { writeFileAtomic } from '@levelskip/core';
+import { repositoryRoot } from './lib/workspace.mjs';
+
+const allEngines = ['onnx-wasm', 'tfjs-wasm', 'tfjs-webgl', 'tfjs-webgpu', 'onnx-webgpu'];
+const wasmEngines = ['onnx-wasm', 'tfjs-wasm'];
+
+/** Opens the page (with `query`) and waits until its engines are probed. */
+async function openPage(browser, url) {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => window.levelskipDemo?.ready === true, { timeout: 300_000 });
+  return page;
+}
+
+export async function runWeb(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      repeats: { type: 'string', default: '5' },
+      engines: { type: 'string', default: allEngines.join(',') },
+      batches: { type: 'string', default: '1,16' },
+      model: { type: 'string', default: 'mnist-full' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log('usage: pnpm bench web [--repeats 5] [--engines onnx-wasm,tfjs-wasm,...] [--batches 1,16] [--model mnist-full]');
+    return;
+  }
+  const engines = values.engines.split(',');
+  for (const e of engines) if (!allEngines.includes(e)) throw new Error(`--engines: unknown engine ${e}; choose from ${allEngines.join(', ')}`);
+  const batches = values.batches.split(',').map(Number);
+  const repeats = Number(values.repeats);
+  const machine = machineInfo();
+  const started = new Date().toISOString();
+  const loadBefore = loadAverage();
+
+  await buildPage({ log: () => undefined });
+  const server = await servePage({ port: 0 });
+  const browser = await launchChromium();
+  const rows = [];
+  try {
+    const variants = [{ query: '', label: 'default threads' }, { query: '?threads=1', label: 'single-threaded' }];
+    for (const variant of variants) {
+      const page = await openPage(browser, `${server.url}${variant.query}`);
+      const probes = await page.evaluate(() => window.levelskipDemo.probes);
+      for (const engine of engines) {
+        if (variant.query !== '' && !wasmEngines.includes(engine)) continue;
+        const probe = probes.find((p) => p.id === engine);
+        if (!probe?.ok) {
+          rows.push({ engine, variant: variant.label, starts: false, reason: probe?.reason });
+          console.log(`${engine} (${variant.label}): does not start: ${probe?.reason}`);
+          continue;
+        }
+        for (const batch of batches) {
+          const timing = await page.evaluate((e, m, b, r) => window.levelskipDemo.timeDepths(e, m, b, r), engine, values.model, batch, repeats);
+          rows.push({ engine, variant: variant.label, starts: true, threads: timing.threads ?? null, batch, msPerPredict: timing.msPerPredict });
+          console.log(`${engine} (${variant.label}, ${timing.threads ?? '?'} threads) batch ${batch}: ${timing.msPerPredict.map((ms, k) => `k=${k} ${ms.toFixed(1)} ms`).join(', ')}`);
+        }
+      }
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+
+  const doc = {
+    schema: 'levelskip-bench-web/1',
+    machine,
+    browser: 'headless Chromium (system package), --enable-unsafe-webgpu, SwiftShader for WebGL/WebGPU',
+    model: values.model,
+    repeats,
+    started,
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadAverage(),
+    rows,
+  };
+  const dir = join(repositoryRoot, 'bench', 'results');
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `web-${machineSlug(machine)}.json`);
+  await writeFileAtomic(path, formatJson(doc));
+  console.log(`\n| engine | threads | batch | k = 0 | k = 1 | k = 2 | k = 3 | k = 3 / k = 0 |\n|---|---|---|---|---|---|---|---|`);
+  for (const row of rows.filter((r) => r.starts)) {
+    const ms = row.msPerPredict;
+    console.log(`| ${row.engine}${row.variant === 'single-threaded' ? ' (?threads=1)' : ''} | ${row.threads ?? '—'} | ${row.batch} | ${ms.map((v) => v.toFixed(1)).join(' | ')} | ${(ms[3] / ms[0]).toFixed(2)} |`);
+  }
+  console.log(`\nwrote ${path} (load average ${loadBefore.join(', ')} before, ${doc.loadAverageAfter.join(', ')} after)`);
+}

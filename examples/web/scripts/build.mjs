@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * Builds the demo page into dist/: the page's script bundled by esbuild for the browser (the
+ * levelskip packages' browser entries, onnxruntime-web, TensorFlow.js), the runtimes' .wasm files
+ * beside it (ort/, tfjs/), and the shipped models as static files (models/<name>/model.json +
+ * model.safetensors, fp16), fetched by the page. The packages must be built first (`pnpm build`).
+ *
+ *   node scripts/build.mjs [--out dist]
+ */
+import { realpathSync } from 'node:fs';
+import { cp, mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build as esbuild } from 'esbuild';
+
+const here = fileURLToPath(new URL('..', import.meta.url));
+/** A dependency's installed directory (not every package exports its package.json to resolve). */
+const packageDir = (name) => realpathSync(join(here, 'node_modules', name));
+
+/** Copies the files of `from` whose names match `pattern` into `to`. */
+async function copyMatching(from, to, pattern) {
+  await mkdir(to, { recursive: true });
+  const names = (await readdir(from)).filter((name) => pattern.test(name));
+  await Promise.all(names.map((name) => cp(join(from, name), join(to, name))));
+  return names;
+}
+
+/** The shipped models that are present (trained) in @levelskip/pretrained. */
+async function shippedModels() {
+  const root = join(packageDir('@levelskip/pretrained'), 'models');
+  const names = [];
+  for (const name of (await readdir(root)).sort()) {
+    const files = await readdir(join(root, name)).catch(() => []);
+    if (files.includes('model.json') && files.includes('model.safetensors')) names.push(name);
+  }
+  return { root, names };
+}
+
+/** Builds the page into `out` (default examples/web/dist); returns what it wrote. */
+export async function buildPage({ out = join(here, 'dist'), log = console.log } = {}) {
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  const models = await shippedModels();
+  const result = await esbuild({
+    entryPoints: [join(here, 'src', 'main.ts')],
+    outfile: join(out, 'main.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    metafile: true,
+    logLevel: 'warning',
+    define: { LEVELSKIP_MODELS: JSON.stringify(models.names) },
+    // Resolve the levelskip packages as an installed app would (their dist/), not through the
+    // monorepo's tsconfig paths to their sources.
+    tsconfigRaw: '{}',
+  });
+  await cp(join(here, 'index.html'), join(out, 'index.html'));
+  await cp(join(here, 'style.css'), join(out, 'style.css'));
+  // onnxruntime-web's default bundle runs its JSEP build (wasm and WebGPU); the other variants
+  // (asyncify, JSPI, plain) are never fetched by it.
+  const ortFiles = await copyMatching(join(packageDir('onnxruntime-web'), 'dist'), join(out, 'ort'), /^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/);
+  const tfjsFiles = await copyMatching(join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist'), join(out, 'tfjs'), /\.wasm$/);
+  for (const name of models.names) {
+    await copyMatching(join(models.root, name), join(out, 'models', name), /^model\.(json|safetensors)$/);
+  }
+  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+  log(`web: wrote ${out} (page script ${(bytes / 1024).toFixed(0)} KB with source map; ${ortFiles.length} ORT and ${tfjsFiles.length} tfjs wasm files; models ${models.names.join(', ')})`);
+  return { out, models: models.names };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const at = process.argv.indexOf('--out');
+  await buildPage(at > 0 ? { out: process.argv[at + 1] } : {});
+}
