@@ -1,3 +1,4 @@
+/* global window -- functions passed to page.evaluate run in the browser */
 /**
  * `pnpm bench web`: the browser engines, timed in headless Chromium on the demo page
  * (examples/web). For each engine the page offers: whether it starts, its thread count, and the

@@ -8,6 +8,7 @@ export default defineProject({
   resolve: {
     // Test against sibling sources, so tests need no prior build.
     alias: [
+      { find: /^@levelskip\/core\/testing\/vitest$/, replacement: core('testing/vitest.ts') },
       { find: /^@levelskip\/core\/testing$/, replacement: core('testing/index.ts') },
       { find: /^@levelskip\/core$/, replacement: core('index-node.ts') },
       { find: /^@levelskip\/samplers$/, replacement: samplers },

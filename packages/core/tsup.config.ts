@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'index-node': 'src/index-node.ts', 'testing/index': 'src/testing/index.ts' },
+  entry: { index: 'src/index.ts', 'index-node': 'src/index-node.ts', 'testing/index': 'src/testing/index.ts', 'testing/vitest': 'src/testing/vitest.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

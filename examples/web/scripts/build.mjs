@@ -42,8 +42,11 @@ export async function buildPage({ out = join(here, 'dist'), log = console.log } 
   await mkdir(out, { recursive: true });
   const models = await shippedModels();
   const result = await esbuild({
-    entryPoints: [join(here, 'src', 'main.ts')],
-    outfile: join(out, 'main.js'),
+    // The demo, and the conformance page (core's conformance suite on each engine).
+    entryPoints: { main: join(here, 'src', 'main.ts'), conformance: join(here, 'src', 'conformance.ts') },
+    outdir: out,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'browser',
     format: 'esm',
@@ -52,12 +55,15 @@ export async function buildPage({ out = join(here, 'dist'), log = console.log } 
     sourcemap: true,
     metafile: true,
     logLevel: 'warning',
+    // tsup's own chunks are imported bare from entries of a sideEffects: false package; dropping them is right.
+    logOverride: { 'ignored-bare-import': 'silent' },
     define: { LEVELSKIP_MODELS: JSON.stringify(models.names) },
     // Resolve the levelskip packages as an installed app would (their dist/), not through the
     // monorepo's tsconfig paths to their sources.
     tsconfigRaw: '{}',
   });
   await cp(join(here, 'index.html'), join(out, 'index.html'));
+  await cp(join(here, 'conformance.html'), join(out, 'conformance.html'));
   await cp(join(here, 'style.css'), join(out, 'style.css'));
   // onnxruntime-web's default bundle runs its JSEP build (wasm and WebGPU); the other variants
   // (asyncify, JSPI, plain) are never fetched by it.
@@ -67,7 +73,7 @@ export async function buildPage({ out = join(here, 'dist'), log = console.log } 
     await copyMatching(join(models.root, name), join(out, 'models', name), /^model\.(json|safetensors)$/);
   }
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-  log(`web: wrote ${out} (page script ${(bytes / 1024).toFixed(0)} KB with source map; ${ortFiles.length} ORT and ${tfjsFiles.length} tfjs wasm files; models ${models.names.join(', ')})`);
+  log(`web: wrote ${out} (scripts ${(bytes / 1024).toFixed(0)} KB with source maps; ${ortFiles.length} ORT and ${tfjsFiles.length} tfjs wasm files; models ${models.names.join(', ')})`);
   return { out, models: models.names };
 }
 

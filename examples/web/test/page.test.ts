@@ -48,6 +48,7 @@ const gpuSettings: DemoSettings = { ...cpuSettings, steps: 3, count: 1 };
 let browser: Browser;
 let page: Page;
 let close: () => Promise<void>;
+let pageUrl: string;
 let probes: Probe[] = [];
 const requests: string[] = [];
 const report: Record<string, unknown> = {};
@@ -56,6 +57,7 @@ beforeAll(async () => {
   await buildPage({ log: () => undefined });
   const server = await servePage({ port: 0, onRequest: (path: string, status: number) => requests.push(`${status} ${path}`) });
   close = server.close;
+  pageUrl = server.url;
   browser = await launchChromium();
   page = await browser.newPage();
   await page.goto(server.url);
@@ -135,6 +137,27 @@ async function checkAgainstNode(engine: EngineId, settings: DemoSettings): Promi
   expect(row[6]).toMatch(/^-?\d+\.\d %$/);
   expect(row[7]).toBe(`${(inPage.timeSavedPredicted * 100).toFixed(1)} %`);
 }
+
+describe('core\'s conformance suite on every engine the browser offers (conformance.html)', () => {
+  it.each(['onnx-wasm', 'tfjs-wasm', 'tfjs-webgl', 'tfjs-webgpu', 'onnx-webgpu'] as const)('%s', async (engine, context) => {
+    const probe = probes.find((p) => p.id === engine);
+    if (probe?.ok !== true) context.skip(`${engine} does not start in this Chromium: ${probe?.reason ?? 'not probed'}`);
+    const conformancePage = await browser.newPage();
+    try {
+      await conformancePage.goto(`${pageUrl}conformance.html`);
+      await conformancePage.waitForFunction(() => (window as unknown as { levelskipConformance?: { ready: boolean } }).levelskipConformance?.ready === true);
+      const summary = await conformancePage.evaluate(
+        (e) => (window as unknown as { levelskipConformance: { run(e: string): Promise<{ passed: number; failed: string[]; skipped: string[] }> } }).levelskipConformance.run(e),
+        engine,
+      );
+      report[`${engine} conformance`] = summary;
+      expect(summary.failed).toEqual([]);
+      expect(summary.passed).toBeGreaterThan(100);
+    } finally {
+      await conformancePage.close();
+    }
+  });
+});
 
 describe('the demo page in headless Chromium', () => {
   it('starts, cross-origin isolated, and offers the engines that start (saying why the others do not)', async () => {

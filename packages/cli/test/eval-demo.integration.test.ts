@@ -29,13 +29,24 @@ describe('eval', () => {
   it('scores 4 images of mnist-zero-c2 with its schedule and reports the floor at n = 4', async () => {
     const run = await runCli(['eval', '--model', 'mnist-zero-c2', '--samples', '4', '--batch', '2', '--steps', '4', '--json', '--no-progress']);
     expect(run.code, run.stderr).toBe(0);
-    const result = JSON.parse(run.stdout) as { fdLenet: number; floor: { count: number; mean: number }; samples: number; ks: number[]; schedule: string };
+    const result = JSON.parse(run.stdout) as {
+      fdLenet: number;
+      floor: { count: number; mean: number };
+      samples: number;
+      ks: number[];
+      schedule: string;
+      recognisable: number;
+      realRecognisable: number;
+    };
     expect(result.samples).toBe(4);
     expect(result.schedule).toBe('power(c=2)');
     expect(result.ks).toEqual(ksC2);
     expect(Number.isFinite(result.fdLenet) && result.fdLenet > 0).toBe(true);
     expect(result.floor.count).toBe(4);
     expect(result.floor.mean).toBeGreaterThan(0);
+    // Shares of 4 images; 4 held-out real digits are (nearly) all recognisable to LeNet.
+    expect([0, 0.25, 0.5, 0.75, 1]).toContain(result.recognisable);
+    expect(result.realRecognisable).toBeGreaterThanOrEqual(0.75);
   });
 
   it.each([

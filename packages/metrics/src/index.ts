@@ -13,6 +13,7 @@ export {
   lenetTensorShapes,
 } from './lenet/lenet-architecture.js';
 export { lenetImageValues } from './lenet/image-batch.js';
+export { maxClassProbabilities, recognisableRate } from './lenet/recognisable.js';
 export { featureStatistics, type FeatureStatistics } from './frechet/feature-statistics.js';
 export { frechetDistance } from './frechet/frechet-distance.js';
 export {

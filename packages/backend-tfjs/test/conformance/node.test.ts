@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { runBackendConformance } from '@levelskip/core/testing';
+import { runBackendConformance } from '@levelskip/core/testing/vitest';
 import { createTfjsBackend, liveTensorCount, type TfjsEngine } from '../../src/index.js';
 
 function installed(packageName: string): boolean {

@@ -4,7 +4,7 @@
  * live-tensor-tracking wrapper, that the suite disposes every tensor it creates.
  */
 import { createReferenceBackend, type ReferenceTensor } from '../../src/testing/reference/index.js';
-import { runBackendConformance } from '../../src/testing/conformance/index.js';
+import { runBackendConformance } from '../../src/testing/vitest.js';
 import { trackedReferenceBackend } from './wrapped-backends.js';
 
 runBackendConformance('reference', () => createReferenceBackend());

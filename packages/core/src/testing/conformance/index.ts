@@ -11,5 +11,4 @@ export {
   type ConformanceReport,
 } from './report.js';
 export { checkBackendConformance } from './suite.js';
-export { runBackendConformance } from './vitest-suite.js';
 export { smoothedDuplicateFill } from './context.js';

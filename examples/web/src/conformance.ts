@@ -1,0 +1,37 @@
+/**
+ * The conformance page: core's backend conformance suite (`checkBackendConformance`: every
+ * check of the float64 reference against the backend, on tiny random fixtures) run on each
+ * engine this browser offers. `window.levelskipConformance.run(engine)` returns the report;
+ * the browser test calls it for every engine that starts.
+ */
+import { checkBackendConformance, failedChecks, formatConformanceReport, skippedChecks } from '@levelskip/core/testing';
+import { engineChoices, type EngineId } from './engines.js';
+
+interface ConformanceSummary {
+  readonly engine: EngineId;
+  readonly passed: number;
+  readonly failed: readonly string[];
+  readonly skipped: readonly string[];
+  readonly report: string;
+}
+
+async function run(engine: EngineId): Promise<ConformanceSummary> {
+  const choice = engineChoices.find((e) => e.id === engine);
+  if (choice === undefined) throw new Error(`unknown engine ${engine}`);
+  const report = await checkBackendConformance(choice.create);
+  const failed = failedChecks(report);
+  const skipped = skippedChecks(report);
+  const text = formatConformanceReport(report);
+  const pre = document.createElement('pre');
+  pre.textContent = text;
+  document.body.append(pre);
+  return {
+    engine,
+    passed: report.checks.length - failed.length - skipped.length,
+    failed: failed.map((c) => `${c.name}: ${c.detail ?? ''}`),
+    skipped: skipped.map((c) => `${c.name}: ${c.detail ?? ''}`),
+    report: text,
+  };
+}
+
+(window as unknown as { levelskipConformance: object }).levelskipConformance = { run, ready: true };
