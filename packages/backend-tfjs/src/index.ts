@@ -6,34 +6,8 @@
  * API without training and MNIST, with the webgpu, webgl, wasm and cpu engines.
  */
 export { createTfjsBackend } from './backend/node-backend.js';
-export { liveTensorCount, type TfjsBackend, type TfjsBackendOptions } from './backend/tfjs-backend.js';
-export {
-  browserEngineOrder,
-  nodeEngineOrder,
-  tfjsEngines,
-  wasmBinaryNames,
-  type EngineCandidate,
-  type EngineOptions,
-  type LoadedEngine,
-  type TfjsEngine,
-  type TfjsEngineChoice,
-  type WasmBinaryName,
-  type WasmPaths,
-} from './engine/engines.js';
 export { engineOrder, ensureEngine, selectEngine, wasmBinaryDirectory } from './engine/select-engine.js';
-export { createTfjsTensorOps } from './ops/tfjs-tensor-ops.js';
-export { bicubicMatrix, resizeBicubic } from './ops/bicubic.js';
-export { nchwToNhwc, nhwcToNchw } from './ops/layout.js';
-export { createTfjsBlocks, type TfjsBlockOptions } from './model/unet-blocks.js';
-export { createLayers, groupNormalize, type ConvOptions, type ConvPadding, type LayerOptions, type Layers } from './model/layers.js';
-export {
-  exportParameters,
-  fromTfjsLayout,
-  loadParameters,
-  toTfjsLayout,
-  type ParameterSource,
-} from './model/parameters.js';
-export { sinusoidalEmbedding, type SinusoidalEmbeddingOptions } from './model/time-embedding.js';
+export * from './shared-exports.js';
 export { train, type TrainResult, type TrainStats } from './training/train.js';
 export { liveTrainingWorkerCount } from './training/training-workers.js';
 export { planTraining, type TeacherOptions, type TrainOptions, type TrainProgress, type TrainingPlan } from './training/train-options.js';
