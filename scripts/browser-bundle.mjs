@@ -16,11 +16,8 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-/**
- * Packages that must bundle for a browser. Node-only by design: the CLI, and for now
- * @levelskip/metrics (its default classifier and MNIST reference are read from disk).
- */
-export const browserPackages = ['@levelskip/core', '@levelskip/samplers', '@levelskip/backend-onnx', '@levelskip/backend-tfjs', '@levelskip/pretrained'];
+/** Packages that must bundle for a browser. The CLI is Node-only by design. */
+export const browserPackages = ['@levelskip/core', '@levelskip/samplers', '@levelskip/backend-onnx', '@levelskip/backend-tfjs', '@levelskip/pretrained', '@levelskip/metrics'];
 
 /** gzip bytes allowed for core + samplers + backend-onnx together, runtimes excluded. */
 export const sizeBudgetGzipBytes = 80 * 1024;

@@ -6,8 +6,12 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
-  target: 'node20',
+  target: ['node20', 'es2022'],
   tsconfig: 'tsconfig.build.json',
-  // import.meta.url in the CJS build (the package finds its models/ directory from it).
-  shims: true,
+  // No `shims`: they put `fileURLToPath(import.meta.url)` (node:url) into chunks the browser
+  // entry shares. The code that finds this package's own files uses `__filename` in CommonJS and
+  // `import.meta.url` in ESM itself, which leaves an unevaluated import.meta in the CJS output.
+  esbuildOptions(options) {
+    options.logOverride = { ...options.logOverride, 'empty-import-meta': 'silent' };
+  },
 });

@@ -21,7 +21,7 @@ import { LevelskipError } from '@levelskip/core';
 import { featureStatistics, type FeatureStatistics } from '../frechet/feature-statistics.js';
 import { frechetDistance } from '../frechet/frechet-distance.js';
 import { checkImageBatch } from '../lenet/image-batch.js';
-import { loadLenet, type Lenet } from '../lenet/lenet.js';
+import type { Lenet } from '../lenet/lenet.js';
 
 /** A batch of NCHW float32 images, `count × 1 × 32 × 32`, in [-1, 1]. */
 export interface ImageSet {
@@ -47,7 +47,10 @@ export interface CreateFdLenetReferenceOptions {
   readonly reference: ImageSet;
   /** The held-out real set H, disjoint from R, in the order the floor takes its first n. */
   readonly heldOut: ImageSet;
-  /** The classifier; default the shipped one (`loadLenet()`). */
+  /**
+   * The classifier. In Node it defaults to the shipped one (`loadLenet()`); in a browser pass it
+   * (`lenetFromSafetensors(bytes)` of the fetched `weights/lenet.safetensors`).
+   */
   readonly lenet?: Lenet;
 }
 
@@ -94,10 +97,20 @@ export const fdLenetFloorMaxBlocks = 10;
  * @throws LevelskipError for bad image batches (see {@link fdLenet}) or a set with fewer than 2 images.
  */
 export async function createFdLenetReference(options: CreateFdLenetReferenceOptions): Promise<FdLenetReference> {
+  return createFdLenetReferenceWith(options, () => {
+    throw new LevelskipError(
+      'INVALID_OPTION',
+      'createFdLenetReference: pass options.lenet here (there is no file system to read the shipped classifier from): lenetFromSafetensors(bytes) of @levelskip/metrics\'s weights/lenet.safetensors, fetched',
+    );
+  });
+}
+
+/** `createFdLenetReference` with the classifier to use when `options.lenet` is absent (Node: the shipped one). */
+export async function createFdLenetReferenceWith(options: CreateFdLenetReferenceOptions, defaultLenet: () => Promise<Lenet>): Promise<FdLenetReference> {
   const { reference, heldOut } = options ?? ({} as Partial<CreateFdLenetReferenceOptions>);
   checkImageBatch(reference?.images, reference?.count, 'reference.images', 'reference.count');
   checkImageBatch(heldOut?.images, heldOut?.count, 'heldOut.images', 'heldOut.count');
-  const lenet = options.lenet ?? (await loadLenet());
+  const lenet = options.lenet ?? (await defaultLenet());
   const statistics = featureStatistics(lenet.features(reference.images, reference.count), reference.count, lenet.featureDim);
   const heldOutFeatures = lenet.features(heldOut.images, heldOut.count);
   return { lenet, statistics, heldOutFeatures, heldOutCount: heldOut.count };

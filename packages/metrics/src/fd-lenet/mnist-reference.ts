@@ -13,7 +13,8 @@
  * tfjs): 28×28 intensities in [0, 1], zero-padded by 2 pixels per side to 32×32, then x ↦ 2x − 1.
  */
 import { LevelskipError, SeededRng } from '@levelskip/core';
-import { loadLenet, type Lenet } from '../lenet/lenet.js';
+import type { Lenet } from '../lenet/lenet.js';
+import { loadLenet } from '../lenet/lenet-files.js';
 import { createFdLenetReference, type FdLenetReference, type ImageSet } from './fd-lenet.js';
 
 interface MnistDigit {

@@ -5,10 +5,6 @@
  * network of FID (Heusel et al. 2017): FD-LeNet values are comparable only with FD-LeNet values
  * computed with the same weights file.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LevelskipError, parseSafetensors, type HostTensor, type NamedTensors } from '@levelskip/core';
 import { checkImageBatch, lenetImageValues } from './image-batch.js';
 import { conv2dValid, linear, maxPool2, reluInPlace, type FeatureMap } from './layers.js';
@@ -34,16 +30,8 @@ export interface Lenet {
   classify(images: Float32Array, count: number): Uint8Array;
 }
 
-/** Options of {@link loadLenet}. */
-export interface LoadLenetOptions {
-  /**
-   * Directory holding `lenet.safetensors`; default this package's shipped `weights/`. Only weights
-   * of the same architecture load.
-   */
-  readonly directory?: string;
-}
-
-const weightsFileName = 'lenet.safetensors';
+/** The weights file's name in a weights directory (the package ships `weights/lenet.safetensors`). */
+export const lenetWeightsFileName = 'lenet.safetensors';
 
 function checkTensors(tensors: NamedTensors): void {
   const problems: string[] = [];
@@ -125,56 +113,12 @@ export function createLenet(tensors: NamedTensors): Lenet {
 }
 
 /**
- * The directory of this package's shipped weights (`weights/` beside `package.json`), found by
- * walking up from this module, so it works from the sources, the ESM build and the CJS build.
- */
-export function lenetWeightsDirectory(): string {
-  // The CJS build has __filename; the ESM build and the sources have import.meta.url.
-  let directory = dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(directory, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === '@levelskip/metrics') return join(directory, 'weights');
-      } catch {
-        // An unreadable package.json on the way up is not ours; keep walking.
-      }
-    }
-    const parent = dirname(directory);
-    if (parent === directory) {
-      throw new LevelskipError('CHECKPOINT_MISSING', "could not find @levelskip/metrics's package directory (and its weights/) above this module; reinstall @levelskip/metrics");
-    }
-    directory = parent;
-  }
-}
-
-let shipped: Promise<Lenet> | undefined;
-
-/**
- * Loads the classifier from `weights/lenet.safetensors` (the shipped weights unless
- * `options.directory` says otherwise). The shipped classifier is loaded once per process.
+ * The classifier from a `lenet.safetensors` file's bytes (fetched in a browser, e.g. from where
+ * this package's `weights/` directory is served).
  *
- * @throws LevelskipError `CHECKPOINT_MISSING` when the file is absent, `CHECKPOINT_CORRUPT` when it
- *   is not valid safetensors, `WEIGHTS_MISMATCH` when its tensors are not this architecture's.
+ * @throws LevelskipError `CHECKPOINT_CORRUPT` for bytes that are not safetensors, `WEIGHTS_MISMATCH`
+ *   for another architecture's tensors.
  */
-export function loadLenet(options: LoadLenetOptions = {}): Promise<Lenet> {
-  if (options.directory !== undefined) return readLenet(options.directory);
-  shipped ??= readLenet(lenetWeightsDirectory()).catch((error: unknown) => {
-    shipped = undefined;
-    throw error;
-  });
-  return shipped;
-}
-
-async function readLenet(directory: string): Promise<Lenet> {
-  const path = join(directory, weightsFileName);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new LevelskipError('CHECKPOINT_MISSING', `FD-LeNet weights not found at ${path}: ${(error as Error).message}. Reinstall @levelskip/metrics (it ships weights/lenet.safetensors).`, {
-      cause: error,
-    });
-  }
-  return createLenet(parseSafetensors(bytes).tensors);
+export function lenetFromSafetensors(bytes: Uint8Array | ArrayBuffer): Lenet {
+  return createLenet(parseSafetensors(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).tensors);
 }

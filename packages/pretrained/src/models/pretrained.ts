@@ -19,7 +19,9 @@ let root: string | undefined;
  */
 function packageRoot(): string {
   if (root !== undefined) return root;
-  let dir = dirname(fileURLToPath(import.meta.url));
+  // ESM (and the sources) have import.meta.url; in the CJS build import.meta is empty and __filename
+  // is the module's path. Not `typeof __filename` first: `node -e` defines a global __filename.
+  let dir = dirname(import.meta.url ? fileURLToPath(import.meta.url) : __filename);
   for (;;) {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@levelskip/pretrained') {
