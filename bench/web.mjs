@@ -9,7 +9,7 @@
  *   pnpm build && pnpm bench web [--repeats 5] [--engines onnx-wasm,tfjs-wasm] [--batches 1,16]
  *
  * WebGL and WebGPU run on SwiftShader (a CPU emulation) in Chromium without a GPU: those rows
- * show that the engines work, not GPU speed.
+ * show that the engines work, not GPU speed (and run at --gpu-batches, default 1).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,17 +40,21 @@ export async function runWeb(argv) {
       repeats: { type: 'string', default: '5' },
       engines: { type: 'string', default: allEngines.join(',') },
       batches: { type: 'string', default: '1,16' },
+      // WebGL/WebGPU on SwiftShader (no GPU): batch 16 takes minutes per cell, and once crashed the
+      // page's renderer (tfjs-webgpu, 2026-12-06); on a machine with a GPU pass --gpu-batches 1,16.
+      'gpu-batches': { type: 'string', default: '1' },
       model: { type: 'string', default: 'mnist-full' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: pnpm bench web [--repeats 5] [--engines onnx-wasm,tfjs-wasm,...] [--batches 1,16] [--model mnist-full]');
+    console.log('usage: pnpm bench web [--repeats 5] [--engines onnx-wasm,tfjs-wasm,...] [--batches 1,16] [--gpu-batches 1] [--model mnist-full]');
     return;
   }
   const engines = values.engines.split(',');
   for (const e of engines) if (!allEngines.includes(e)) throw new Error(`--engines: unknown engine ${e}; choose from ${allEngines.join(', ')}`);
   const batches = values.batches.split(',').map(Number);
+  const gpuBatches = values['gpu-batches'].split(',').map(Number);
   const repeats = Number(values.repeats);
   const machine = machineInfo();
   const started = new Date().toISOString();
@@ -63,7 +67,7 @@ export async function runWeb(argv) {
   try {
     const variants = [{ query: '', label: 'default threads' }, { query: '?threads=1', label: 'single-threaded' }];
     for (const variant of variants) {
-      const page = await openPage(browser, `${server.url}${variant.query}`);
+      let page = await openPage(browser, `${server.url}${variant.query}`);
       const probes = await page.evaluate(() => window.levelskipDemo.probes);
       for (const engine of engines) {
         if (variant.query !== '' && !wasmEngines.includes(engine)) continue;
@@ -73,10 +77,18 @@ export async function runWeb(argv) {
           console.log(`${engine} (${variant.label}): does not start: ${probe?.reason}`);
           continue;
         }
-        for (const batch of batches) {
-          const timing = await page.evaluate((e, m, b, r) => window.levelskipDemo.timeDepths(e, m, b, r), engine, values.model, batch, repeats);
-          rows.push({ engine, variant: variant.label, starts: true, threads: timing.threads ?? null, batch, msPerPredict: timing.msPerPredict });
-          console.log(`${engine} (${variant.label}, ${timing.threads ?? '?'} threads) batch ${batch}: ${timing.msPerPredict.map((ms, k) => `k=${k} ${ms.toFixed(1)} ms`).join(', ')}`);
+        for (const batch of engine.includes('web') ? gpuBatches : batches) {
+          try {
+            const timing = await page.evaluate((e, m, b, r) => window.levelskipDemo.timeDepths(e, m, b, r), engine, values.model, batch, repeats);
+            rows.push({ engine, variant: variant.label, starts: true, threads: timing.threads ?? null, batch, msPerPredict: timing.msPerPredict });
+            console.log(`${engine} (${variant.label}, ${timing.threads ?? '?'} threads) batch ${batch}: ${timing.msPerPredict.map((ms, k) => `k=${k} ${ms.toFixed(1)} ms`).join(', ')}`);
+          } catch (error) {
+            // A cell that fails (a crashed renderer, a lost device) is recorded; the page is reopened for the next.
+            rows.push({ engine, variant: variant.label, starts: true, batch, error: error instanceof Error ? error.message : String(error) });
+            console.log(`${engine} (${variant.label}) batch ${batch}: failed: ${error instanceof Error ? error.message : String(error)}`);
+            await page.close().catch(() => undefined);
+            page = await openPage(browser, `${server.url}${variant.query}`);
+          }
         }
       }
       await page.close();
@@ -102,7 +114,7 @@ export async function runWeb(argv) {
   const path = join(dir, `web-${machineSlug(machine)}.json`);
   await writeFileAtomic(path, formatJson(doc));
   console.log(`\n| engine | threads | batch | k = 0 | k = 1 | k = 2 | k = 3 | k = 3 / k = 0 |\n|---|---|---|---|---|---|---|---|`);
-  for (const row of rows.filter((r) => r.starts)) {
+  for (const row of rows.filter((r) => r.starts && r.msPerPredict !== undefined)) {
     const ms = row.msPerPredict;
     console.log(`| ${row.engine}${row.variant === 'single-threaded' ? ' (?threads=1)' : ''} | ${row.threads ?? '—'} | ${row.batch} | ${ms.map((v) => v.toFixed(1)).join(' | ')} | ${(ms[3] / ms[0]).toFixed(2)} |`);
   }
