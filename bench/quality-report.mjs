@@ -24,7 +24,7 @@
 import { writeFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chartToPixels, chartToSvg, layoutChart, paretoFrontier } from './lib/chart.mjs';
-import { cs, sameWeights, shippedIdentities, table1Rows, table1Sampler, table3, table4 } from './quality.mjs';
+import { cs, recipeBaselines, sameWeights, shippedIdentities, table1Rows, table1Sampler, table3, table4 } from './quality.mjs';
 import { median } from './lib/timing.mjs';
 import { loadPackage } from './lib/workspace.mjs';
 
@@ -135,6 +135,56 @@ function table4Section(doc) {
 ${blocks.join('\n')}`;
 }
 
+/** `mnist-c2-distill@3000` → ['mnist-c2-distill', 3000]; a label without a step sorts last. */
+function recipeOrder(label) {
+  const at = label.lastIndexOf('@');
+  const step = at < 0 ? Number.POSITIVE_INFINITY : Number(label.slice(at + 1));
+  return [at < 0 ? label : label.slice(0, at), Number.isFinite(step) ? step : Number.POSITIVE_INFINITY];
+}
+
+export function recipesSection(doc) {
+  const cells = Object.values(doc.cells).filter(isTable1Sampler);
+  const labels = [...new Set(cells.filter((x) => x.checkpoint !== undefined).map((x) => x.model))].sort((a, b) => {
+    const [na, sa] = recipeOrder(a);
+    const [nb, sb] = recipeOrder(b);
+    return na < nb ? -1 : na > nb ? 1 : sa - sb;
+  });
+  if (labels.length === 0) return '_(no recipe checkpoints measured in this file: `pnpm bench quality --checkpoint <label>=<dir>`)_\n';
+  const rows = [
+    ...recipeBaselines.map((b) => ({ model: b.model, fill: b.fill, describe: 'shipped' })),
+    ...labels.map((label) => {
+      const sample = cells.find((x) => x.model === label);
+      const t = sample.training ?? {};
+      const describe = [t.initFrom ? `from ${t.initFrom}` : 'from scratch', t.teacher ? `distilled from ${t.teacher} (mix ${t.mix})` : null, `${t.scheme}${t.schedule?.c !== undefined ? ` c = ${t.schedule.c}` : ''}`, `${t.steps} steps`]
+        .filter(Boolean)
+        .join(', ');
+      return { model: label, fill: sample.fill, describe };
+    }),
+  ];
+  const find = (model, fill, c) => cells.find((x) => x.model === model && x.c === c && (c === 0 || x.fill === fill));
+  const real = cells.find((x) => x.realRecognisable !== undefined)?.realRecognisable;
+  const body = rows
+    .map((row) => {
+      const found = cs.map((c) => find(row.model, row.fill, c));
+      if (found.every((x) => x === undefined)) return undefined;
+      const base = found[0];
+      const at2 = found[cs.indexOf(2)];
+      const busy = [base, at2].some((x) => x !== undefined && timedOnBusyMachine(x, doc.machine.cores));
+      const measured = base !== undefined && at2 !== undefined && !busy ? 1 - at2.msPerImage / base.msPerImage : null;
+      return [
+        `${row.model} / ${row.fill}`,
+        row.describe,
+        ...found.map((x) => num(x?.fdLenet)),
+        at2?.recognisable === undefined ? '—' : pct(at2.recognisable),
+        at2 === undefined ? '—' : `${busy ? 'busy machine' : pct(measured)} / ${pct(at2.predictedFractionSaved)}`,
+      ];
+    })
+    .filter(Boolean);
+  return `FD-LeNet by power-schedule curvature c, as Table 1 (DDIM-50 η = 1, ${doc.config.samples} images), for checkpoints of the training recipes (\`packages/pretrained/scripts/recipes.mjs\`; a label \`<recipe>@<step>\` is the recipe's weights after that many steps) beside the shipped full-depth and from-scratch models. *Recognisable*: the share of the c = 2 samples the project's LeNet classifies with p > 0.9${real === undefined ? '' : ` (held-out real digits: ${pct(real)})`}; LeNet is confident on much that is not a digit, so read it beside FD-LeNet. *Saved at c = 2*: time per image at c = 2 against the same model's c = 0 in this file, measured / FLOP-predicted; "busy machine" where either cell was timed while other work shared the cores (its FD-LeNet is unaffected).
+
+${table(['model / fill', 'training', ...cs.map((c) => `c = ${c}`), 'recognisable, c = 2', 'saved at c = 2'], body)}`;
+}
+
 /**
  * One row per scored model: what it costs (parameters, FLOPs per DDIM-50 step at full depth and
  * with its schedule, stage-aware for multi-decoder models) beside what it gives (FD-LeNet) and
@@ -173,9 +223,9 @@ Cost and quality of each scored model with DDIM-50 (η = 1): parameters, mean FL
 ${table(['model', 'architecture', 'parameters', 'MFLOPs / step, c = 0', 'MFLOPs / step, skipping', 'FD-LeNet, c = 0', 'FD-LeNet, skipping', 'time / image, c = 0', 'time / image, skipping'], rows)}`;
 }
 
-/** Every configuration as a point; one series per model / fill. */
+/** Every configuration of a shipped model as a point (recipe checkpoints have their own table); one series per model / fill. */
 function chartSpec(doc, floor) {
-  const cells = Object.values(doc.cells);
+  const cells = Object.values(doc.cells).filter((c) => c.checkpoint === undefined);
   const series = new Map();
   for (const c of cells) {
     const name = c.c === null && c.fill.startsWith('cache:') ? `${c.model} / cache:m, k = ${c.k}` : `${c.model} / ${c.fill}`;
@@ -272,6 +322,9 @@ ${table3Section(doc)}
 ### Table 4, beyond the paper: feature caching without retraining
 
 ${table4Section(doc)}
+### Recipes: fine-tuning and distillation for c = 2
+
+${recipesSection(doc)}
 ### Quality vs time
 
 ${chart}${frontierTable}`;

@@ -20,6 +20,7 @@
  * Cells are written to the results file as they finish; a rerun skips cells already there for the
  * same weights (a model retrained since is measured again), so an interrupted run resumes.
  */
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -66,7 +67,18 @@ export const table1Rows = [
   { model: 'mnist-ode2', fills: [{ fill: 'zero', trainedFor: true }] },
 ];
 
-const tables = ['table1', 'table3', 'table4'];
+/**
+ * The recipes table (the quality issue's recipes A–D): checkpoints outside the catalogue, given
+ * with `--checkpoint <label>=<dir>`, each scored like a Table 1 row at the curvatures of
+ * `--recipe-cs` with the fill it was trained with (its model.json's training record), beside the
+ * Table 1 cells of these baselines.
+ */
+export const recipeBaselines = [
+  { model: 'mnist-full', fill: 'zero' },
+  { model: 'mnist-zero-c2', fill: 'zero' },
+];
+
+const tables = ['table1', 'table3', 'table4', 'recipes'];
 
 const usage = `usage: pnpm bench quality [flags]
 
@@ -74,11 +86,16 @@ FD-LeNet of the shipped MNIST models (Tables 1 and 3 of the paper, MNIST analogu
 real-vs-real floor, and the sampling time of each configuration (for the Pareto chart of
 \`pnpm bench report\`). Models not shipped yet are listed as missing, not scored.
 
-  --only <tables>     ${tables.join(',')} (default: all)
+  --only <tables>     ${tables.join(',')} (default: all but recipes; with --checkpoint: recipes)
   --models <list>     models to score (default: every shipped one)
   --samples <n>       images per configuration (default: 500; the floor uses as many real digits)
   --batch <n>         images per sampling call (default: 50)
   --seed <n>          seed of batch 0 (default: 0)
+  --checkpoint <label>=<dir>
+                      a checkpoint outside the catalogue (e.g. a recipe's
+                      packages/pretrained/.training/<recipe>/model-step-<n>), scored in the
+                      recipes table; repeatable. Only with --only recipes, or alone.
+  --recipe-cs <list>  curvatures the --checkpoint models are scored at (default: ${cs.join(',')})
   --backend <name>    onnx or tfjs (default: onnx; timings are this backend's)
   --out <file>        results file (default: bench/results/quality-<machine>.json;
                       with --quick: bench/results/quick/quality-<machine>.json)
@@ -116,6 +133,8 @@ export function parseQualityArgs(argv, slug) {
         samples: { type: 'string' },
         batch: { type: 'string', default: '50' },
         seed: { type: 'string', default: '0' },
+        checkpoint: { type: 'string', multiple: true },
+        'recipe-cs': { type: 'string' },
         backend: { type: 'string', default: 'onnx' },
         out: { type: 'string' },
         force: { type: 'boolean', default: false },
@@ -127,7 +146,20 @@ export function parseQualityArgs(argv, slug) {
   } catch (error) {
     throw new Error(`${error.message.replace(/\.$/, '')}; see --help`);
   }
-  const only = values.only === undefined ? [...tables] : commaList(values.only, '--only');
+  const checkpoints = (values.checkpoint ?? []).map((value) => {
+    const at = value.indexOf('=');
+    const label = value.slice(0, at).trim();
+    const dir = value.slice(at + 1).trim();
+    if (at < 1 || dir === '' || !/^[\w.@-]+$/.test(label)) {
+      throw new Error(`--checkpoint needs <label>=<dir> with a label of letters, digits, ".", "@", "-" or "_" (e.g. mnist-c2-distill@3000=packages/pretrained/.training/mnist-c2-distill/model), got ${JSON.stringify(value)}`);
+    }
+    return { label, dir };
+  });
+  if (new Set(checkpoints.map((c) => c.label)).size !== checkpoints.length) throw new Error('--checkpoint: each label may be given once');
+  const recipeCs = values['recipe-cs'] === undefined ? [...cs] : commaList(values['recipe-cs'], '--recipe-cs').map(Number);
+  for (const c of recipeCs) if (!cs.includes(c)) throw new Error(`--recipe-cs: use curvatures among ${cs.join(', ')}, got ${JSON.stringify(values['recipe-cs'])}`);
+  // With checkpoints and no --only, only the recipes table: the others need no recipe cells.
+  const only = values.only === undefined ? (checkpoints.length > 0 ? ['recipes'] : tables.filter((t) => t !== 'recipes')) : commaList(values.only, '--only');
   for (const t of only) if (!tables.includes(t)) throw new Error(`--only: unknown table "${t}"; use ${tables.join(', ')}`);
   if (values.backend !== 'onnx' && values.backend !== 'tfjs') throw new Error(`--backend: use onnx or tfjs, got ${JSON.stringify(values.backend)}`);
   const seed = Number(values.seed);
@@ -137,6 +169,8 @@ export function parseQualityArgs(argv, slug) {
   return {
     tables: only,
     models: values.models === undefined ? undefined : commaList(values.models, '--models'),
+    checkpoints,
+    recipeCs,
     samples,
     batch: positiveInteger(values.batch, '--batch'),
     seed,
@@ -203,7 +237,38 @@ export function configurations(options, models) {
       }
     }
   }
+  if (options.tables.includes('recipes')) {
+    for (const row of recipeBaselines) {
+      if (!models.includes(row.model)) continue;
+      for (const c of curvatures) add('recipes', { model: row.model, fill: c === 0 ? 'zero' : row.fill, trainedFor: c === 0 || row.model !== 'mnist-full', c, ...table1Sampler });
+    }
+    for (const checkpoint of options.recipeModels ?? []) {
+      for (const c of options.quick ? curvatures : options.recipeCs) {
+        add('recipes', { model: checkpoint.label, checkpoint: checkpoint.dir, fill: checkpoint.fill, trainedFor: true, c, ...table1Sampler });
+      }
+    }
+  }
   return [...byKey.values()];
+}
+
+/**
+ * Reads a --checkpoint's model.json: the fill it was trained with and its weights identity (the
+ * training record, as for shipped models). Throws naming the directory when it is not a
+ * levelskip checkpoint.
+ */
+export function describeCheckpoint({ label, dir }) {
+  const path = join(dir, 'model.json');
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`--checkpoint ${label}: cannot read ${path} (${error.code ?? 'not JSON'}); pass a directory written by saveCheckpoint or train`);
+  }
+  const fill = manifest.training?.fill;
+  if (typeof fill !== 'string') throw new Error(`--checkpoint ${label}: ${path} has no training.fill; the recipes table scores models with the fill they were trained with`);
+  const t = manifest.training;
+  const training = Object.fromEntries(['scheme', 'initFrom', 'teacher', 'mix', 'schedule', 'fill', 'steps', 'plannedSteps', 'images', 'batchSize', 'lr', 'seed', 'durationMs'].filter((k) => t[k] !== undefined).map((k) => [k, t[k]]));
+  return { label, dir, fill, weights: weightsIdentity(manifest), training };
 }
 
 const shown = (path) => {
@@ -242,6 +307,8 @@ export async function runQuality(argv) {
   const wanted = options.models ?? known;
   const missing = catalogue.filter((m) => wanted.includes(m.name) && !m.available).map((m) => m.name);
   const models = catalogue.filter((m) => wanted.includes(m.name) && m.available);
+  options.recipeModels = options.checkpoints.map(describeCheckpoint);
+  for (const r of options.recipeModels) if (known.includes(r.label)) throw new Error(`--checkpoint: the label ${r.label} is a catalogue model's name; choose another`);
   const configs = configurations(options, models.map((m) => m.name));
   if (missing.length > 0) log(`[quality] not shipped yet, not scored: ${missing.join(', ')}`);
   if (options.dryRun) {
@@ -267,6 +334,7 @@ export async function runQuality(argv) {
   writeResults(options.out, doc);
 
   const identities = shippedIdentities(models);
+  for (const r of options.recipeModels) identities.set(r.label, r.weights);
   const todo = configs.filter((c) => options.force || !sameWeights(doc.cells[c.key]?.weights, identities.get(c.model)));
   const stepsOf = (c) => c.steps * Math.ceil(options.samples / options.batch);
   const totalSteps = todo.reduce((s, c) => s + stepsOf(c), 0);
@@ -277,11 +345,14 @@ export async function runQuality(argv) {
   try {
     for (const [i, c] of todo.entries()) {
       const flags = {
-        model: c.model,
+        ...(c.checkpoint === undefined ? { model: c.model } : { checkpoint: c.checkpoint }),
         backend: options.backend,
         sampler: c.sampler,
         steps: String(c.steps),
         ...(c.eta === null ? {} : { eta: String(c.eta) }),
+        // Every table is measured without x0 clipping, whatever a model.json recommends (the CLI
+        // applies a recommended clip when no flag says otherwise).
+        ...(c.sampler === 'ddim' || c.sampler === 'ddpm' ? { clipSample: false } : {}),
         ...(c.c === null ? { kTable: `0:1=${c.k}` } : { c: String(c.c) }),
         fill: c.fill,
         samples: String(options.samples),
@@ -303,6 +374,9 @@ export async function runQuality(argv) {
         weights: identities.get(c.model),
         fdLenet: summary.fdLenet,
         floor: summary.floor,
+        recognisable: summary.recognisable,
+        realRecognisable: summary.realRecognisable,
+        ...(c.checkpoint === undefined ? {} : { checkpoint: shown(c.checkpoint), training: options.recipeModels.find((r) => r.label === c.model)?.training }),
         samplerDescription: summary.sampler,
         schedule: summary.schedule,
         backendName: summary.backend,

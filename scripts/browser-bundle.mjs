@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 /** Packages that must bundle for a browser. The CLI is Node-only by design. */
-export const browserPackages = ['@levelskip/core', '@levelskip/samplers', '@levelskip/backend-onnx', '@levelskip/backend-tfjs', '@levelskip/pretrained', '@levelskip/metrics'];
+export const browserPackages = ['@levelskip/core', '@levelskip/samplers', '@levelskip/backend-onnx', '@levelskip/backend-tfjs', '@levelskip/pretrained', '@levelskip/metrics', '@levelskip/pipeline'];
 
 /** gzip bytes allowed for core + samplers + backend-onnx together, runtimes excluded. */
 export const sizeBudgetGzipBytes = 80 * 1024;

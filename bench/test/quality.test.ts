@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { chartToPixels, chartToSvg, layoutChart, logTicks, paretoFrontier } from
 import { checkCompatible } from '../lib/results-file.mjs';
 import { configKey, configurations, parseQualityArgs, qualitySchema } from '../quality.mjs';
 import { renderQuality, timedOnBusyMachine } from '../quality-report.mjs';
+import { withRecipesTable } from '../report.mjs';
 import { otherCpu } from '../lib/machine.mjs';
 import { loadPackage } from '../lib/workspace.mjs';
 
@@ -64,6 +65,20 @@ describe('quality configurations', () => {
     expect(configKey({ model: 'm', fill: 'zero', c: 2, sampler: 'ddim', steps: 20, eta: 0.5 })).toBe('m|zero|c2|ddim20-eta0.5');
     expect(configKey({ model: 'm', fill: 'zero', c: 0, sampler: 'dpm-solver', steps: 15, eta: null })).toBe('m|zero|c0|dpm-solver15');
     expect(configKey({ model: 'm', fill: 'cache:4', c: null, k: 3, sampler: 'ddim', steps: 50, eta: 1 })).toBe('m|cache:4|k3|ddim50-eta1');
+  });
+
+  it('scores --checkpoint models in the recipes table only, at --recipe-cs, with the baselines\' Table 1 cells shared', () => {
+    const options = { ...parseQualityArgs(['--checkpoint', 'B@1000=/tmp/b', '--recipe-cs', '0,2'], 'test'), recipeModels: [{ label: 'B@1000', dir: '/tmp/b', fill: 'interpolate' }] };
+    expect(options.tables).toEqual(['recipes']);
+    const keys = configurations(options, shipped).map((c) => c.key);
+    // 2 baselines × 5 curvatures + the checkpoint at 2 curvatures, its c = 0 cell under its own fill label.
+    expect(keys).toHaveLength(12);
+    expect(keys).toContain('mnist-full|zero|c2|ddim50-eta1');
+    expect(keys).toContain('B@1000|interpolate|c2|ddim50-eta1');
+    expect(keys.filter((k) => k.startsWith('B@1000'))).toHaveLength(2);
+    expect(() => parseQualityArgs(['--checkpoint', 'no-equals-sign'], 'test')).toThrow(/--checkpoint needs <label>=<dir>/);
+    expect(() => parseQualityArgs(['--checkpoint', 'a=/x', '--checkpoint', 'a=/y'], 'test')).toThrow(/each label may be given once/);
+    expect(() => parseQualityArgs(['--checkpoint', 'a=/x', '--recipe-cs', '4'], 'test')).toThrow(/--recipe-cs/);
   });
 
   it('rejects malformed flags with the flag named', () => {
@@ -169,6 +184,59 @@ describe('quality report', () => {
     const png = readFileSync(join(dir, 'chart.png'));
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([960, 640]); // IHDR width, height
+  });
+
+  it('renders the recipes table: baselines first, then each recipe by step, with recognisable rate and time saved at c = 2', async () => {
+    const training = { scheme: 'schedule-aware', initFrom: 'mnist-full', teacher: 'mnist-full', mix: 0.5, schedule: { kind: 'power', c: 2 }, fill: 'zero', steps: 3000 };
+    const recipe = (model: string, c: number, fd: number, ms: number, steps: number) => ({
+      ...cell(model, 'zero', c, fd, ms, ['recipes']),
+      checkpoint: 'x',
+      training: { ...training, steps },
+      recognisable: 0.5,
+      realRecognisable: 0.986,
+    });
+    const doc = {
+      schema: qualitySchema,
+      machine: { cpuModel: 'Test CPU', cores: 2 },
+      config: { quick: false, samples: 500, batch: 50, seed: 0, backend: 'onnx' },
+      sessions: [{ id: 1, startedAt: '2026-12-06T10:00:00.000Z', versions: { node: 'v20', onnxruntimeNode: '1' }, git: { commit: 'abcdef1234567', dirty: false } }],
+      cells: {
+        f: cell('mnist-full', 'zero', 0, 45, 100),
+        r1: recipe('B@1000', 2, 361.5, 60, 1000),
+        r2: recipe('B@500', 2, 371.1, 60, 500),
+        r3: recipe('B@1000', 0, 66.2, 100, 1000),
+      },
+    };
+    const text = await renderQuality(doc, 'q.json', { outDirectory: dir, assetName: 'recipes', currentWeights });
+    const section = text.slice(text.indexOf('### Recipes'), text.indexOf('### Quality vs time'));
+    expect(section).toContain('(held-out real digits: 98.6%)');
+    // 1 − 60 / 100 = 40.0% measured, 41.4% predicted.
+    expect(section).toContain('| B@1000 / zero | from mnist-full, distilled from mnist-full (mix 0.5), schedule-aware c = 2, 1000 steps | 66.2 | — | 361.5 | — | — | 50.0% | 40.0% / 41.4% |');
+    const order = ['mnist-full / zero', 'B@500 / zero', 'B@1000 / zero'].map((row) => section.indexOf(`| ${row} |`));
+    expect(order.every((at) => at > 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    // Recipe cells stay out of the Pareto chart of the shipped models.
+    expect(readFileSync(join(dir, 'recipes.svg'), 'utf8')).not.toContain('B@1000');
+  });
+
+  it('writes the recipes table between the README\'s markers, and only there', () => {
+    const results = join(dir, 'readme-results');
+    mkdirSync(results, { recursive: true });
+    const recipeCell = { ...cell('A@500', 'zero', 2, 399.8, 60, ['recipes']), checkpoint: 'x', training: { steps: 500, scheme: 'schedule-aware' }, recognisable: 0.476 };
+    writeFileSync(
+      join(results, 'quality-test.json'),
+      JSON.stringify({ schema: qualitySchema, machine: { cores: 2 }, config: { quick: false, samples: 500, batch: 50, seed: 0, backend: 'onnx' }, sessions: [], cells: { a: recipeCell } }),
+    );
+    const begin = '<!-- generated by pnpm bench report: recipes table -->';
+    const end = '<!-- end of generated recipes table -->';
+    const readme = `intro\n${begin}\nstale text\n${end}\noutro\n`;
+    const once = withRecipesTable(readme, results);
+    expect(once).not.toContain('stale text');
+    expect(once).toContain('| A@500 / zero |');
+    expect(once.startsWith(`intro\n${begin}`)).toBe(true);
+    expect(once.endsWith(`${end}\noutro\n`)).toBe(true);
+    expect(withRecipesTable(once, results)).toBe(once);
+    expect(withRecipesTable('no markers here', results)).toBe('no markers here');
   });
 
   it('renders Table 4 against the same model\'s c = 0 cell, with its full-depth step count', async () => {

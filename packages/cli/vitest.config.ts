@@ -20,6 +20,10 @@ export default defineProject({
   test: {
     name: 'cli',
     include: ['test/**/*.test.ts'],
+    // tfjs's banner and warnings stay out of the test log: in-process runs with --engine cpu would
+    // print "Hi, looks like you are running TensorFlow.js in Node.js". backend-tfjs's own setup
+    // file does it (only backend packages may import tfjs; the same tfjs module instance is shared).
+    setupFiles: [sibling('backend-tfjs/test/setup/quiet-tfjs.ts')],
     testTimeout: 120_000,
     // Integration tests spawn the CLI; one file at a time keeps the CPU load modest.
     fileParallelism: false,

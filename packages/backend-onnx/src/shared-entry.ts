@@ -3,7 +3,7 @@
  * default runtime) and `exportOnnx` (Node.js only: it writes files).
  */
 export type { OnnxBackend, OnnxBackendOptions, OnnxLogLevel } from './backend/onnx-backend.js';
-export { createOnnxDenoiser, type OnnxDenoiser, type OnnxDenoiserContext, type PrepareOptions } from './backend/onnx-denoiser.js';
+export { createOnnxDenoiser, type OnnxDenoiser, type OnnxDenoiserContext, type OnnxPrepareOptions } from './backend/onnx-denoiser.js';
 export {
   executionProviders,
   webExecutionProviders,

@@ -10,7 +10,8 @@ export { engineOrder, ensureEngine, selectEngine, wasmBinaryDirectory } from './
 export * from './shared-exports.js';
 export { train, type TrainResult, type TrainStats } from './training/train.js';
 export { liveTrainingWorkerCount } from './training/training-workers.js';
-export { planTraining, type TeacherOptions, type TrainOptions, type TrainProgress, type TrainingPlan } from './training/train-options.js';
+export { planTraining, trainingLimits, type TeacherOptions, type TrainNotice, type TrainOptions, type TrainProgress, type TrainingPlan } from './training/train-options.js';
+export { estimateTrainingMemory, type TrainingMemoryEstimate } from './training/training-memory.js';
 export {
   createTimestepSampler,
   timestepsByDepth,

@@ -4,6 +4,8 @@
  * own `createTfjsBackend` and engine selection.
  */
 export { liveTensorCount, type TfjsBackend, type TfjsBackendOptions } from './backend/tfjs-backend.js';
+/** The tensor type of this backend's ops, denoisers and fills (`CustomFill<TfjsTensor>`): tfjs's `Tensor`. */
+export type { Tensor as TfjsTensor } from '@tensorflow/tfjs';
 export {
   browserEngineOrder,
   nodeEngineOrder,

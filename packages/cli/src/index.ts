@@ -22,6 +22,20 @@ export {
   type SamplerName,
   type SkipChoice,
 } from './commands/sample.js';
+export { distinctDepths, samplingDefaultsHelp, setUpSampling, type SamplingSetup } from './commands/sample.js';
+export {
+  applicableOrigins,
+  formatWithOrigins,
+  originLabels,
+  resolveSamplerSettings,
+  resolveSkipSettings,
+  samplingLine,
+  type SamplerFlagValues,
+  type SamplerOrigins,
+  type SamplerSettings,
+  type SettingOrigin,
+  type SkipSettings,
+} from './sampling/sampling-settings.js';
 export { formatFloor, maxEvalSamples, planEval, runEval, type EvalFlags, type EvalPlan, type EvalSummary } from './commands/eval.js';
 export { planTrain, runTrain, trainingSchemeNames, trainableFills, type TrainFlags, type TrainPlan, type TrainSummary } from './commands/train.js';
 export { checkExportAgainstSpec, exportFills, planExport, runExport, type ExportFlags, type ExportPlan, type ExportSummary } from './commands/export.js';
@@ -57,6 +71,7 @@ export {
   backendNames,
   createBackend,
   describeBackendChoice,
+  onnxBackendUnavailable,
   onnxProviders,
   parseBackendChoice,
   tfjsEngines,
@@ -65,6 +80,7 @@ export {
   type TfjsEngineName,
 } from './backends/backend-choice.js';
 export { createProgressReporter, formatDuration, type ProgressOptions, type ProgressReporter, type ProgressStream, type ProgressUpdate } from './progress/progress-reporter.js';
+export { createPhaseLog, type PhaseLog, type PhaseLogOptions } from './progress/phase-log.js';
 export { formatBytes, formatFlops, formatInteger, formatPercent, formatTable, type TableCell, type TableColumn } from './output/format-table.js';
 export {
   optionError,

@@ -258,11 +258,12 @@ describe('train', () => {
 });
 
 describe('the shipped mnist-zero-c2 model', () => {
-  it('samples 2 images in 4 steps with its trained schedule and writes a PNG', async () => {
+  it('samples 2 images in 4 steps with its recommended settings (its trained schedule) and writes a PNG', async () => {
     const out = join(directory, 'zero-c2.png');
     const run = await runCli(['sample', '--model', 'mnist-zero-c2', '--steps', '4', '--batch', '2', '--out', out, '--row-labels', 'c=2']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain('schedule   power(c=2) (trained for; from model.json)');
+    expect(run.stdout).toContain('schedule   power(c=2) (recommended in model.json)');
+    expect(run.stdout).toContain('sampler    ddim(steps=4, eta=1, spacing=leading, clipSample=1) (sampler, η, clip recommended in model.json; steps from flags)');
     // Label "c=2" at scale ⌊32/16⌋ = 2 is (3·6 − 1)·2 = 34 px wide: 2 + 34 + 2 + 2·(32 + 2) = 106.
     expect(pngSize(out)).toEqual([106, 36]);
   });

@@ -60,11 +60,13 @@ describe('model source', () => {
 describe('planSample', () => {
   const base = { preset: 'mnistSmall', randomWeights: true };
 
-  it('fills defaults: onnx on cpu, ddim, batch 16, seed 0, schedule and fill left to the model', () => {
+  it('fills defaults: onnx on cpu, batch 16, seed 0; sampler settings, schedule and fill left to the model', () => {
     const plan = planSample(base);
     expect(plan).toMatchObject({
       backend: { backend: 'onnx', executionProviders: ['cpu'] },
-      sampler: 'ddim',
+      sampler: undefined,
+      eta: undefined,
+      clipSample: undefined,
       steps: undefined,
       skip: undefined,
       fill: undefined,

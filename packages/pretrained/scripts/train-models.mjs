@@ -29,7 +29,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadCheckpoint, parseFill, parseUNetSpec, powerSchedule, randomWeights, saveCheckpoint, writeFileAtomic } from '@levelskip/core';
+import { loadCheckpoint, parseCheckpointManifest, parseFill, parseUNetSpec, powerSchedule, randomWeights, saveCheckpoint, writeFileAtomic } from '@levelskip/core';
 import { listTrainingCheckpoints, loadMnist, readTrainingCheckpoint, train } from '@levelskip/backend-tfjs';
 import { recipes } from './recipes.mjs';
 
@@ -160,11 +160,13 @@ async function finalize(name, recipe, runDir, step) {
       : `Steps ${base.steps + 1}–${steps} continued from the shipped step-${base.steps} weights (fp16 EMA; raw and EMA both started there) with a fresh Adam state, the LR and EMA warm-ups again and seed ${seed}: the step-${base.steps} training checkpoint was on another machine.`,
   ].filter((line) => line !== undefined);
   const out = step !== undefined ? join(runDir, `model-step-${step}`) : recipe.experimental ? join(runDir, 'model') : join(packageRoot, 'models', name);
+  const sampling = await shippedSampling(out);
   await mkdir(out, { recursive: true });
   await saveCheckpoint(out, {
     spec: snapshot.spec,
     weights: snapshot.ema,
     dtype: 'F16',
+    ...(sampling === undefined ? {} : { sampling }),
     training: {
       trainer: '@levelskip/backend-tfjs train() (wasm engine)',
       description: recipe.description,
@@ -204,6 +206,25 @@ async function finalize(name, recipe, runDir, step) {
     },
   });
   console.log(`${name}: wrote ${out} (step ${steps}, loss ${finalLoss.toFixed(4)}, ${(((base?.durationMs ?? 0) + state.elapsedMs) / 3.6e6).toFixed(2)} h of training)`);
+  if (sampling !== undefined) {
+    console.log(`${name}: kept the recommended sampling settings of the model it replaced (model.json "sampling"); measure them again for the new weights (pnpm bench quality) and update their note`);
+  }
+}
+
+/**
+ * The recommended sampling settings (model.json's `sampling`) of the checkpoint at `dir`, if one is
+ * there: they were measured by hand (pnpm bench quality) and are not derived from training, so a
+ * retrained model keeps them until they are measured again.
+ */
+async function shippedSampling(dir) {
+  let text;
+  try {
+    text = await readFile(join(dir, 'model.json'), 'utf8');
+  } catch (error) {
+    if (error?.code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return parseCheckpointManifest(text, join(dir, 'model.json')).sampling;
 }
 
 const data = values['finalize-only'] ? undefined : await loadMnist({ split: 'train' });

@@ -17,6 +17,11 @@
  *
  * Tensors stay on the backend (`denoiser.ops`) until the end; each step's intermediates are
  * disposed as soon as they are used, and on success, error or abort nothing is left alive.
+ *
+ * Finiteness: the model's prediction ε̂ is read back and scanned for NaN and ±Inf every
+ * `checkFiniteEvery` steps (default every step: one read-back of ε̂, small beside a model call),
+ * the final sample always; a non-finite value stops the run with `LevelskipError('NONFINITE')`
+ * naming the step, timestep and k, so no black image is ever returned as a result.
  */
 import {
   LevelskipError,
@@ -32,6 +37,7 @@ import {
   type FillStrategy,
   type SkipSchedule,
 } from '@levelskip/core';
+import { firstNonFinite, nonFiniteError, type CheckPoint } from './finite-check.js';
 import type { Sampler, SamplerRun } from './sampler.js';
 
 /** One progress event, sent after each completed step. */
@@ -56,7 +62,8 @@ export interface SampleOptions<T> {
   /** How many deep levels to skip at each t; default: none (k = 0, the full network). */
   readonly skip?: SkipSchedule;
   /** What replaces the skipped features; default the zero fill. `cache` gets one per-run cache. */
-  readonly fill?: FillStrategy<T>;
+  /** `NoInfer`: the denoiser decides T, so a portable fill (`customFill(name, fn)`) fits any backend's. */
+  readonly fill?: FillStrategy<NoInfer<T>>;
   /** Image shape, [C, H, W] or [B, C, H, W]; optional, it must match the model's spec. */
   readonly shape?: readonly number[];
   /** Images to sample at once, an integer ≥ 1. Default 1. */
@@ -69,6 +76,13 @@ export interface SampleOptions<T> {
   readonly signal?: AbortSignal;
   /** Also return the sample after every step (one device read-back per step). Default false. */
   readonly trajectory?: boolean;
+  /**
+   * Scan the model's prediction ε̂ for NaN and ±Inf every n steps (one read-back of ε̂ per check;
+   * the last step is always checked), an integer ≥ 0; 0 checks only the final samples (and, with
+   * `trajectory`, the sample after every step, which is read back anyway). Default 1: every step.
+   * A non-finite value rejects with `LevelskipError('NONFINITE')` naming the step, timestep and k.
+   */
+  readonly checkFiniteEvery?: number;
 }
 
 export interface SampleResult {
@@ -89,7 +103,7 @@ export interface SampleResult {
   readonly stepsRun: number;
 }
 
-const ALLOWED = ['denoiser', 'sampler', 'skip', 'fill', 'shape', 'batch', 'seed', 'onProgress', 'signal', 'trajectory'];
+const ALLOWED = ['denoiser', 'sampler', 'skip', 'fill', 'shape', 'batch', 'seed', 'onProgress', 'signal', 'trajectory', 'checkFiniteEvery'];
 
 function invalid(field: string, message: string, code: 'INVALID_OPTION' | 'INVALID_SHAPE' | 'INVALID_SCHEDULE' = 'INVALID_OPTION'): LevelskipError {
   return new LevelskipError(code, `sample: ${field} ${message}`, { issues: [{ path: [field], message }] });
@@ -104,6 +118,7 @@ interface Plan<T> {
   readonly seed: number | bigint;
   readonly timesteps: readonly number[];
   readonly ks: readonly number[];
+  readonly checkFiniteEvery: number;
 }
 
 function checkDenoiser<T>(denoiser: unknown): Denoiser<T> {
@@ -214,12 +229,16 @@ function plan<T>(options: SampleOptions<T>): Plan<T> {
   if (options.trajectory !== undefined && typeof options.trajectory !== 'boolean') {
     throw invalid('trajectory', 'must be true or false');
   }
+  const checkFiniteEvery = options.checkFiniteEvery ?? 1;
+  if (!(typeof checkFiniteEvery === 'number' && Number.isSafeInteger(checkFiniteEvery) && checkFiniteEvery >= 0)) {
+    throw invalid('checkFiniteEvery', `must be an integer ≥ 0 (steps between finiteness checks of the prediction; 0 = final samples only), got ${String(checkFiniteEvery)}`);
+  }
   const timesteps = sampler.timesteps;
   // The cache fill's refreshes are planned here, so `ks` (and progress events) say what really runs.
   const arch = describeArchitecture(denoiser.spec);
   const stages = timesteps.map((t) => stageForTime(arch, t / T));
   const ks = cacheDepths(plannedDepths(options.skip, timesteps, T, denoiser.levels), fill, stages);
-  return { denoiser, sampler, fill, shape, seed, timesteps, ks };
+  return { denoiser, sampler, fill, shape, seed, timesteps, ks, checkFiniteEvery };
 }
 
 function abortError(signal: AbortSignal, step: number, total: number): LevelskipError {
@@ -230,11 +249,13 @@ function abortError(signal: AbortSignal, step: number, total: number): Levelskip
 /**
  * Samples images with a level-skipping denoiser.
  *
- * @returns the final samples (read back once, at the end) with the k and timestep of every step.
+ * @returns the final samples (read back at the end; ε̂ is also read back for the finiteness
+ *   checks) with the k and timestep of every step.
  * @throws LevelskipError before step 1 for any invalid option (`INVALID_OPTION`, `INVALID_SHAPE`,
- *   `INVALID_SCHEDULE`, `INVALID_FILL`, naming the option), `ABORTED` when `signal` fires, and
- *   whatever the denoiser or `onProgress` throws. In every case all tensors of the run
- *   (samples, predictions, sampler state, the feature cache) are disposed.
+ *   `INVALID_SCHEDULE`, `INVALID_FILL`, naming the option), `ABORTED` when `signal` fires,
+ *   `NONFINITE` when the prediction or the sample holds NaN or ±Inf (naming the step, timestep and
+ *   k; see `checkFiniteEvery`), and whatever the denoiser or `onProgress` throws. In every case
+ *   all tensors of the run (samples, predictions, sampler state, the feature cache) are disposed.
  *
  * @example
  * ```ts
@@ -242,7 +263,7 @@ function abortError(signal: AbortSignal, step: number, total: number): Levelskip
  * ```
  */
 export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult> {
-  const { denoiser, sampler, fill, shape, seed, timesteps, ks } = plan(options);
+  const { denoiser, sampler, fill, shape, seed, timesteps, ks, checkFiniteEvery } = plan(options);
   const { signal, onProgress } = options;
   const ops = denoiser.ops;
   const total = timesteps.length;
@@ -256,6 +277,13 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
   let run: SamplerRun<T> | undefined;
   let cache: FeatureCache<T> | undefined;
   let x: T | undefined;
+  // The step of the last finiteness check that passed (0: the initial noise, finite by construction).
+  let lastFiniteStep = 0;
+  const checked = (what: 'prediction' | 'sample', data: Float32Array, at: CheckPoint): void => {
+    if (firstNonFinite(data) >= 0) throw nonFiniteError(what, at, data, { lastFiniteStep, predictionsChecked: checkFiniteEvery > 0 });
+    lastFiniteStep = at.step;
+  };
+  const checkPoint = (i: number): CheckPoint => ({ step: i + 1, total, timestep: timesteps[i] as number, k: ks[i] as number });
   try {
     run = sampler.createRun(ops);
     cache = fill.kind === 'cache' ? denoiser.createFeatureCache() : undefined;
@@ -283,6 +311,7 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
       try {
         // The model call is the long part; honour an abort that arrived during it.
         if (signal?.aborted) throw abortError(signal, i, total);
+        if (checkFiniteEvery > 0 && ((i + 1) % checkFiniteEvery === 0 || i === total - 1)) checked('prediction', await ops.toFloat32(eps), checkPoint(i));
         next = await run.step(x, eps, i, noise);
       } finally {
         ops.dispose(eps);
@@ -290,10 +319,15 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
       const previous = x;
       x = next;
       ops.dispose(previous);
-      if (trajectory) trajectory.push(await ops.toFloat32(x));
+      if (trajectory) {
+        const data = await ops.toFloat32(x);
+        checked('sample', data, checkPoint(i));
+        trajectory.push(data);
+      }
       onProgress?.({ step: i + 1, total, timestep: t, k, elapsedMs: performance.now() - started });
     }
     const images = await ops.toFloat32(x);
+    checked('sample', images, checkPoint(total - 1));
     return {
       images,
       shape: [...shape] as [number, number, number, number],

@@ -4,6 +4,11 @@
  * lists every provider with its failure (in the spirit of onnxruntime-common's backend resolver,
  * which reports each backend it could not initialise). Only the providers asked for are tried:
  * the default list is the CPU alone, so a default run never loads GPU libraries.
+ *
+ * Failures read as what is missing, not as onnxruntime's native messages (source paths, C++
+ * lambdas, assertion text); those stay in `cause`. A provider the environment knows cannot start
+ * (`ProviderPrecheck`, e.g. WebGPU on Linux without a Vulkan loader) is not probed at all: its
+ * native library would print warnings to stderr that no log level silences.
  */
 import type * as ortCommon from 'onnxruntime-common';
 import { LevelskipError } from '@levelskip/core';
@@ -29,7 +34,16 @@ export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 export interface ProviderFailure {
   readonly provider: string;
   readonly reason: string;
+  /** The error the probe threw, non-enumerable (absent when a precheck ruled the provider out). */
+  readonly error?: unknown;
 }
+
+/**
+ * Says, without loading anything, why `provider` cannot start on runtime `name` here (a missing
+ * system library), or `undefined` to probe it. Node's entry checks for the Vulkan loader that
+ * onnxruntime-node's WebGPU (Dawn) needs on Linux.
+ */
+export type ProviderPrecheck = (name: OnnxRuntimeName, provider: string) => string | undefined;
 
 let probeGraph: Uint8Array | undefined;
 
@@ -43,10 +57,45 @@ function probeModel(): Uint8Array {
   return probeGraph;
 }
 
-function reasonOf(error: unknown): string {
+/**
+ * onnxruntime's message without its native framing: the source location
+ * (`/onnxruntime_src/…/webgpu_context.cc:136`), the C++ function and the assertion that failed
+ * (`… adapter_result.status == … was false.`), the `[ONNXRuntimeError] : 1 : FAIL :` prefix.
+ */
+export function nativeMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  // onnxruntime prefixes messages with source locations; keep the first line, trimmed.
-  return (message.split('\n')[0] ?? message).trim().slice(0, 300);
+  let text = (message.split('\n')[0] ?? message).trim();
+  text = text.replace(/^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*[A-Z_]+\s*:\s*/, '');
+  const assertion = /\bwas false\.\s*(\S.*)$/.exec(text);
+  if (assertion?.[1] !== undefined) return assertion[1].trim();
+  const located = /^\S+\.(?:cc|cpp|c|h|hpp|mm):\d+\s+(.*)$/.exec(text);
+  if (located?.[1] === undefined) return text;
+  text = located[1];
+  // A C++ function (`onnxruntime::Foo::Bar(const X&)`) follows the location: skip to the first space outside brackets.
+  if (/^[\w~]+::/.test(text)) {
+    let depth = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (c === '(' || c === '<' || c === '[') depth++;
+      else if (c === ')' || c === '>' || c === ']') depth = Math.max(0, depth - 1);
+      else if (c === ' ' && depth === 0) return text.slice(i + 1).trim();
+    }
+  }
+  return text.trim();
+}
+
+/** Why `provider` failed, in words a user can act on; onnxruntime's own message where it is not a known case. */
+export function providerFailureReason(provider: string, error: unknown): string {
+  const text = nativeMessage(error);
+  if ((provider === 'cuda' || provider === 'tensorrt') && /fail(?:ed)? to load (?:shared )?library|cannot open shared object/i.test(text)) {
+    const what = provider === 'cuda' ? 'CUDA' : 'TensorRT';
+    return `onnxruntime-node's ${what} provider libraries are not installed or cannot load (they need CUDA 12${provider === 'tensorrt' ? ', cuDNN 9 and TensorRT' : ' and cuDNN 9'})`;
+  }
+  if (provider === 'webgpu' && /WebGPU adapter/i.test(text)) {
+    return 'no WebGPU adapter: no GPU (or GPU driver) that WebGPU can use was found';
+  }
+  if (/not (?:a )?(?:supported|registered)|unknown (?:execution )?provider|is not available/i.test(text) && text.length < 200) return text;
+  return text.slice(0, 300);
 }
 
 /**
@@ -97,10 +146,16 @@ export async function selectExecutionProvider(
   name: OnnxRuntimeName,
   providers: readonly string[] | undefined,
   sessionOptions: ortCommon.InferenceSession.SessionOptions = {},
+  precheck?: ProviderPrecheck,
 ): Promise<string> {
   const candidates = resolveExecutionProviders(name, providers);
   const failures: ProviderFailure[] = [];
   for (const provider of candidates) {
+    const missing = precheck?.(name, provider);
+    if (missing !== undefined) {
+      failures.push({ provider, reason: missing });
+      continue;
+    }
     try {
       const session = await ort.InferenceSession.create(probeModel(), { ...sessionOptions, executionProviders: [provider] });
       try {
@@ -111,7 +166,8 @@ export async function selectExecutionProvider(
       }
       return provider;
     } catch (error) {
-      failures.push({ provider, reason: reasonOf(error) });
+      // The native error rides along non-enumerable: at hand for debugging, out of JSON and equality checks.
+      failures.push(Object.defineProperty({ provider, reason: providerFailureReason(provider, error) }, 'error', { value: error, enumerable: false }));
     }
   }
   throw new LevelskipError(

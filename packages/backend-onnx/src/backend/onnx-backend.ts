@@ -207,7 +207,7 @@ export async function createOnnxBackendIn(environment: RuntimeEnvironment, optio
     threads = checked.intraOpNumThreads ?? environment.hardwareConcurrency();
   }
   const base = sessionOptionsOf(runtime, checked, threads, logLevel);
-  const provider = await selectExecutionProvider(ort, runtime, options.executionProviders, base);
+  const provider = await selectExecutionProvider(ort, runtime, options.executionProviders, base, environment.providerUnavailable);
   if (runtime === 'onnxruntime-web') {
     // The probe session started the WebAssembly runtime; onnxruntime-web wrote back the count it
     // used (1 where threads are unavailable).
@@ -225,7 +225,7 @@ export async function createOnnxBackendIn(environment: RuntimeEnvironment, optio
   });
   const live = new Set<OnnxDenoiser>();
   let disposed = false;
-  return {
+  const backend: OnnxBackend = {
     specificationVersion,
     name,
     executionProvider: provider,
@@ -248,5 +248,9 @@ export async function createOnnxBackendIn(environment: RuntimeEnvironment, optio
       disposed = true;
       for (const denoiser of [...live]) denoiser.dispose();
     },
+    [Symbol.dispose]() {
+      backend.dispose();
+    },
   };
+  return backend;
 }

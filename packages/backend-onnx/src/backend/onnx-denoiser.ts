@@ -11,12 +11,19 @@ import type * as ort from 'onnxruntime-common';
 import {
   FeatureCache,
   LevelskipError,
+  assertFillSupported,
   describeArchitecture,
+  parseFill,
+  prepareByPrediction,
+  prepareVariants,
   resolvePrediction,
   specificationVersion,
   type Architecture,
-  type Denoiser,
+  type BuiltinFillKind,
+  type DisposableDenoiser,
   type FillContext,
+  type FillStrategy,
+  type PrepareOptions,
   type NamedTensors,
   type PredictOptions,
   type TensorOps,
@@ -26,17 +33,15 @@ import { buildUNetGraph, fillShape, graphKey, type GraphFill, type GraphVariant,
 import { float32Data, track } from '../ops/onnx-tensor-ops.js';
 import type { OnnxRuntime } from '../runtime/onnx-runtime.js';
 
-/** What to build ahead of time with `prepare` (default: every k with the zero fill). */
-export interface PrepareOptions {
-  readonly ks?: readonly number[];
-  readonly fills?: readonly ('zero' | 'duplicate' | 'interpolate')[];
-  readonly stages?: readonly number[];
+/** What to build ahead of time with `prepare` (default: every k with the zero fill): core's `PrepareOptions`; fills may also be named (`'zero'`, `'duplicate'`, `'interpolate'`, `'cache'`). */
+export interface OnnxPrepareOptions extends Omit<PrepareOptions<ort.Tensor>, 'fills'> {
+  readonly fills?: readonly (FillStrategy<ort.Tensor> | BuiltinFillKind)[];
 }
 
 /** An ONNX-backend denoiser: core's `Denoiser` plus session bookkeeping. */
-export interface OnnxDenoiser extends Denoiser<ort.Tensor> {
+export interface OnnxDenoiser extends DisposableDenoiser<ort.Tensor> {
   /** Opens the sessions of the given depths and fills now, so the first predictions do not pay for it. */
-  prepare(options?: PrepareOptions): Promise<void>;
+  prepare(options?: OnnxPrepareOptions): Promise<void>;
   /** Number of open onnxruntime sessions (one per graph variant used so far). */
   readonly sessionCount: number;
 }
@@ -172,19 +177,25 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
     predict(x, timesteps, options) {
       return predict(x, timesteps, options);
     },
-    async prepare(options: PrepareOptions = {}) {
+    async prepare(options: OnnxPrepareOptions = {}) {
       if (disposed) throw disposedError();
-      const ks = options.ks ?? Array.from({ length: arch.levels }, (_, k) => k);
-      const fills = options.fills ?? ['zero'];
-      const stages = options.stages ?? arch.decoders.map((_, s) => s);
-      for (const stage of stages) {
-        for (const k of ks) {
-          if (!Number.isInteger(k) || k < 0 || k >= arch.levels) throw new LevelskipError('INVALID_OPTION', `k must be an integer in [0, ${arch.levels - 1}], got ${k}`);
-          for (const fill of k === 0 ? (['none'] as const) : fills) {
-            if (fill === 'interpolate' && !spec.sidePaths) throw new LevelskipError('INVALID_FILL', 'fill "interpolate" needs a model built with sidePaths: true');
-            await open({ kind: 'fused', stage, k, fill, cacheOutputs: false });
-          }
-        }
+      const { fills: given, ...rest } = options;
+      const fills = given?.map((f): FillStrategy<ort.Tensor> => (typeof f === 'string' ? parseFill(f) : f));
+      const resolved: PrepareOptions<ort.Tensor> = { ...rest, ...(fills === undefined ? {} : { fills }) };
+      for (const fill of fills ?? []) assertFillSupported(spec, fill);
+      const variants = prepareVariants(arch.levels, arch.decoders.length, resolved);
+      // The cache and custom fills run split or cache-writing graphs that only a prediction
+      // selects exactly; the stateless fills open their fused graph without computing anything.
+      if (variants.some((v) => v.fill !== undefined && (v.fill.kind === 'cache' || v.fill.kind === 'custom'))) {
+        await prepareByPrediction(denoiser, arch.decoders.length, resolved);
+        return;
+      }
+      for (const [i, v] of variants.entries()) {
+        if (resolved.signal?.aborted) throw new LevelskipError('ABORTED', `prepare was aborted after ${i} of ${variants.length} variants`, { cause: resolved.signal.reason });
+        const fill: GraphFill = v.fill === undefined ? 'none' : (v.fill.kind as GraphFill);
+        await open({ kind: 'fused', stage: v.stage, k: v.k, fill, cacheOutputs: false });
+        if (disposed) throw disposedError();
+        resolved.onProgress?.({ done: i + 1, total: variants.length, what: v.what });
       }
     },
     get sessionCount() {
@@ -197,6 +208,9 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
       for (const entry of sessions.values()) release(entry);
       sessions.clear();
       context.onDispose();
+    },
+    [Symbol.dispose]() {
+      denoiser.dispose();
     },
   };
   return denoiser;

@@ -91,4 +91,10 @@ export interface RuntimeEnvironment {
   readonly loadDefaultRuntime: () => Promise<OnnxRuntime>;
   /** Logical CPUs, for default thread counts; 0 when unknown. */
   readonly hardwareConcurrency: () => number;
+  /**
+   * Why an execution provider cannot start here, known without loading it (a missing system
+   * library), or `undefined` to probe it: such a provider is not probed, so its native library
+   * prints nothing to stderr.
+   */
+  readonly providerUnavailable?: (name: OnnxRuntimeName, provider: string) => string | undefined;
 }

@@ -22,6 +22,9 @@ import {
   type Backend,
   type BackendCapabilities,
   type Denoiser,
+  type DisposableDenoiser,
+  type PrepareOptions,
+  prepareByPrediction,
   type DenoiserOptions,
   type NamedTensors,
   type PredictOptions,
@@ -95,13 +98,13 @@ interface DenoiserContext {
   readonly onDispose: () => void;
 }
 
-function createTfjsDenoiser(spec: UNetSpec, weights: NamedTensors, context: DenoiserContext): Denoiser<tf.Tensor> {
+function createTfjsDenoiser(spec: UNetSpec, weights: NamedTensors, context: DenoiserContext): DisposableDenoiser<tf.Tensor> {
   const arch = describeArchitecture(spec);
   const { ops, activate } = context;
   const params = loadParameters(weights);
   const blocks = createTfjsBlocks(arch, params);
   let disposed = false;
-  return {
+  const denoiser: DisposableDenoiser<tf.Tensor> = {
     specificationVersion,
     spec,
     levels: arch.levels,
@@ -119,6 +122,11 @@ function createTfjsDenoiser(spec: UNetSpec, weights: NamedTensors, context: Deno
       })();
     },
     createFeatureCache: () => new FeatureCache(ops),
+    async prepare(options?: PrepareOptions<tf.Tensor>): Promise<void> {
+      if (disposed) throw disposedError('denoiser');
+      // One prediction per variant: WebGL and WebGPU compile their shaders per shape on first use.
+      await prepareByPrediction(denoiser, arch.decoders.length, options);
+    },
     dispose() {
       if (disposed) return;
       disposed = true;
@@ -126,7 +134,11 @@ function createTfjsDenoiser(spec: UNetSpec, weights: NamedTensors, context: Deno
       params.clear();
       context.onDispose();
     },
+    [Symbol.dispose]() {
+      denoiser.dispose();
+    },
   };
+  return denoiser;
 }
 
 /**
@@ -147,7 +159,7 @@ export async function createTfjsBackendWith(environment: BackendEnvironment, opt
   });
   const live = new Set<Denoiser<tf.Tensor>>();
   let disposed = false;
-  return {
+  const backend: TfjsBackend = {
     specificationVersion,
     name,
     engine,
@@ -171,7 +183,11 @@ export async function createTfjsBackendWith(environment: BackendEnvironment, opt
       // tfjs engines are process-wide and may serve other backends: only this backend's models are released.
       for (const denoiser of [...live]) denoiser.dispose();
     },
+    [Symbol.dispose]() {
+      backend.dispose();
+    },
   };
+  return backend;
 }
 
 /** Number of live tfjs tensors in the process (`tf.memory().numTensors`), e.g. for leak checks. */

@@ -4,6 +4,7 @@
  * thing that is wrong: `INVALID_SPEC`, `INVALID_SHAPE`, `WEIGHTS_MISMATCH`) naming the field. A
  * teacher's problems (its spec, weights or mix) are all `INVALID_OPTION`s naming `teacher.…`.
  */
+import { availableParallelism } from 'node:os';
 import type * as tf from '@tensorflow/tfjs';
 import {
   LevelskipError,
@@ -25,6 +26,47 @@ import { engineOrder, type TfjsEngineChoice } from '../engine/select-engine.js';
 import { defaultAdamOptions, type AdamOptions } from './adam.js';
 import { checkInMemoryDataset, isInMemoryDataset, type InMemoryDataset, type TrainingBatch, type TrainingData } from './batch-source.js';
 import { trainingSchemes, type TrainingScheme } from './timestep-sampler.js';
+import { defaultMaxTrainingMemoryBytes, estimateTrainingMemory, formatBytes } from './training-memory.js';
+
+/**
+ * Upper bounds of train()'s numeric options (the CLI's flags have the same). They keep a typo
+ * (`batchSize: 1e9`) from reaching an allocation; each is far above any sensible run.
+ */
+export const trainingLimits = {
+  /** Optimiser steps (`steps`, and the steps `epochs` of an in-memory dataset make). */
+  steps: 10_000_000,
+  /** Passes over the data. */
+  epochs: 100_000,
+  /** Images per step. */
+  batchSize: 4096,
+  /** Adam's learning rate. */
+  lr: 10,
+  /** Warm-up steps. */
+  warmup: 10_000_000,
+  /** Steps between checkpoints. */
+  checkpointEvery: 10_000_000,
+  /** Checkpoints kept. */
+  keepLast: 10_000,
+  /** Global gradient-norm clip. */
+  gradClip: 1e9,
+} as const;
+
+/**
+ * A message of `train()` that is not a per-step progress report (see `TrainOptions.onNotice`):
+ *
+ * - `fresh-start` (info): `resume` was asked, but the checkpoint directory holds no checkpoint,
+ *   or (with `resume: 'restart-if-unreadable'`) none that loads; training starts from step 0;
+ * - `damaged-checkpoints` (warning): checkpoints that do not load were skipped and moved aside to
+ *   `step-XXXXXXX.damaged` (`paths`: where they are now);
+ * - `stale-temporaries` (info): leftovers of interrupted checkpoint writes of dead processes were
+ *   removed (`paths`).
+ */
+export interface TrainNotice {
+  readonly kind: 'fresh-start' | 'damaged-checkpoints' | 'stale-temporaries';
+  readonly level: 'info' | 'warning';
+  readonly message: string;
+  readonly paths: readonly string[];
+}
 
 /** Sent after every training step. */
 export interface TrainProgress {
@@ -87,15 +129,15 @@ export interface TrainOptions {
    * (async) iterable of batches (Float32Array of n·C·H·W values, or `{ shape: [n, C, H, W], data }`).
    */
   readonly data: TrainingData;
-  /** Optimiser steps to reach (counting resumed ones). Exactly one of `steps` and `epochs`. */
+  /** Optimiser steps to reach (counting resumed ones; at most 10^7). Exactly one of `steps` and `epochs`. */
   readonly steps?: number;
-  /** Passes over the data (dataset: ⌈epochs · count / batchSize⌉ steps). Exactly one of `steps` and `epochs`. */
+  /** Passes over the data (dataset: ⌈epochs · count / batchSize⌉ steps, at most 10^7; epochs at most 10^5). Exactly one of `steps` and `epochs`. */
   readonly epochs?: number;
-  /** Images per step for an in-memory dataset (default 16); iterable batches are used as yielded. */
+  /** Images per step for an in-memory dataset (default 16, at most 4096); iterable batches are used as yielded (at most 4096 images). */
   readonly batchSize?: number;
-  /** Adam's learning rate (default 2e-4). */
+  /** Adam's learning rate (default 2e-4; in (0, 10]). */
   readonly lr?: number;
-  /** Linear warm-up steps (default 0). */
+  /** Linear warm-up steps (default 0, at most 10^7). */
   readonly warmup?: number;
   /** EMA decay of the weights, in [0, 1) (default 0.999); 0 makes the EMA the raw weights. */
   readonly ema?: number;
@@ -104,7 +146,7 @@ export interface TrainOptions {
    * averages are not dominated by the random initial weights. See `emaDecay`.
    */
   readonly emaWarmup?: boolean;
-  /** Clip the global gradient norm to this (default 1); `false` turns clipping off. */
+  /** Clip the global gradient norm to this (default 1, at most 10^9); `false` turns clipping off. */
   readonly gradClip?: number | false;
   /** Adam's β1, β2, ε (default 0.9, 0.999, 1e-8). */
   readonly adam?: AdamOptions;
@@ -131,19 +173,55 @@ export interface TrainOptions {
   readonly teacher?: TeacherOptions;
   /** Where to write checkpoints (`step-XXXXXXX/` directories); none when absent. */
   readonly checkpointDir?: string;
-  /** Write a checkpoint every this many steps (default 1000), and always at the end. */
+  /** Write a checkpoint every this many steps (default 1000, at most 10^7), and always at the end. */
   readonly checkpointEvery?: number;
-  /** Keep only the newest this many checkpoints (default 3). */
+  /**
+   * Keep only the newest this many checkpoints (default 3, at most 10^4). Only checkpoints up to
+   * the current step are pruned; one of a later step (another run's) is never deleted.
+   */
   readonly keepLast?: number;
-  /** Continue from the newest complete checkpoint in `checkpointDir` (none: start afresh). */
-  readonly resume?: boolean;
+  /**
+   * Continue from the newest checkpoint in `checkpointDir` that loads (default false: start at
+   * step 0).
+   *
+   * - `true`: a directory without any checkpoint starts at step 0 (a `fresh-start` notice says so).
+   *   When newer checkpoints do not load but an older one does, training resumes from the older one
+   *   and the damaged ones are moved aside to `step-XXXXXXX.damaged` (a `damaged-checkpoints`
+   *   warning lists them). When checkpoints exist but none loads, train() refuses with
+   *   `CHECKPOINT_CORRUPT`, listing each one and why it failed: silently starting over would
+   *   discard the run.
+   * - `'restart-if-unreadable'`: as `true`, but when none loads, the damaged ones are moved aside
+   *   and training starts at step 0: the explicit "start over" for that case.
+   */
+  readonly resume?: boolean | 'restart-if-unreadable';
+  /**
+   * Take an exclusive lock on `checkpointDir` for the whole run (default true; core's
+   * `acquireDirectoryLock`), so that a second run on the same directory fails at once with an
+   * error naming the holder instead of both writing checkpoints. Pass false only when the caller
+   * holds that lock itself (the CLI does).
+   */
+  readonly lock?: boolean;
+  /**
+   * The most memory the run may need by `estimateTrainingMemory` (activations of a batch, forward
+   * and backward, plus parameters and Adam state), in bytes (default: half of the machine's
+   * physical memory). Above it train() refuses before allocating anything; raise it (or pass
+   * `Infinity`) to run anyway.
+   */
+  readonly maxMemoryBytes?: number;
+  /**
+   * Called with what is worth telling a user besides per-step progress: a fresh start although
+   * `resume` was asked, damaged checkpoints skipped, stale temporaries removed (see `TrainNotice`).
+   * Without it, warnings go to `process.emitWarning` and the rest is dropped.
+   */
+  readonly onNotice?: (notice: TrainNotice) => void;
   /** The tfjs engine (default `auto`). */
   readonly engine?: TfjsEngineChoice;
   /**
    * Threads that compute each step's gradients (default 1: the main thread only): the batch is
    * split into that many shards, one computed on the main thread and the others on Node worker
    * threads, each with its own wasm or cpu engine. `auto`: the machine's available parallelism,
-   * at most 8. Only for the wasm and cpu engines (libtensorflow already uses every core).
+   * at most 8. Only for the wasm and cpu engines (libtensorflow already uses every core). At most
+   * 4 × the available parallelism (at least 8) and 64.
    */
   readonly workers?: number | 'auto';
   /** Called after every step; may return a promise, which is awaited. A throw stops training. */
@@ -177,7 +255,10 @@ export interface TrainingPlan {
   readonly checkpointDir: string | undefined;
   readonly checkpointEvery: number;
   readonly keepLast: number;
-  readonly resume: boolean;
+  readonly resume: boolean | 'restart-if-unreadable';
+  readonly lock: boolean;
+  readonly maxMemoryBytes: number;
+  readonly onNotice: TrainOptions['onNotice'];
   readonly engine: TfjsEngineChoice;
   /** As given (`auto` is resolved when the engine has started: see `trainingThreads`). */
   readonly workers: number | 'auto';
@@ -208,9 +289,12 @@ const ALLOWED: readonly (keyof TrainOptions)[] = [
   'checkpointEvery',
   'keepLast',
   'resume',
+  'lock',
+  'maxMemoryBytes',
   'engine',
   'workers',
   'onProgress',
+  'onNotice',
   'signal',
 ];
 
@@ -219,12 +303,17 @@ export function invalidOption(field: string, message: string, code: 'INVALID_OPT
   return new LevelskipError(code, `train: ${field} ${message}`, { issues: [{ path: field.split('.'), message }] });
 }
 
-function positiveInteger(options: TrainOptions, field: 'steps' | 'epochs' | 'batchSize' | 'checkpointEvery' | 'keepLast', fallback: number): number;
-function positiveInteger(options: TrainOptions, field: 'steps' | 'epochs' | 'batchSize' | 'checkpointEvery' | 'keepLast', fallback?: number): number | undefined;
-function positiveInteger(options: TrainOptions, field: 'steps' | 'epochs' | 'batchSize' | 'checkpointEvery' | 'keepLast', fallback?: number): number | undefined {
+type CountField = 'steps' | 'epochs' | 'batchSize' | 'checkpointEvery' | 'keepLast';
+
+function positiveInteger(options: TrainOptions, field: CountField, fallback: number): number;
+function positiveInteger(options: TrainOptions, field: CountField, fallback?: number): number | undefined;
+function positiveInteger(options: TrainOptions, field: CountField, fallback?: number): number | undefined {
   const value: unknown = options[field];
   if (value === undefined) return fallback;
-  if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 1)) throw invalidOption(field, `must be an integer ≥ 1, got ${String(value)}`);
+  const max = trainingLimits[field];
+  if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= max)) {
+    throw invalidOption(field, `must be an integer from 1 to ${max.toLocaleString('en-US')}, got ${String(value)}`);
+  }
   return value;
 }
 
@@ -379,11 +468,20 @@ export const maxTrainingWorkers = 64;
 /** Most threads `workers: 'auto'` uses. */
 export const autoTrainingWorkersCap = 8;
 
+/** Most threads `workers` accepts on a machine of `parallelism` cores: 4 per core (at least 8), at most 64. */
+export function maxWorkersFor(parallelism: number): number {
+  return Math.min(maxTrainingWorkers, Math.max(autoTrainingWorkersCap, 4 * parallelism));
+}
+
 function checkWorkers(value: unknown, engine: TfjsEngineChoice, fill: FillStrategy<tf.Tensor>): number | 'auto' {
   if (value === undefined) return 1;
   if (value === 'auto') return value;
-  if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= maxTrainingWorkers)) {
-    throw invalidOption('workers', `must be an integer from 1 to ${maxTrainingWorkers} (threads computing each step's gradients) or 'auto', got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  const max = maxWorkersFor(availableParallelism());
+  if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= max)) {
+    throw invalidOption(
+      'workers',
+      `must be an integer from 1 to ${max} (threads computing each step's gradients; 4 per core, at least 8, at most ${maxTrainingWorkers}) or 'auto', got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
+    );
   }
   if (value > 1 && (engine === 'node' || engine === 'node-gpu')) {
     throw invalidOption('workers', `is ${value}, but engine "${engine}" (libtensorflow) already uses every core (or the GPU); use workers: 1 with it, or engine "wasm" or "cpu" with worker threads`);
@@ -428,15 +526,17 @@ export function planTraining(options: TrainOptions): TrainingPlan {
   const epochs = positiveInteger(options, 'epochs');
   if ((steps === undefined) === (epochs === undefined)) throw invalidOption('steps', 'and epochs are exclusive: pass exactly one of them');
   const batchSize = positiveInteger(options, 'batchSize', 16);
-  const lr = numberIn(options.lr, 'lr', 2e-4, (v) => v > 0, '> 0');
+  const lr = numberIn(options.lr, 'lr', 2e-4, (v) => v > 0 && v <= trainingLimits.lr, `in (0, ${trainingLimits.lr}]`);
   const warmup = options.warmup === undefined ? 0 : options.warmup;
-  if (!(typeof warmup === 'number' && Number.isSafeInteger(warmup) && warmup >= 0)) throw invalidOption('warmup', `must be an integer ≥ 0 (steps), got ${String(warmup)}`);
+  if (!(typeof warmup === 'number' && Number.isSafeInteger(warmup) && warmup >= 0 && warmup <= trainingLimits.warmup)) {
+    throw invalidOption('warmup', `must be an integer from 0 to ${trainingLimits.warmup.toLocaleString('en-US')} (steps), got ${String(warmup)}`);
+  }
   const ema = numberIn(options.ema, 'ema', 0.999, (v) => v >= 0 && v < 1, 'in [0, 1)');
   const emaWarmup = options.emaWarmup ?? true;
   if (typeof emaWarmup !== 'boolean') throw invalidOption('emaWarmup', `must be true or false, got ${String(emaWarmup)}`);
   let gradClip: number | undefined = 1;
   if (options.gradClip === false) gradClip = undefined;
-  else gradClip = numberIn(options.gradClip, 'gradClip', 1, (v) => v > 0, '> 0 (or false for no clipping)');
+  else gradClip = numberIn(options.gradClip, 'gradClip', 1, (v) => v > 0 && v <= trainingLimits.gradClip, 'in (0, 1e9] (or false for no clipping)');
   const adam = checkAdam(options.adam);
 
   const scheme = options.scheme ?? 'uniform';
@@ -461,8 +561,20 @@ export function planTraining(options: TrainOptions): TrainingPlan {
   const checkpointEvery = positiveInteger(options, 'checkpointEvery', 1000);
   const keepLast = positiveInteger(options, 'keepLast', 3);
   const resume = options.resume ?? false;
-  if (typeof resume !== 'boolean') throw invalidOption('resume', `must be true or false, got ${String(resume)}`);
-  if (resume && checkpointDir === undefined) throw invalidOption('resume', 'needs checkpointDir: the directory to resume from');
+  if (typeof resume !== 'boolean' && resume !== 'restart-if-unreadable') {
+    throw invalidOption('resume', `must be true, false or 'restart-if-unreadable', got ${typeof resume === 'string' ? JSON.stringify(resume) : String(resume)}`);
+  }
+  if (resume !== false && checkpointDir === undefined) throw invalidOption('resume', 'needs checkpointDir: the directory to resume from');
+  const lock = options.lock ?? true;
+  if (typeof lock !== 'boolean') throw invalidOption('lock', `must be true or false, got ${String(lock)}`);
+  if (options.onNotice !== undefined && typeof options.onNotice !== 'function') throw invalidOption('onNotice', 'must be a function');
+  if (dataKind === 'memory' && epochs !== undefined) {
+    const planned = Math.ceil((epochs * (options.data as InMemoryDataset).count) / batchSize);
+    if (planned > trainingLimits.steps) {
+      throw invalidOption('epochs', `make ${planned.toLocaleString('en-US')} steps (${epochs} × ${(options.data as InMemoryDataset).count} images / batch ${batchSize}), more than the ${trainingLimits.steps.toLocaleString('en-US')} a run may take; pass fewer epochs`);
+    }
+  }
+  const maxMemoryBytes = checkMemory(options.maxMemoryBytes, spec, batchSize, dataKind);
   const engine = options.engine ?? 'auto';
   if (engine !== 'auto' && !engineOrder.includes(engine)) throw invalidOption('engine', `must be auto, ${engineOrder.join(', ')}; got ${JSON.stringify(engine)}`);
   const workers = checkWorkers(options.workers, engine, fill);
@@ -495,9 +607,43 @@ export function planTraining(options: TrainOptions): TrainingPlan {
     checkpointEvery,
     keepLast,
     resume,
+    lock,
+    maxMemoryBytes,
+    onNotice: options.onNotice,
     engine,
     workers,
     onProgress: options.onProgress,
     signal,
   };
+}
+
+/**
+ * Checks `maxMemoryBytes` and refuses a run whose estimated memory exceeds it. An iterable's batch
+ * size is only known per batch, so for it this only validates the option (its batches are checked
+ * as they come, see `checkTrainingBatchMemory`).
+ */
+function checkMemory(value: unknown, spec: UNetSpec, batchSize: number, dataKind: 'memory' | 'iterable'): number {
+  let limit: number;
+  if (value === undefined) limit = defaultMaxTrainingMemoryBytes();
+  else if (typeof value === 'number' && value > 0 && !Number.isNaN(value)) limit = value;
+  else throw invalidOption('maxMemoryBytes', `must be a number of bytes > 0 (Infinity: no limit), got ${String(value)}`);
+  if (dataKind === 'memory') checkTrainingBatchMemory(spec, batchSize, limit);
+  return limit;
+}
+
+/**
+ * Refuses a batch of `batchSize` images whose estimated training memory exceeds `limit`.
+ *
+ * @throws LevelskipError `INVALID_OPTION` (path `batchSize`) saying how much it needs and how to override.
+ */
+export function checkTrainingBatchMemory(spec: UNetSpec, batchSize: number, limit: number): void {
+  const estimate = estimateTrainingMemory(spec, batchSize);
+  if (estimate.total <= limit) return;
+  throw new LevelskipError(
+    'INVALID_OPTION',
+    `train: batchSize ${batchSize} needs about ${formatBytes(estimate.total)} for training (${formatBytes(estimate.activations)} of activations, forward and backward, ` +
+      `and ${formatBytes(estimate.parameters)} of parameters and optimiser state), more than the limit of ${formatBytes(limit)}` +
+      `; use a smaller batch, or raise the limit with maxMemoryBytes (CLI: --max-memory) if the machine has the memory`,
+    { issues: [{ path: ['batchSize'], message: `needs about ${formatBytes(estimate.total)}, more than maxMemoryBytes = ${formatBytes(limit)}` }] },
+  );
 }

@@ -11,18 +11,26 @@
  * stream 3: dropout seeds, stream 4: data order — so the same seed, data and options give the
  * same weights, and a checkpoint stores each stream's position. A teacher draws nothing (it runs
  * without dropout), so adding one changes no random choice.
+ *
+ * With a `checkpointDir`, a run first checks that it can write there, takes core's exclusive
+ * directory lock on it for the whole call (released on every way out: done, error, abort), and
+ * removes the temporaries killed runs left; `resume` never silently starts over (see
+ * `TrainOptions.resume`), and pruning never deletes a checkpoint past the current step.
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {
   LevelskipError,
   SeededRng,
+  acquireDirectoryLock,
+  assertWritableDirectory,
   describeArchitecture,
   fillLabel,
   parameterLayout,
   randomWeights,
   sameSpec,
   type BuiltinFill,
+  type DirectoryLock,
   type FillStrategy,
   type NamedTensors,
   type UNetSpec,
@@ -35,16 +43,29 @@ import { warmupLearningRate } from './learning-rate.js';
 import { createTimestepSampler } from './timestep-sampler.js';
 import { dataParallelStep } from './data-parallel-step.js';
 import { createTeacher, disposeTeacher, packTeacher, type TeacherModel } from './distillation.js';
-import { imageShapeOf, invalidOption, planTraining, trainingThreads, type TrainOptions, type TrainingPlan } from './train-options.js';
 import {
+  checkTrainingBatchMemory,
+  imageShapeOf,
+  invalidOption,
+  planTraining,
+  trainingLimits,
+  trainingThreads,
+  type TrainNotice,
+  type TrainOptions,
+  type TrainingPlan,
+} from './train-options.js';
+import {
+  findResumableCheckpoint,
   pruneTrainingCheckpoints,
-  readLatestTrainingCheckpoint,
+  removeStaleCheckpointTemporaries,
+  setAsideDamagedCheckpoint,
   stateFormatVersionOf,
   trainingStateFormat,
   weightsFingerprint,
   writeTrainingCheckpoint,
   type RunIdentity,
   type TrainingSnapshot,
+  type UnreadableCheckpoint,
 } from './training-checkpoints.js';
 import { createModelState, disposeModelState, noiseBatch, snapshotModel, stepContext, trainingStep, type ModelState, type StepContext } from './training-step.js';
 import { startTrainingWorkers, type TrainingWorkers } from './training-workers.js';
@@ -91,6 +112,11 @@ export interface TrainResult {
   readonly checkpoint: string | undefined;
   /** The checkpoint this call resumed from, if any. */
   readonly resumedFrom: string | undefined;
+  /**
+   * Checkpoints that did not load when resuming (newer than `resumedFrom`, or all of them after a
+   * `'restart-if-unreadable'` fresh start), each moved aside to `movedTo` (`step-XXXXXXX.damaged`).
+   */
+  readonly damagedCheckpoints: readonly { readonly dir: string; readonly movedTo: string; readonly reason: string }[];
 }
 
 /** The run's identity; `teacher` is the teacher's `weightsFingerprint`, computed once per call. */
@@ -194,9 +220,13 @@ function trainingMetadata(
  * @throws LevelskipError `INVALID_OPTION` (naming the field) and the other validation codes before
  *   anything runs; `BACKEND_UNAVAILABLE` when the engine cannot start; `ABORTED` when `signal`
  *   fires (after the current step, and after writing a checkpoint when `checkpointDir` is set);
- *   `IO_ERROR` when a checkpoint cannot be written; `INVALID_OPTION` (path `lr`) when the loss
- *   becomes NaN or infinite; `INVALID_OPTION` (path `resume`) when the checkpoint to resume was
- *   written with other settings (a different teacher or mix included).
+ *   `IO_ERROR` when `checkpointDir` is not writable (checked before the first step), when another
+ *   run holds its lock (the message names that process), or when a checkpoint cannot be written;
+ *   `INVALID_OPTION` (path `batchSize`) when the estimated memory exceeds `maxMemoryBytes`;
+ *   `INVALID_OPTION` (path `lr`) when the loss becomes NaN or infinite; `INVALID_OPTION` (path
+ *   `resume`) when the checkpoint to resume was written with other settings (a different teacher
+ *   or mix included); `CHECKPOINT_CORRUPT` (path `resume`) when `resume: true` finds checkpoints
+ *   but none loads (each one listed with its reason).
  *
  * @example
  * const { weights, losses } = await train({
@@ -215,28 +245,109 @@ function trainingMetadata(
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const plan = planTraining(options);
-  const { spec, signal } = plan;
-  if (signal?.aborted === true) throw abortedError(0, undefined, signal.reason);
+  if (plan.signal?.aborted === true) throw abortedError(0, undefined, plan.signal.reason);
   const started = performance.now();
+  const notify = noticeSink(plan.onNotice);
+  let lock: DirectoryLock | undefined;
+  if (plan.checkpointDir !== undefined) {
+    // Before anything else: a directory that cannot be written fails now, not at the first checkpoint.
+    await assertWritableDirectory(plan.checkpointDir, { what: 'checkpointDir' }).catch((error: unknown) => {
+      throw LevelskipError.is(error)
+        ? new LevelskipError(error.code, `train: ${error.message}`, { cause: error, issues: [{ path: ['checkpointDir'], message: error.message }] })
+        : error;
+    });
+    if (plan.lock) lock = await acquireDirectoryLock(plan.checkpointDir, { purpose: 'train() checkpointDir' });
+  }
+  try {
+    if (plan.checkpointDir !== undefined) {
+      const removed = await removeStaleCheckpointTemporaries(plan.checkpointDir);
+      if (removed.length > 0) {
+        notify({
+          kind: 'stale-temporaries',
+          level: 'info',
+          message: `removed ${removed.length} temporary ${removed.length === 1 ? 'directory' : 'directories'} left in ${plan.checkpointDir} by interrupted checkpoint writes`,
+          paths: removed,
+        });
+      }
+    }
+    return await runTraining(plan, started, notify);
+  } finally {
+    await lock?.release();
+  }
+}
+
+/** Where notices go: the caller's `onNotice`, or warnings to `process.emitWarning`. */
+function noticeSink(onNotice: TrainingPlan['onNotice']): (notice: TrainNotice) => void {
+  if (onNotice !== undefined) return onNotice;
+  return (notice) => {
+    if (notice.level === 'warning') process.emitWarning(notice.message, { type: 'LevelskipWarning', code: `LEVELSKIP_${notice.kind.toUpperCase().replaceAll('-', '_')}` });
+  };
+}
+
+/** The refusal of `resume: true` when checkpoints exist but none loads. */
+function noLoadableCheckpoint(dir: string, unreadable: readonly UnreadableCheckpoint[]): LevelskipError {
+  const listed = unreadable.map(({ dir: candidate, reason }) => `  ${candidate}: ${reason}`);
+  return new LevelskipError(
+    'CHECKPOINT_CORRUPT',
+    [
+      `train: resume: none of the ${unreadable.length} checkpoint${unreadable.length === 1 ? '' : 's'} in ${dir} loads, so there is nothing to resume from:`,
+      ...listed,
+      `Nothing was changed. To start again from step 0 instead, pass resume: 'restart-if-unreadable' (CLI: --restart-if-unreadable); the damaged checkpoints are then kept as step-….damaged.`,
+    ].join('\n'),
+    { issues: unreadable.map(({ dir: candidate, reason }) => ({ path: ['resume'], message: `${candidate}: ${reason}` })), cause: unreadable[0]?.error },
+  );
+}
+
+/** What `resume` finds in the checkpoint directory: the snapshot to continue from (if any), damaged ones set aside. */
+async function resumePoint(
+  plan: TrainingPlan,
+  identity: RunIdentity,
+  notify: (notice: TrainNotice) => void,
+): Promise<{ from: string | undefined; snapshot: TrainingSnapshot | undefined; damaged: TrainResult['damagedCheckpoints'] }> {
+  if (plan.resume === false) return { from: undefined, snapshot: undefined, damaged: [] };
+  const dir = plan.checkpointDir!;
+  const { latest, unreadable } = await findResumableCheckpoint(dir);
+  if (latest === undefined && unreadable.length > 0 && plan.resume === true) throw noLoadableCheckpoint(dir, unreadable);
+  // Checked before anything moves: a refusal leaves the directory as it was.
+  if (latest !== undefined) checkResumable(latest.dir, latest.snapshot.spec, latest.snapshot.state.identity, identity, plan);
+  const damaged: { dir: string; movedTo: string; reason: string }[] = [];
+  for (const candidate of unreadable) damaged.push({ dir: candidate.dir, movedTo: await setAsideDamagedCheckpoint(candidate.dir), reason: candidate.reason });
+  if (damaged.length > 0) {
+    const where = latest === undefined ? 'starting again from step 0 (resume: restart-if-unreadable)' : `resuming from the older ${latest.dir}`;
+    notify({
+      kind: 'damaged-checkpoints',
+      level: 'warning',
+      message: `${damaged.length} checkpoint${damaged.length === 1 ? '' : 's'} in ${dir} did not load and ${damaged.length === 1 ? 'was' : 'were'} moved aside; ${where}:\n${damaged
+        .map((d) => `  ${d.movedTo}: ${d.reason}`)
+        .join('\n')}`,
+      paths: damaged.map((d) => d.movedTo),
+    });
+  }
+  if (latest === undefined) {
+    notify({
+      kind: 'fresh-start',
+      level: 'info',
+      message: damaged.length === 0 ? `no checkpoint in ${dir} yet: starting from step 0` : `no checkpoint in ${dir} loads: starting from step 0`,
+      paths: [],
+    });
+    return { from: undefined, snapshot: undefined, damaged };
+  }
+  return { from: latest.dir, snapshot: latest.snapshot, damaged };
+}
+
+async function runTraining(plan: TrainingPlan, started: number, notify: (notice: TrainNotice) => void): Promise<TrainResult> {
+  const { spec, signal } = plan;
+  // Hashed once per call: every checkpoint records it, and resuming compares it.
+  const identity = identityOf(plan, plan.teacher === undefined ? undefined : weightsFingerprint(plan.teacher.spec, plan.teacher.weights));
+  // Before the engine starts: a checkpoint that cannot be resumed is refused at once.
+  const { from: resumedFrom, snapshot, damaged: damagedCheckpoints } = await resumePoint(plan, identity, notify);
+
   const { engine, tfBackend } = await selectEngine(plan.engine);
   const activate = (): void => ensureEngine(tfBackend);
   const arch = describeArchitecture(spec);
   const imageShape = imageShapeOf(spec);
   const names = parameterLayout(spec).map((entry) => entry.name);
   const sampler = createTimestepSampler(plan.scheme, { levels: arch.levels, trainTimesteps: spec.trainTimesteps, schedule: plan.schedule });
-  // Hashed once per call: every checkpoint records it, and resuming compares it.
-  const identity = identityOf(plan, plan.teacher === undefined ? undefined : weightsFingerprint(plan.teacher.spec, plan.teacher.weights));
-
-  let resumedFrom: string | undefined;
-  let snapshot: TrainingSnapshot | undefined;
-  if (plan.resume) {
-    const latest = await readLatestTrainingCheckpoint(plan.checkpointDir!);
-    if (latest !== undefined) {
-      checkResumable(latest.dir, latest.snapshot.spec, latest.snapshot.state.identity, identity, plan);
-      resumedFrom = latest.dir;
-      snapshot = latest.snapshot;
-    }
-  }
 
   const root = new SeededRng(plan.seed);
   const rng = {
@@ -309,6 +420,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let stepMs = 0;
   let checkpoint = resumedFrom;
   let checkpointStep = resumedFrom === undefined ? -1 : startStep;
+  let checkedBatch = 0;
 
   const writeCheckpoint = async (): Promise<void> => {
     if (plan.checkpointDir === undefined || checkpointStep === step) return;
@@ -339,7 +451,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       trainingMetadata(plan, identity, engine, threads, step, targetStepsOf(), elapsedMs, priorImages + images, losses, lossTerms),
     );
     checkpointStep = step;
-    await pruneTrainingCheckpoints(plan.checkpointDir, plan.keepLast);
+    // Only checkpoints up to this step: a later one on disk is not this run's to delete.
+    await pruneTrainingCheckpoints(plan.checkpointDir, plan.keepLast, step);
   };
 
   try {
@@ -349,6 +462,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (target !== undefined && step >= target) break;
       const batch = await source.next();
       if (batch === undefined) break;
+      if (plan.dataKind === 'iterable' && batch.count > checkedBatch) {
+        // An iterable's batch size is known only now; the in-memory one was checked by planTraining.
+        if (batch.count > trainingLimits.batchSize) {
+          throw invalidOption('data', `yielded a batch of ${batch.count} images; at most ${trainingLimits.batchSize} per batch`);
+        }
+        checkTrainingBatchMemory(spec, batch.count, plan.maxMemoryBytes);
+        checkedBatch = batch.count;
+      }
       const stepStart = performance.now();
       activate();
       const { k, timesteps } = sampler.draw(rng.timesteps, batch.count);
@@ -426,6 +547,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       },
       checkpoint,
       resumedFrom,
+      damagedCheckpoints,
     };
   } finally {
     disposeModelState(state);

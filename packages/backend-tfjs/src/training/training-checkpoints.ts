@@ -16,21 +16,37 @@
  * teacher to the run identity and the loss terms: a reader of format 1 would resume such a run
  * without its teacher, so format 2 makes it refuse instead. This version reads both.
  *
- * A checkpoint is assembled in a hidden temporary directory `.step-XXXXXXX.tmp-…` beside the final
- * one, every file fsynced, then renamed into place in one step, so a directory named `step-…`
- * is complete unless the disk itself lost data; resuming also verifies every file and falls back
- * to the next older checkpoint when one does not load.
+ * A checkpoint is assembled in a hidden temporary directory beside the final one, named like every
+ * levelskip temporary (`.levelskip-<host>-<pid>-<random>.tmp`, core's `withTemporaryPath`), every
+ * file fsynced, then renamed into place in one step, so a directory named `step-…` is complete
+ * unless the disk itself lost data. Temporaries of dead processes are removed when a run starts
+ * (`removeStaleCheckpointTemporaries`), including those of the older naming
+ * `.step-XXXXXXX.tmp-<pid>-<hex>`.
+ *
+ * Resuming verifies every file of the newest checkpoint and falls back to the next older one when
+ * it does not load; a damaged checkpoint newer than the one resumed from is renamed to
+ * `step-XXXXXXX.damaged` (kept for inspection, never listed, resumed or pruned again), so that it
+ * can neither be resumed by mistake later nor make pruning delete the run's new checkpoints.
+ * Pruning itself only ever considers checkpoints up to the run's current step.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   LevelskipError,
+  StrictJsonError,
+  isProcessAlive,
   loadCheckpoint,
   parameterLayout,
   parseSafetensors,
+  parseStrictJson,
+  readRegularFile,
   saveCheckpoint,
+  removeStaleTemporaryFiles,
   serializeSafetensors,
+  syncDirectory,
+  temporaryPathFor,
+  withTemporaryPath,
   type HostTensor,
   type NamedTensors,
   type RngState,
@@ -46,6 +62,12 @@ const stateFormatVersion = 2;
 /** The format of checkpoints without a teacher, readable by versions that know only format 1. */
 const plainStateFormatVersion = 1;
 const stepPattern = /^step-(\d{7,})$/;
+/** Temporaries of versions before core's naming: `.step-0000042.tmp-<pid>-<hex>` and `…-old`. */
+const legacyTemporaryPattern = /^\.step-\d{7,}\.tmp-(\d+)-[0-9a-f]+(?:-old)?$/;
+/** training-state.json holds a few KiB (an Adam step count per parameter, RNG states); far larger is not one. */
+const maxStateJsonBytes = 64 * 1024 * 1024;
+/** Suffix of a damaged checkpoint set aside (see the file comment). */
+const damagedSuffix = '.damaged';
 
 /** Settings a resumed run must share with the run that wrote the checkpoint. */
 export interface RunIdentity {
@@ -158,39 +180,84 @@ export async function writeTrainingCheckpoint(
   snapshot: TrainingSnapshot,
   training: Record<string, unknown>,
 ): Promise<string> {
-  const name = checkpointDirectoryName(snapshot.state.step);
-  const final = join(root, name);
-  const temporary = join(root, `.${name}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const final = join(root, checkpointDirectoryName(snapshot.state.step));
   try {
     await mkdir(root, { recursive: true });
-    await saveCheckpoint(temporary, { spec, weights: snapshot.ema, training, dtype: 'F32' });
-    const tensors = new Map<string, HostTensor>();
-    prefixed('raw', snapshot.raw, tensors);
-    prefixed('adam.m', snapshot.adamM, tensors);
-    prefixed('adam.v', snapshot.adamV, tensors);
-    tensors.set('losses', { shape: [snapshot.losses.length], data: snapshot.losses });
-    if (snapshot.lossTerms !== undefined) {
-      tensors.set('losses.distillation', { shape: [snapshot.lossTerms.distillation.length], data: snapshot.lossTerms.distillation });
-      tensors.set('losses.eps', { shape: [snapshot.lossTerms.eps.length], data: snapshot.lossTerms.eps });
-    }
-    await writeFileSynced(join(temporary, stateTensorsFile), serializeSafetensors(tensors, { metadata: { format: stateFormat } }));
-    await writeFileSynced(join(temporary, stateJsonFile), `${JSON.stringify(snapshot.state, null, 2)}\n`);
-    // A checkpoint of the same step (a run resumed from an older one) is moved aside, not merged.
-    const displaced = `${temporary}-old`;
-    const hadFinal = await rename(final, displaced).then(
-      () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return false;
-        throw error;
-      },
-    );
-    await rename(temporary, final);
-    if (hadFinal) await rm(displaced, { recursive: true, force: true });
+    // Registered while it is written, so core's removeTemporaryFiles() (the CLI's SIGINT / SIGTERM /
+    // exit hook) removes it, and removed here when anything fails.
+    await withTemporaryPath(final, async (temporary) => {
+      await saveCheckpoint(temporary, { spec, weights: snapshot.ema, training, dtype: 'F32' });
+      const tensors = new Map<string, HostTensor>();
+      prefixed('raw', snapshot.raw, tensors);
+      prefixed('adam.m', snapshot.adamM, tensors);
+      prefixed('adam.v', snapshot.adamV, tensors);
+      tensors.set('losses', { shape: [snapshot.losses.length], data: snapshot.losses });
+      if (snapshot.lossTerms !== undefined) {
+        tensors.set('losses.distillation', { shape: [snapshot.lossTerms.distillation.length], data: snapshot.lossTerms.distillation });
+        tensors.set('losses.eps', { shape: [snapshot.lossTerms.eps.length], data: snapshot.lossTerms.eps });
+      }
+      await writeFileSynced(join(temporary, stateTensorsFile), serializeSafetensors(tensors, { metadata: { format: stateFormat } }));
+      await writeFileSynced(join(temporary, stateJsonFile), `${JSON.stringify(snapshot.state, null, 2)}\n`);
+      await syncDirectory(temporary);
+      await moveIntoPlace(temporary, final);
+    });
+    await syncDirectory(root);
     return final;
   } catch (error) {
-    await rm(temporary, { recursive: true, force: true }).catch(() => undefined);
     throw ioError(`Could not write the training checkpoint ${final}`, error);
   }
+}
+
+/**
+ * Renames the complete directory `temporary` to `final`. A checkpoint of the same step (a run that
+ * started again below it) is moved aside first and deleted after, or put back if the rename fails.
+ */
+async function moveIntoPlace(temporary: string, final: string): Promise<void> {
+  const displaced = temporaryPathFor(final);
+  const hadFinal = await rename(final, displaced).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+  try {
+    await rename(temporary, final);
+  } catch (error) {
+    if (hadFinal) await rename(displaced, final).catch(() => undefined);
+    throw error;
+  }
+  if (hadFinal) await rm(displaced, { recursive: true, force: true });
+}
+
+/**
+ * Removes what interrupted checkpoint writes of dead processes left in `root` (core's temporaries
+ * and the older `.step-…tmp-<pid>-…` directories of this host). Another live process's are left
+ * alone. Returns the paths removed.
+ *
+ * @throws LevelskipError `IO_ERROR` when the directory cannot be listed or an entry not removed.
+ */
+export async function removeStaleCheckpointTemporaries(root: string): Promise<string[]> {
+  const removed = await removeStaleTemporaryFiles(root);
+  let entries: string[];
+  try {
+    entries = await readdir(root);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return removed;
+    throw ioError(`Could not list the checkpoint directory ${root}`, error);
+  }
+  for (const entry of entries) {
+    const match = legacyTemporaryPattern.exec(entry);
+    if (match === null) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && isProcessAlive(pid)) continue;
+    const path = join(root, entry);
+    await rm(path, { recursive: true, force: true }).catch((error: unknown) => {
+      throw ioError(`Could not remove the stale temporary directory ${path}`, error);
+    });
+    removed.push(path);
+  }
+  return removed;
 }
 
 /** The complete-looking checkpoints under `root` (named `step-…`), newest first. */
@@ -209,13 +276,24 @@ export async function listTrainingCheckpoints(root: string): Promise<{ step: num
     .sort((a, b) => b.step - a.step);
 }
 
-/** Deletes all but the newest `keepLast` checkpoints under `root`. */
-export async function pruneTrainingCheckpoints(root: string, keepLast: number): Promise<void> {
-  const all = await listTrainingCheckpoints(root);
-  for (const { dir } of all.slice(keepLast)) {
-    await rm(dir, { recursive: true, force: true }).catch((error: unknown) => {
+/**
+ * Deletes all but the newest `keepLast` checkpoints under `root` among those of step ≤ `upToStep`
+ * (the run's current step). A checkpoint of a later step (left by another run) is never deleted:
+ * the newest step number on disk is no proof of belonging to this run.
+ */
+export async function pruneTrainingCheckpoints(root: string, keepLast: number, upToStep: number): Promise<void> {
+  const candidates = (await listTrainingCheckpoints(root)).filter(({ step }) => step <= upToStep);
+  for (const { dir } of candidates.slice(keepLast)) {
+    // Renamed to a temporary name first (one atomic step), so a kill during the recursive delete
+    // leaves a temporary for the next run to remove, never a half-deleted `step-…` directory.
+    const doomed = temporaryPathFor(dir);
+    try {
+      await rename(dir, doomed);
+      await rm(doomed, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw ioError(`Could not delete the old checkpoint ${dir}`, error);
-    });
+    }
   }
 }
 
@@ -245,20 +323,27 @@ export async function readTrainingCheckpoint(dir: string): Promise<TrainingSnaps
   const tensorsPath = join(dir, stateTensorsFile);
   let state: TrainingStateJson;
   let tensors: Map<string, HostTensor>;
+  // Regular files only, the JSON bounded, and no message ever quotes a file's contents.
+  const read = (path: string, what: string, maxBytes?: number): Promise<Uint8Array> =>
+    readRegularFile(path, { what, missingCode: 'CHECKPOINT_MISSING', tooLargeCode: 'CHECKPOINT_CORRUPT', ...(maxBytes === undefined ? {} : { maxBytes }) });
   try {
-    state = JSON.parse((await readFile(jsonPath)).toString('utf8')) as TrainingStateJson;
-    tensors = parseSafetensors(await readFile(tensorsPath)).tensors;
+    const text = new TextDecoder().decode(await read(jsonPath, 'the training state', maxStateJsonBytes));
+    try {
+      state = parseStrictJson(text, { maxDepth: 16 }) as TrainingStateJson;
+    } catch (error) {
+      throw corrupt(jsonPath, `is not valid JSON: ${error instanceof StrictJsonError ? error.message : 'it does not parse'}`);
+    }
+    tensors = parseSafetensors(await read(tensorsPath, 'the training tensors')).tensors;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (LevelskipError.is(error) && error.code === 'CHECKPOINT_MISSING') {
       throw new LevelskipError('CHECKPOINT_MISSING', `${dir} has no ${stateJsonFile} or ${stateTensorsFile}; it is not a complete training checkpoint`, {
         cause: error,
       });
     }
-    if (LevelskipError.is(error)) throw error;
-    throw corrupt(jsonPath, `is not valid JSON (${(error as Error).message})`);
+    throw error;
   }
-  if (state?.format !== stateFormat || typeof state.step !== 'number' || typeof state.formatVersion !== 'number') {
-    throw corrupt(jsonPath, `is not a levelskip training state (format ${JSON.stringify(state?.format)})`);
+  if (typeof state !== 'object' || state === null || state.format !== stateFormat || typeof state.step !== 'number' || typeof state.formatVersion !== 'number') {
+    throw corrupt(jsonPath, `is not a levelskip training state (no "format": "${stateFormat}" with a step and a formatVersion)`);
   }
   if (state.formatVersion > stateFormatVersion) {
     throw corrupt(jsonPath, `has training-state format ${state.formatVersion}, newer than the ${stateFormatVersion} this version reads; upgrade @levelskip/backend-tfjs`);
@@ -282,23 +367,68 @@ export async function readTrainingCheckpoint(dir: string): Promise<TrainingSnaps
   return { spec: model.spec, state, ema: model.weights, raw, adamM, adamV, losses: losses.data, lossTerms };
 }
 
+/** A checkpoint that did not load, and why. */
+export interface UnreadableCheckpoint {
+  readonly dir: string;
+  readonly step: number;
+  /** The load error's message. */
+  readonly reason: string;
+  readonly error: LevelskipError;
+}
+
+/** What `findResumableCheckpoint` found. */
+export interface ResumeCandidates {
+  /** The newest checkpoint that loads completely; undefined when none does (or there is none). */
+  readonly latest: { readonly dir: string; readonly snapshot: TrainingSnapshot & { readonly spec: UNetSpec } } | undefined;
+  /** Checkpoints newer than `latest` (all of them when it is undefined) that failed to load, newest first. */
+  readonly unreadable: readonly UnreadableCheckpoint[];
+}
+
 /**
- * The newest checkpoint under `root` that loads completely, or undefined when there is none.
- * Checkpoints that fail to load (half-written by a crash, damaged) are skipped.
+ * Tries the checkpoints under `root` newest first and returns the first that loads completely,
+ * with every newer one that did not and why. File-system failures (permissions, I/O) are not
+ * treated as damage: they propagate.
+ *
+ * @throws LevelskipError `IO_ERROR` when the directory or a file cannot be read.
  */
-export async function readLatestTrainingCheckpoint(
-  root: string,
-): Promise<{ dir: string; snapshot: TrainingSnapshot & { readonly spec: UNetSpec }; skipped: string[] } | undefined> {
-  const skipped: string[] = [];
-  for (const { dir } of await listTrainingCheckpoints(root)) {
+export async function findResumableCheckpoint(root: string): Promise<ResumeCandidates> {
+  const unreadable: UnreadableCheckpoint[] = [];
+  for (const { dir, step } of await listTrainingCheckpoints(root)) {
     try {
-      return { dir, snapshot: await readTrainingCheckpoint(dir), skipped };
+      return { latest: { dir, snapshot: await readTrainingCheckpoint(dir) }, unreadable };
     } catch (error) {
-      if (!LevelskipError.is(error) || error.code === 'IO_ERROR') throw error;
-      skipped.push(`${dir}: ${error.message}`);
+      if (!LevelskipError.is(error)) throw ioError(`Could not read the checkpoint ${dir}`, error);
+      if (error.code === 'IO_ERROR') throw error;
+      unreadable.push({ dir, step, reason: error.message, error });
     }
   }
-  return undefined;
+  return { latest: undefined, unreadable };
+}
+
+/**
+ * Renames a damaged checkpoint directory `step-XXXXXXX` to `step-XXXXXXX.damaged` (or
+ * `….damaged-2`, … when that exists), out of the way of listing, resuming and pruning, but kept.
+ * Returns the new path.
+ *
+ * @throws LevelskipError `IO_ERROR` when the rename fails.
+ */
+export async function setAsideDamagedCheckpoint(dir: string): Promise<string> {
+  for (let attempt = 1; attempt <= 100; attempt++) {
+    const target = `${dir}${damagedSuffix}${attempt === 1 ? '' : `-${attempt}`}`;
+    // rename() replaces an empty directory at the target, so check first (the run holds the lock).
+    const taken = await readdir(target).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
+    );
+    if (taken) continue;
+    try {
+      await rename(dir, target);
+      return target;
+    } catch (error) {
+      throw ioError(`Could not move the damaged checkpoint ${dir} aside to ${target}`, error);
+    }
+  }
+  throw new LevelskipError('IO_ERROR', `Could not move the damaged checkpoint ${dir} aside: ${dir}${damagedSuffix} … -100 all exist; delete old ones`);
 }
 
 export { stateFormat as trainingStateFormat, stateFormatVersion as trainingStateFormatVersion };

@@ -5,7 +5,7 @@
  * The lists below mirror `@levelskip/backend-tfjs`'s `engineOrder` and `@levelskip/backend-onnx`'s
  * `executionProviders`; a test keeps them equal.
  */
-import type { Backend } from '@levelskip/core';
+import { LevelskipError, type Backend } from '@levelskip/core';
 import { optionError, parseChoice, parseList } from '../options/option-values.js';
 
 export const backendNames = ['onnx', 'tfjs'] as const;
@@ -56,7 +56,8 @@ export function describeBackendChoice(choice: BackendChoice): string {
 /**
  * Starts the chosen backend, importing its package only now.
  *
- * @throws LevelskipError `BACKEND_UNAVAILABLE` when no requested engine or provider starts (listing each failure).
+ * @throws LevelskipError `BACKEND_UNAVAILABLE` when no requested engine or provider starts (listing
+ *   each failure, worded for the command line: `onnxBackendUnavailable`).
  */
 export async function createBackend(choice: BackendChoice): Promise<Backend<unknown>> {
   if (choice.backend === 'tfjs') {
@@ -65,5 +66,31 @@ export async function createBackend(choice: BackendChoice): Promise<Backend<unkn
     return (await createTfjsBackend({ engine: choice.engine })) as unknown as Backend<unknown>;
   }
   const { createOnnxBackend } = await import('@levelskip/backend-onnx');
-  return (await createOnnxBackend({ executionProviders: choice.executionProviders })) as unknown as Backend<unknown>;
+  try {
+    return (await createOnnxBackend({ executionProviders: choice.executionProviders })) as unknown as Backend<unknown>;
+  } catch (error) {
+    throw onnxBackendUnavailable(error, choice.executionProviders) ?? error;
+  }
+}
+
+function isProviderFailures(value: unknown): value is readonly { readonly provider: string; readonly reason: string }[] {
+  return Array.isArray(value) && value.length > 0 && value.every((f) => typeof (f as { provider?: unknown }).provider === 'string' && typeof (f as { reason?: unknown }).reason === 'string');
+}
+
+/**
+ * backend-onnx's `BACKEND_UNAVAILABLE` for a list of execution providers none of which started,
+ * worded for the command line: each provider's reason, then what to pass (`--engine cuda,cpu`),
+ * not the API's `executionProviders` option. Other errors: `undefined` (rethrown as they are).
+ */
+export function onnxBackendUnavailable(error: unknown, providers: readonly string[]): LevelskipError | undefined {
+  if (!LevelskipError.is(error) || error.code !== 'BACKEND_UNAVAILABLE' || !isProviderFailures(error.cause)) return undefined;
+  const reasons = error.cause.map((f) => `${f.provider}: ${f.reason}`).join('; ');
+  const gpu = providers.filter((p) => p !== 'cpu');
+  const fallback = providers.includes('cpu') ? '' : ` Add the CPU as a fallback: --engine ${[...providers, 'cpu'].join(',')}, or leave --engine out (cpu).`;
+  const cuda = gpu.some((p) => p === 'cuda' || p === 'tensorrt')
+    ? " For CUDA, reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (see @levelskip/backend-onnx's README)."
+    : '';
+  return new LevelskipError('BACKEND_UNAVAILABLE', `--engine ${providers.join(',')}: no onnxruntime execution provider could start (${reasons}).${fallback}${cuda}`, {
+    cause: error,
+  });
 }

@@ -22,9 +22,17 @@
  * 300 images: FD-LeNet 136 at η = 1 against 254 at η = 0 (floor 18.5). `--eta 0` runs plain DDIM.
  *
  * The two schedules' batches are timed interleaved (c = 0 batch 0, c = 2 batch 0, c = 0 batch 1,
- * …), after a warm-up that opens every graph, so that drift in the machine's speed hits both alike.
+ * …), after every denoiser has prepared the depths, fills and batch size its row uses
+ * (`Denoiser.prepare`: ONNX sessions opened, tfjs kernels warmed), so that drift in the machine's
+ * speed hits both alike and no row's first step pays for building graphs.
+ *
+ * Progress (stderr, unless `--no-progress`): a line per start-up phase (loading the models and the
+ * MNIST reference, starting the backend, preparing the graphs), then the sampling progress. In a
+ * log each progress line names every row's share done: the rows run in turn, so a line every
+ * 10 % would otherwise always show the same row.
  */
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import {
   cacheFillEvery,
   constantSchedule,
@@ -32,6 +40,7 @@ import {
   parseFill,
   powerSchedule,
   predictedTimeSaved,
+  prepareVariants,
   sameSpec,
   type Denoiser,
   type FillStrategy,
@@ -40,16 +49,20 @@ import {
 import { fdLenet, loadMnistReference, type FdLenetFloor } from '@levelskip/metrics';
 import type { CliCommand } from '../program/cli-command.js';
 import { writeJson, type CliIo } from '../program/cli-io.js';
-import { optionError, parseNonNegativeInteger, parseNumberIn, parsePositiveInteger } from '../options/option-values.js';
+import { formatBounds, optionError, parseIntegerIn, parseNumberIn } from '../options/option-values.js';
+import { curvatureBound, flagBounds, maxMemoryHelp } from '../options/flag-bounds.js';
+import { checkOutputFile } from '../files/output-path.js';
+import { checkSamplingMemory } from '../sampling/memory-budget.js';
 import { loadModel, trainedFill, trainedNoiseSchedule } from '../model/resolve-model.js';
 import { createBackend, parseBackendChoice, type BackendChoice } from '../backends/backend-choice.js';
 import { createProgressReporter, formatDuration } from '../progress/progress-reporter.js';
+import { createPhaseLog } from '../progress/phase-log.js';
 import { withInterrupt } from '../program/interrupt.js';
 import { formatPercent, formatTable } from '../output/format-table.js';
-import { writeImageGrid } from '../image/image-grid.js';
+import { imageGridSize, maxImageGridSide, writeImageGrid } from '../image/image-grid.js';
 import { sampleMany } from '../sampling/sample-many.js';
-import { buildSampler } from './sample.js';
-import { formatFloor } from './eval.js';
+import { buildSampler, distinctDepths, parseMaxMemory } from './sample.js';
+import { checkSeedRange, formatFloor } from './eval.js';
 
 export interface DemoFlags {
   readonly model?: string;
@@ -68,6 +81,7 @@ export interface DemoFlags {
   readonly clipSample?: boolean;
   readonly json?: boolean;
   readonly progress?: boolean;
+  readonly maxMemory?: string;
 }
 
 export interface DemoPlan {
@@ -87,33 +101,41 @@ export interface DemoPlan {
   readonly clipSample: boolean;
   readonly json: boolean;
   readonly progress: boolean;
+  /** Refuse runs estimated to need more bytes than this (`--max-memory`). */
+  readonly maxMemory: number;
 }
 
+/** The demo's grid: one row per schedule (2, or 3 with the cache row), 2× upscaled cells. */
+const demoGridScale = 2;
+
 export function planDemo(flags: DemoFlags): DemoPlan {
-  const c = parseNumberIn('--c', flags.c ?? '2', (v) => v > 0, '> 0 (the schedule compared with full depth, c = 0)');
-  const samples = parsePositiveInteger('--samples', flags.samples ?? '500');
+  const c = parseNumberIn('--c', flags.c ?? '2', (v) => v > 0 && v <= curvatureBound, `> 0 and at most ${curvatureBound} (the schedule compared with full depth, c = 0)`);
+  const samples = parseIntegerIn('--samples', flags.samples ?? '500', { min: 1, max: Number.MAX_SAFE_INTEGER });
   if (samples < 2 || samples > 5000) throw optionError('--samples', `must be in [2, 5000] (FD needs 2 or more; the floor has 5,000 held-out digits), got ${samples}`);
-  const batch = parsePositiveInteger('--batch', flags.batch ?? '50');
-  const columns = parsePositiveInteger('--columns', flags.columns ?? '10');
+  const batch = parseIntegerIn('--batch', flags.batch ?? '50', flagBounds.batch);
+  const columns = parseIntegerIn('--columns', flags.columns ?? '10', flagBounds.columns);
   if (columns > samples) throw optionError('--columns', `must be at most --samples (${samples}): each grid row shows the first --columns images of a schedule`);
   const out = flags.out ?? 'out/samples.png';
   if (!/\.png$/i.test(out)) throw optionError('--out', `must be a .png file path, got ${JSON.stringify(out)}`);
+  const seed = parseIntegerIn('--seed', flags.seed ?? '0', flagBounds.seed);
+  checkSeedRange(seed, Math.ceil(samples / batch));
   return {
     model: flags.model ?? 'mnist-zero-c2',
     baseline: flags.baseline ?? 'mnist-full',
     c,
-    cacheInterval: parseNonNegativeInteger('--cache-interval', flags.cacheInterval ?? '3'),
+    cacheInterval: parseIntegerIn('--cache-interval', flags.cacheInterval ?? '3', flagBounds.cacheInterval),
     samples,
     batch,
-    steps: parsePositiveInteger('--steps', flags.steps ?? '50'),
+    steps: parseIntegerIn('--steps', flags.steps ?? '50', flagBounds.steps),
     eta: parseNumberIn('--eta', flags.eta ?? '1', (v) => v >= 0 && v <= 1, 'in [0, 1] (0: deterministic DDIM, 1: DDPM-like noise at each step)'),
     backend: parseBackendChoice(flags.backend ?? 'onnx', flags.engine),
-    seed: parseNonNegativeInteger('--seed', flags.seed ?? '0'),
+    seed,
     out,
     columns,
     clipSample: flags.clipSample !== false,
     json: flags.json === true,
     progress: flags.progress !== false,
+    maxMemory: parseMaxMemory(flags.maxMemory),
   };
 }
 
@@ -139,22 +161,36 @@ export interface DemoSummary {
   readonly seed: number;
   readonly floor: FdLenetFloor | null;
   readonly rows: readonly DemoRow[];
-  readonly image: { readonly path: string; readonly width: number; readonly height: number };
+  readonly image: { readonly path: string; readonly width: number; readonly height: number; /** A file was there before and was replaced. */ readonly replaced: boolean };
   /** model.json's training records: how far each shipped model was trained. */
   readonly training: Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
 }
 
 export async function runDemo(plan: DemoPlan, io: CliIo, signal?: AbortSignal): Promise<DemoSummary> {
+  const log = createPhaseLog({ label: 'demo', stream: io.stderr, enabled: plan.progress });
+  await checkOutputFile('--out', plan.out);
+  const replaces = existsSync(plan.out);
   const skipping = await loadModel({ kind: 'pretrained', name: plan.model }, { weights: 'stored' });
   const baseline = await loadModel({ kind: 'pretrained', name: plan.baseline }, { weights: 'stored' });
   if (!sameSpec(skipping.spec, baseline.spec)) {
     throw optionError('--baseline', `must have the same architecture as --model for a fair time comparison (${plan.baseline} and ${plan.model} differ)`);
   }
   const { spec } = skipping;
+  const rowCount = plan.cacheInterval > 0 ? 3 : 2;
+  const rowLabels = ['c=0', `c=${plan.c}`, `cache:${plan.cacheInterval}`].slice(0, rowCount);
+  const grid = imageGridSize({ shape: [rowCount * plan.columns, spec.inChannels, spec.imageSize, spec.imageSize], columns: plan.columns, scale: demoGridScale, rowLabels });
+  if (grid.width > maxImageGridSide) {
+    throw optionError('--columns', `${plan.columns} makes a ${grid.width}-pixel-wide grid of ${spec.imageSize}×${spec.imageSize} images at scale ${demoGridScale}; the most is ${maxImageGridSide} pixels: use fewer --columns`);
+  }
+  checkSamplingMemory({ spec, batch: plan.batch, hostImages: rowCount * plan.samples + plan.batch, gridBytes: grid.bytes, maxBytes: plan.maxMemory });
   const fillKind = trainedFill(skipping.training) ?? 'zero';
   const fill = parseFill(fillKind);
   const sampler = buildSampler({ sampler: 'ddim', steps: plan.steps, eta: plan.eta, noiseLevels: undefined, clipSample: plan.clipSample }, trainedNoiseSchedule(spec, skipping.training));
+  // Phases start once everything a usage error could come from has been checked: such an error stays one line.
+  log.phase(`loaded ${plan.baseline} and ${plan.model}; the PNG grid will be written to ${plan.out}${replaces ? ' (replacing the file there)' : ''}`);
+  log.phase('loading the MNIST reference digits and their LeNet features (for FD-LeNet and its real-vs-real floor)');
   const reference = await loadMnistReference();
+  log.phase(`starting the ${plan.backend.backend} backend (${plan.backend.backend === 'onnx' ? plan.backend.executionProviders.join(',') : `engine ${plan.backend.engine}`})`);
   const backend = await createBackend(plan.backend);
   const denoisers: Denoiser<unknown>[] = [];
   try {
@@ -178,15 +214,45 @@ export async function runDemo(plan: DemoPlan, io: CliIo, signal?: AbortSignal): 
       const cache = cacheFillEvery(plan.cacheInterval);
       await addRun({ model: baseline, c: null, label: fillLabel(cache), schedule: constantSchedule(spec.channelMults.length - 1), fill: cache });
     }
-    // Warm-up: one image through every depth each run uses (opens sessions, compiles kernels).
-    for (const run of runs) await sampleMany({ denoiser: run.denoiser, sampler, skip: run.schedule, fill: run.fill, count: 1, batch: 1, seed: plan.seed });
+    // Every denoiser prepares the depths, fill and batch of its row (opens sessions, compiles kernels), so no timed step pays for it.
+    const stages = Math.max(1, spec.decoderStages?.length ?? 0);
+    const preparations = runs.map((run) => {
+      const options = { ks: distinctDepths(predictedTimeSaved(spec, run.schedule, sampler.timesteps, { fill: run.fill }).ks), fills: [run.fill], batch: plan.batch };
+      return { run, options, variants: prepareVariants(run.denoiser.levels, stages, options).length };
+    });
+    const variantTotal = preparations.reduce((sum, p) => sum + p.variants, 0);
+    log.phase(`preparing the graphs: ${variantTotal} variants (depth × fill) of ${runs.length} rows, batch ${plan.batch}`);
+    const preparing = createProgressReporter({ label: 'preparing', stream: io.stderr, mode: plan.progress ? 'auto' : 'off' });
+    preparing.start(variantTotal);
+    try {
+      let prepared = 0;
+      for (const { run, options, variants } of preparations) {
+        if (run.denoiser.prepare === undefined) {
+          // A hand-written denoiser without prepare: nothing to build ahead.
+          preparing.update(prepared + variants, { detail: `${run.label} (nothing to prepare)` });
+        } else {
+          await run.denoiser.prepare({
+            ...options,
+            ...(signal === undefined ? {} : { signal }),
+            onProgress: ({ done, what }) => preparing.update(prepared + done, { detail: `${run.label} ${what}` }),
+          });
+        }
+        prepared += variants;
+      }
+    } finally {
+      preparing.stop();
+    }
     const batches = Math.ceil(plan.samples / plan.batch);
     const perImage = spec.inChannels * spec.imageSize * spec.imageSize;
     const images = runs.map(() => new Float32Array(plan.samples * perImage));
     const times = runs.map(() => 0);
     const ks: number[][] = runs.map(() => []);
+    log.phase(`sampling ${plan.samples} images per row (${runs.map((run) => run.label).join(', ')}), ${batches} batch${batches === 1 ? '' : 'es'} of up to ${plan.batch} per row, rows in turn`);
     const progress = createProgressReporter({ label: 'sampling', stream: io.stderr, mode: plan.progress ? 'auto' : 'off' });
     const steps = sampler.timesteps.length;
+    // Steps done per row, for the log lines (which name every row: see the file comment).
+    const rowSteps = runs.map(() => 0);
+    const rowsDone = (): string => runs.map((run, r) => `${run.label} ${Math.floor((100 * rowSteps[r]!) / (batches * steps))}%`).join(', ');
     progress.start(batches * runs.length * steps);
     try {
       for (let b = 0; b < batches; b++) {
@@ -202,7 +268,10 @@ export async function runDemo(plan: DemoPlan, io: CliIo, signal?: AbortSignal): 
             batch: size,
             seed: plan.seed + b,
             ...(signal === undefined ? {} : { signal }),
-            onStep: ({ stepsDone, k }) => progress.update(done + stepsDone, { detail: `${run.label} k=${k}` }),
+            onStep: ({ stepsDone, k }) => {
+              rowSteps[r] = b * steps + stepsDone;
+              progress.update(done + stepsDone, { detail: `${run.label} k=${k}`, lineDetail: `rows ${rowsDone()} (now ${run.label}, batch ${b + 1}/${batches})` });
+            },
           });
           images[r]!.set(result.images, b * plan.batch * perImage);
           times[r]! += result.sampleMs;
@@ -220,7 +289,7 @@ export async function runDemo(plan: DemoPlan, io: CliIo, signal?: AbortSignal): 
         shape: [runs.length * plan.columns, spec.inChannels, spec.imageSize, spec.imageSize],
         columns: plan.columns,
         rowLabels: runs.map((run) => run.label),
-        scale: 2,
+        scale: demoGridScale,
       },
       plan.out,
     );
@@ -249,7 +318,7 @@ export async function runDemo(plan: DemoPlan, io: CliIo, signal?: AbortSignal): 
       seed: plan.seed,
       floor,
       rows,
-      image: { path: written.path, width: written.width, height: written.height },
+      image: { path: written.path, width: written.width, height: written.height, replaced: replaces },
       training: { [plan.baseline]: baseline.training, [plan.model]: skipping.training },
     };
   } finally {
@@ -279,7 +348,7 @@ function writeReport(io: CliIo, s: DemoSummary): void {
     ),
   );
   io.stdout.write(
-    `\nimages: ${s.image.path} (${s.image.width}×${s.image.height}; ${s.rows.map((r, i) => `row ${i + 1}: ${r.model}, ${r.schedule}`).join('; ')}; same seeds)\n`,
+    `\nimages: ${s.image.path}${s.image.replaced ? ' (replaced the file that was there)' : ''} (${s.image.width}×${s.image.height}; ${s.rows.map((r, i) => `row ${i + 1}: ${r.model}, ${r.schedule}`).join('; ')}; same seeds)\n`,
   );
   io.stdout.write('FD-LeNet: Fréchet distance in a LeNet classifier\'s features (not Inception FID); lower is better, the floor is n real digits vs the same reference.\n');
 }
@@ -293,17 +362,22 @@ export const demoCommand: CliCommand = {
       .addHelpText('after', ['', 'This is what `pnpm start` runs. Examples:', '  levelskip demo', '  levelskip demo --samples 100 --c 3 --out out/c3.png'].join('\n'))
       .option('--model <name>', 'the skip-trained pretrained model', 'mnist-zero-c2')
       .option('--baseline <name>', 'the full-depth pretrained model (same architecture), sampled at c = 0', 'mnist-full')
-      .option('--c <c>', 'the power schedule compared with full depth (c = 0)', '2')
-      .option('--cache-interval <m>', 'a third row: the baseline at k = N − 1 with the cache:m fill (full depth every m steps, no retraining); 0 leaves it out', '3')
-      .option('--samples <n>', 'images per schedule (for timing and FD-LeNet)', '500')
-      .option('--batch <n>', 'images per sampling call', '50')
-      .option('--steps <n>', 'DDIM steps', '50')
+      .option('--c <c>', `the power schedule compared with full depth (c = 0), in (0, ${curvatureBound}]`, '2')
+      .option(
+        '--cache-interval <m>',
+        `a third row: the baseline at k = N − 1 with the cache:m fill (full depth every m steps, no retraining), ${formatBounds(flagBounds.cacheInterval)}; 0 leaves it out`,
+        '3',
+      )
+      .option('--samples <n>', 'images per schedule (for timing and FD-LeNet), 2–5,000', '500')
+      .option('--batch <n>', `images per sampling call, ${formatBounds(flagBounds.batch)} as memory allows (see --max-memory)`, '50')
+      .option('--steps <n>', `DDIM steps, ${formatBounds(flagBounds.steps)}`, '50')
       .option('--eta <eta>', 'DDIM η in [0, 1]: 1 adds DDPM-like noise at each step (clearly better digits from these models than 0, the deterministic sampler)', '1')
       .option('--backend <name>', 'onnx or tfjs', 'onnx')
       .option('--engine <engine>', 'tfjs engine or onnx execution providers')
-      .option('--seed <n>', 'seed of batch 0 (batch i uses seed + i)', '0')
+      .option('--seed <n>', `seed of batch 0 (batch i uses seed + i), ${formatBounds(flagBounds.seed)}`, '0')
       .option('--out <file.png>', 'the PNG grid', 'out/samples.png')
-      .option('--columns <n>', 'images per grid row', '10')
+      .option('--columns <n>', `images per grid row, ${formatBounds(flagBounds.columns)} and at most --samples`, '10')
+      .option('--max-memory <size>', maxMemoryHelp)
       .option('--no-clip-sample', 'do not clamp the predicted x0 to [-1, 1] in each DDIM step')
       .option('--json', 'print the result as JSON')
       .option('--no-progress', 'no progress display on stderr')

@@ -6,19 +6,21 @@
  * to the data as n real digits are.
  */
 import type { Command } from 'commander';
-import { assertFillSupported, parseFill, predictedTimeSaved } from '@levelskip/core';
 import { fdLenet, loadMnistReference, loadMnistReferenceImages, recognisableRate, type FdLenetFloor } from '@levelskip/metrics';
 import type { CliCommand } from '../program/cli-command.js';
 import { writeJson, type CliIo } from '../program/cli-io.js';
 import { addModelOptions } from '../options/model-options.js';
-import { optionError, parsePositiveInteger } from '../options/option-values.js';
-import { hasStoredWeights, loadModel, trainedFill, trainedNoiseSchedule } from '../model/resolve-model.js';
+import { formatBounds, optionError, parsePositiveInteger } from '../options/option-values.js';
+import { flagBounds, maxMemoryHelp } from '../options/flag-bounds.js';
+import { checkSamplingMemory } from '../sampling/memory-budget.js';
+import { hasStoredWeights, loadModel } from '../model/resolve-model.js';
 import { createBackend } from '../backends/backend-choice.js';
 import { createProgressReporter, formatDuration } from '../progress/progress-reporter.js';
 import { withInterrupt } from '../program/interrupt.js';
 import { formatPercent, formatTable } from '../output/format-table.js';
 import { sampleMany } from '../sampling/sample-many.js';
-import { addSamplingOptions, buildSampler, planSample, resolveSkipSchedule, type SampleFlags, type SamplePlan } from './sample.js';
+import { applicableOrigins, samplingLine, type SamplerOrigins, type SettingOrigin } from '../sampling/sampling-settings.js';
+import { addSamplingOptions, distinctDepths, planSample, samplingDefaultsHelp, setUpSampling, type SampleFlags, type SamplePlan } from './sample.js';
 
 /** `sample`'s flags minus the PNG ones, plus the sample count. */
 export interface EvalFlags extends Omit<SampleFlags, 'out' | 'columns' | 'scale' | 'rowLabels'> {
@@ -40,7 +42,15 @@ export function planEval(flags: EvalFlags): EvalPlan {
     throw optionError('--samples', `must be in [2, ${maxEvalSamples}] (a covariance needs 2 samples; the floor uses up to ${maxEvalSamples} held-out digits), got ${samples}`);
   }
   const sample = planSample({ ...flags, batch: flags.batch ?? '50' });
+  checkSeedRange(sample.seed, Math.ceil(samples / sample.batch));
   return { sample, samples };
+}
+
+/** Batch i samples with seed + i: the last seed must still be a safe integer. */
+export function checkSeedRange(seed: number, batches: number): void {
+  if (seed + batches - 1 > flagBounds.seed.max) {
+    throw optionError('--seed', `must be at most ${flagBounds.seed.max - batches + 1} here: batch i uses seed + i, and ${batches} batches would pass 2^53 − 1`);
+  }
 }
 
 export interface EvalSummary {
@@ -49,6 +59,12 @@ export interface EvalSummary {
   readonly sampler: string;
   readonly schedule: string;
   readonly fill: string;
+  /** What was sampled with and where each setting came from: `ddim, 50 steps, η = 1, clip, schedule power(c=2), fill zero (recommended in model.json)`. */
+  readonly settings: string;
+  /** Where the sampler's settings came from (`recommended`: model.json's `sampling`). */
+  readonly samplerOrigins: SamplerOrigins;
+  readonly scheduleOrigin: SettingOrigin;
+  readonly fillOrigin: SettingOrigin;
   readonly samples: number;
   readonly seed: number;
   readonly fdLenet: number;
@@ -68,17 +84,19 @@ export async function runEval(plan: EvalPlan, io: CliIo, signal?: AbortSignal): 
   if (spec.inChannels !== 1 || spec.imageSize !== 32) {
     throw optionError('--model', `FD-LeNet scores 32×32 single-channel MNIST digits; this model makes ${spec.inChannels}×${spec.imageSize}×${spec.imageSize} images`);
   }
-  const fillKind = plan.sample.fill ?? trainedFill(model.training) ?? 'zero';
-  const fill = parseFill(fillKind);
-  assertFillSupported(spec, fill);
-  const { schedule } = resolveSkipSchedule(plan.sample, model);
-  const sampler = buildSampler(plan.sample, trainedNoiseSchedule(spec, model.training));
-  const prediction = predictedTimeSaved(spec, schedule, sampler.timesteps, { fill: fillKind });
+  const { settings, skip, fill, sampler, prediction } = setUpSampling(plan.sample, model);
+  const { schedule } = skip;
+  const fillKind = skip.fill;
+  checkSamplingMemory({ spec, batch: plan.sample.batch, hostImages: plan.samples + plan.sample.batch, maxBytes: plan.sample.maxMemory });
+  const line = samplingLine(settings, skip);
+  if (plan.sample.progress) io.stderr.write(`${line}\n`);
   const reference = await loadMnistReference();
   const backend = await createBackend(plan.sample.backend);
   try {
     const denoiser = await backend.createDenoiser(spec, model.weights!, { fill });
     try {
+      // Opens (ONNX) or warms up (tfjs) the run's depths before the first step.
+      await denoiser.prepare?.({ ks: distinctDepths(prediction.ks), fills: [fill], batch: plan.sample.batch, ...(signal === undefined ? {} : { signal }) });
       const progress = createProgressReporter({ label: 'sampling', stream: io.stderr, mode: plan.sample.progress ? 'auto' : 'off' });
       progress.start(Math.ceil(plan.samples / plan.sample.batch) * sampler.timesteps.length);
       let generated;
@@ -92,7 +110,11 @@ export async function runEval(plan: EvalPlan, io: CliIo, signal?: AbortSignal): 
           batch: plan.sample.batch,
           seed: plan.sample.seed,
           ...(signal === undefined ? {} : { signal }),
-          onStep: ({ stepsDone, k }) => progress.update(stepsDone, { detail: `k=${k}` }),
+          // A log line every 10 % falls at the same step of a batch each time: it counts images instead of naming that step's k.
+          onStep: ({ stepsDone, k }) => {
+            const imagesDone = Math.min(plan.samples, Math.floor(stepsDone / sampler.timesteps.length) * plan.sample.batch);
+            progress.update(stepsDone, { detail: `k=${k}`, lineDetail: `${imagesDone}/${plan.samples} images` });
+          },
         });
       } finally {
         progress.stop();
@@ -107,6 +129,10 @@ export async function runEval(plan: EvalPlan, io: CliIo, signal?: AbortSignal): 
         sampler: sampler.description,
         schedule: schedule.description,
         fill: fillKind,
+        settings: line.replace(/^sampling: /, ''),
+        samplerOrigins: applicableOrigins(settings),
+        scheduleOrigin: skip.scheduleOrigin,
+        fillOrigin: skip.fillOrigin,
         samples: plan.samples,
         seed: plan.sample.seed,
         fdLenet: score.fd,
@@ -151,6 +177,7 @@ function writeReport(io: CliIo, s: EvalSummary): void {
       ],
     ),
   );
+  io.stdout.write(`sampling: ${s.settings}\n`);
 }
 
 export const evalCommand: CliCommand = {
@@ -166,6 +193,8 @@ export const evalCommand: CliCommand = {
           'FD-LeNet is the Fréchet distance in the 84-d feature space of the LeNet classifier shipped in @levelskip/metrics',
           '(not Inception FID). The floor scores n held-out real digits against the same reference set.',
           '',
+          samplingDefaultsHelp,
+          '',
           'Examples:',
           '  levelskip eval --model mnist-zero-c2 --c 2 --samples 500',
           '  levelskip eval --model mnist-zero-c2 --c 0 --sampler dpm-solver --steps 20 --json',
@@ -174,9 +203,10 @@ export const evalCommand: CliCommand = {
     addModelOptions(command, { randomWeights: true });
     addSamplingOptions(command);
     command
-      .option('--samples <n>', 'images to generate and score', '500')
-      .option('--batch <n>', 'images per sampling call', '50')
-      .option('--seed <n>', 'seed of batch 0 (batch i uses seed + i)', '0')
+      .option('--samples <n>', `images to generate and score, 2–${maxEvalSamples.toLocaleString('en-US')}`, '500')
+      .option('--batch <n>', `images per sampling call, ${formatBounds(flagBounds.batch)} as memory allows (see --max-memory)`, '50')
+      .option('--seed <n>', `seed of batch 0 (batch i uses seed + i), ${formatBounds(flagBounds.seed)}`, '0')
+      .option('--max-memory <size>', maxMemoryHelp)
       .option('--json', 'print the result as JSON')
       .option('--no-progress', 'no progress display on stderr')
       .action(async (flags: EvalFlags) => {

@@ -6,11 +6,13 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { assertFillSupported, describeArchitecture, type UNetSpec } from '@levelskip/core';
+import { assertFillSupported, describeArchitecture, fileSystemError, type UNetSpec } from '@levelskip/core';
 import type { CliCommand } from '../program/cli-command.js';
 import { writeJson, type CliIo } from '../program/cli-io.js';
 import { addModelOptions, type ModelFlagValues } from '../options/model-options.js';
-import { optionError, optional, parseChoiceList, parseIntegerList, parseNonNegativeInteger } from '../options/option-values.js';
+import { optionError, optional, parseChoiceList, parseIntegerIn, parseIntegerList } from '../options/option-values.js';
+import { flagBounds } from '../options/flag-bounds.js';
+import { checkOutputDirectory } from '../files/output-path.js';
 import { checkWeightsChoice, hasStoredWeights, loadModel, modelSourceFromOptions, type ModelSource } from '../model/resolve-model.js';
 import { formatBytes, formatTable } from '../output/format-table.js';
 
@@ -52,7 +54,7 @@ export function planExport(flags: ExportFlags): ExportPlan {
   return {
     source,
     randomWeights,
-    weightsSeed: parseNonNegativeInteger('--weights-seed', flags.weightsSeed ?? '0'),
+    weightsSeed: parseIntegerIn('--weights-seed', flags.weightsSeed ?? '0', flagBounds.seed),
     out: flags.out,
     ks: optional(flags.k, (text) => parseIntegerList('--k', text)),
     fills: optional(flags.fill, (text) => parseChoiceList('--fill', text, exportFills)),
@@ -84,6 +86,7 @@ export interface ExportSummary {
 
 /** Runs a validated plan. */
 export async function runExport(plan: ExportPlan): Promise<ExportSummary> {
+  await checkOutputDirectory('--out', plan.out);
   const model = await loadModel(plan.source, { weights: hasStoredWeights(plan.source) ? 'stored' : 'random', weightsSeed: plan.weightsSeed });
   checkExportAgainstSpec(plan, model.spec);
   const { exportOnnx } = await import('@levelskip/backend-onnx');
@@ -94,7 +97,10 @@ export async function runExport(plan: ExportPlan): Promise<ExportSummary> {
   });
   const graphs = [];
   for (const graph of manifest.graphs) {
-    const { size } = await stat(join(plan.out, graph.file));
+    const path = join(plan.out, graph.file);
+    const { size } = await stat(path).catch((error: unknown) => {
+      throw fileSystemError(error, path, { action: 'read', what: 'the exported graph' });
+    });
     graphs.push({ file: graph.file, stage: graph.stage, k: graph.k, fill: graph.fill, bytes: size });
   }
   return { model: model.label, out: plan.out, manifest: join(plan.out, 'manifest.json'), graphs };
@@ -131,9 +137,9 @@ export const exportCommand: CliCommand = {
     addModelOptions(command, { randomWeights: true });
     command
       .option('--out <dir>', 'directory for the .onnx graphs and manifest.json')
-      .option('--k <list>', 'depths to export, e.g. 0,1,2,3 (default all)')
+      .option('--k <list>', "depths to export, e.g. 0,1,2,3, each in 0..N-1 of the model (default all)")
       .option('--fill <list>', `fills fused for k > 0: ${exportFills.join(',')} (default zero,duplicate, plus interpolate with side paths)`)
-      .option('--stage <list>', 'decoder stages of a multi-decoder model (default all)')
+      .option('--stage <list>', "decoder stages of a multi-decoder model, each in 0..stages-1 (default all)")
       .option('--json', 'print what was written as JSON')
       .action(async (flags: ExportFlags) => {
         const plan = planExport(flags);

@@ -3,7 +3,7 @@
  * accounting alone (nothing runs): the spec, parameter count, FLOPs per level and per depth k
  * (per decoder stage for multi-decoder U-Nets), the FLOP-predicted time saved by the paper's power
  * schedule k(t) = min(N - 1, ⌊N - N(1 - t)^c⌋) for c ∈ {1, 2, 3, 5} with DDIM-50 and full DDPM,
- * and the training record of model.json.
+ * and the training record and recommended sampling settings of model.json.
  */
 import type { Command } from 'commander';
 import {
@@ -18,6 +18,7 @@ import {
   sampledTimesteps,
   type DepthGeometry,
   type FlopTable,
+  type RecommendedSampling,
   type UNetSpec,
 } from '@levelskip/core';
 import type { CliCommand } from '../program/cli-command.js';
@@ -93,10 +94,12 @@ export interface InfoReport {
   readonly predictedTimeSaved: readonly TimeSavedReport[];
   readonly predictedCacheTimeSaved: readonly CacheTimeSavedReport[];
   readonly training: Readonly<Record<string, unknown>> | null;
+  /** model.json's recommended sampling settings (`sample` and `eval` use them by default). */
+  readonly sampling: RecommendedSampling | null;
 }
 
 /** Computes the report for a loaded model (weights are not needed). */
-export function infoReport(model: Pick<ResolvedModel, 'label' | 'source' | 'directory' | 'spec' | 'training'>): InfoReport {
+export function infoReport(model: Pick<ResolvedModel, 'label' | 'source' | 'directory' | 'spec' | 'training'> & Partial<Pick<ResolvedModel, 'sampling'>>): InfoReport {
   const { spec } = model;
   const arch = describeArchitecture(spec);
   const table = flopTable(arch);
@@ -157,7 +160,18 @@ export function infoReport(model: Pick<ResolvedModel, 'label' | 'source' | 'dire
     predictedTimeSaved: timeSaved,
     predictedCacheTimeSaved: cacheTimeSaved,
     training: model.training ?? null,
+    sampling: model.sampling ?? null,
   };
+}
+
+/** `ddim, 50 steps, η = 1, clip, schedule power(c=2), fill zero`: a recommendation as the CLI's flags read it. */
+export function describeRecommendedSampling(sampling: RecommendedSampling): string {
+  const parts = [sampling.sampler, `${sampling.steps} steps`];
+  if (sampling.eta !== undefined) parts.push(`η = ${sampling.eta}`);
+  if (sampling.clip !== undefined) parts.push(sampling.clip ? 'clip' : 'no clip');
+  if (sampling.schedule !== undefined) parts.push(`schedule ${JSON.stringify(sampling.schedule)}`);
+  if (sampling.fill !== undefined) parts.push(`fill ${sampling.fill}`);
+  return parts.join(', ');
 }
 
 function describeSpec(spec: UNetSpec, report: InfoReport): string[] {
@@ -236,6 +250,12 @@ function writeText(io: CliIo, report: InfoReport): void {
       report.predictedCacheTimeSaved.map((r) => [r.interval, formatPercent(r.ddimFractionSaved), formatPercent(r.ddpmFractionSaved), r.ddimKs.join('')]),
     ),
   );
+  if (report.sampling !== null) {
+    out.push('Recommended sampling (model.json; `sample` and `eval` use it where no flag says otherwise):');
+    out.push(`  ${describeRecommendedSampling(report.sampling)}`);
+    if (report.sampling.note !== undefined) out.push(`  ${report.sampling.note}`);
+    out.push('');
+  }
   if (report.training !== null) {
     out.push('Training (model.json):');
     for (const [key, value] of Object.entries(report.training)) out.push(`  ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
@@ -249,7 +269,7 @@ export const infoCommand: CliCommand = {
   register(program: Command, context) {
     const command = program
       .command('info')
-      .description('Show a model: spec, parameters, FLOPs per level and per k, predicted time saved per power schedule, training record')
+      .description('Show a model: spec, parameters, FLOPs per level and per k, predicted time saved per power schedule, training record, recommended sampling')
       .addHelpText('after', '\nExamples:\n  levelskip info --preset mnistSmall\n  levelskip info --model mnist-zero-c2 --json');
     addModelOptions(command, { randomWeights: false });
     command.option('--json', 'print the report as JSON').action(async (flags: InfoFlags) => {

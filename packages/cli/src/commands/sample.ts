@@ -9,6 +9,7 @@
  */
 import type { Command } from 'commander';
 import {
+  LevelskipError,
   assertFillSupported,
   builtinFillKinds,
   fillLabel,
@@ -16,43 +17,41 @@ import {
   parseKTable,
   powerSchedule,
   predictedTimeSaved,
-  stageSchedule,
+  type FillStrategy,
   type NoiseSchedule,
   type SkipSchedule,
-  type StageEntry,
+  type UNetSpec,
 } from '@levelskip/core';
 import { annealedLangevin, ddim, ddpm, dpmSolverPlusPlus, sample, type Sampler } from '@levelskip/samplers';
 import type { CliCommand } from '../program/cli-command.js';
 import { writeJson, type CliIo } from '../program/cli-io.js';
 import { addModelOptions, type ModelFlagValues } from '../options/model-options.js';
+import { optionError, optional, parseByteSize, parseChoice, parseIntegerIn, parseList, parseNumberIn, formatBounds } from '../options/option-values.js';
+import { curvatureBound, defaultMaxMemoryBytes, flagBounds, maxMemoryBounds, maxMemoryHelp } from '../options/flag-bounds.js';
+import { checkOutputFile } from '../files/output-path.js';
+import { checkSamplingMemory } from '../sampling/memory-budget.js';
+import { checkWeightsChoice, hasStoredWeights, loadModel, modelSourceFromOptions, trainedNoiseSchedule, type ModelSource, type ResolvedModel } from '../model/resolve-model.js';
 import {
-  optionError,
-  optional,
-  parseChoice,
-  parseList,
-  parseNonNegativeInteger,
-  parseNumberIn,
-  parsePositiveInteger,
-} from '../options/option-values.js';
-import {
-  checkWeightsChoice,
-  hasStoredWeights,
-  loadModel,
-  modelSourceFromOptions,
-  trainedFill,
-  trainedNoiseSchedule,
-  trainedSchedule,
-  type ModelSource,
-  type ResolvedModel,
-} from '../model/resolve-model.js';
+  applicableOrigins,
+  originLabels,
+  resolveSamplerSettings,
+  resolveSkipSettings,
+  samplerNames,
+  samplingLine,
+  type SamplerName,
+  type SamplerOrigins,
+  type SamplerSettings,
+  type SettingOrigin,
+  type SkipChoice,
+  type SkipSettings,
+} from '../sampling/sampling-settings.js';
 import { createBackend, parseBackendChoice, type BackendChoice } from '../backends/backend-choice.js';
 import { createProgressReporter, formatDuration } from '../progress/progress-reporter.js';
-import { writeImageGrid, type WrittenImageGrid } from '../image/image-grid.js';
+import { imageGridSize, maxImageGridSide, writeImageGrid, type WrittenImageGrid } from '../image/image-grid.js';
 import { withInterrupt } from '../program/interrupt.js';
 import { formatPercent } from '../output/format-table.js';
 
-export const samplerNames = ['ddim', 'ddpm', 'langevin', 'dpm-solver'] as const;
-export type SamplerName = (typeof samplerNames)[number];
+export { samplerNames, type SamplerName, type SkipChoice } from '../sampling/sampling-settings.js';
 
 /** The flags as commander hands them over (strings, booleans). */
 export interface SampleFlags extends ModelFlagValues {
@@ -74,9 +73,8 @@ export interface SampleFlags extends ModelFlagValues {
   readonly rowLabels?: string;
   readonly json?: boolean;
   readonly progress?: boolean;
+  readonly maxMemory?: string;
 }
-
-export type SkipChoice = { readonly kind: 'power'; readonly c: number } | { readonly kind: 'table'; readonly table: readonly StageEntry[] };
 
 /** Validated flags. `undefined` means "the model's default" where the model has one. */
 export interface SamplePlan {
@@ -84,15 +82,17 @@ export interface SamplePlan {
   readonly randomWeights: boolean;
   readonly weightsSeed: number;
   readonly backend: BackendChoice;
-  readonly sampler: SamplerName;
+  /** Undefined: the model's recommended sampler (model.json `sampling`), else ddim. */
+  readonly sampler: SamplerName | undefined;
+  /** Undefined (also for eta and clipSample): the recommended value for that sampler, else the default. */
   readonly steps: number | undefined;
   readonly eta: number | undefined;
   readonly noiseLevels: number | undefined;
-  /** Clamp x̂₀ to [-1, 1] in each step (ddim, ddpm). */
-  readonly clipSample: boolean;
-  /** Undefined: the schedule the model was trained for (model.json), else full depth. */
+  /** Clamp x̂₀ to [-1, 1] in each step (ddim, ddpm): `--clip-sample` true, `--no-clip-sample` false. */
+  readonly clipSample: boolean | undefined;
+  /** Undefined: the recommended schedule (when --fill is not given either), else the one the model was trained for, else full depth. */
   readonly skip: SkipChoice | undefined;
-  /** Undefined: the fill the model was trained with (model.json), else zero. */
+  /** Undefined: the recommended fill (when --c and --k-table are not given either), else the one the model was trained with, else zero. */
   readonly fill: string | undefined;
   readonly batch: number;
   readonly seed: number;
@@ -102,6 +102,8 @@ export interface SamplePlan {
   readonly rowLabels: readonly string[] | undefined;
   readonly json: boolean;
   readonly progress: boolean;
+  /** Refuse runs estimated to need more bytes than this (`--max-memory`). */
+  readonly maxMemory: number;
 }
 
 /**
@@ -114,22 +116,26 @@ export function planSample(flags: SampleFlags): SamplePlan {
   const source = modelSourceFromOptions(flags);
   const randomWeights = flags.randomWeights === true;
   checkWeightsChoice(source, randomWeights);
-  const weightsSeed = parseNonNegativeInteger('--weights-seed', flags.weightsSeed ?? '0');
+  const weightsSeed = parseIntegerIn('--weights-seed', flags.weightsSeed ?? '0', flagBounds.seed);
   const backend = parseBackendChoice(flags.backend ?? 'onnx', flags.engine);
-  const sampler = parseChoice('--sampler', flags.sampler ?? 'ddim', samplerNames);
-  const steps = optional(flags.steps, (text) => parsePositiveInteger('--steps', text));
+  // Without --sampler the sampler is the model's recommendation, known once the model is read:
+  // the flags that fit one sampler only are checked against it then (resolveSamplerSettings).
+  const sampler = optional(flags.sampler, (text) => parseChoice('--sampler', text, samplerNames));
+  const steps = optional(flags.steps, (text) => parseIntegerIn('--steps', text, flagBounds.steps));
   const eta = optional(flags.eta, (text) => parseNumberIn('--eta', text, (v) => v >= 0 && v <= 1, 'in [0, 1] (0 = deterministic DDIM)'));
-  if (eta !== undefined && sampler !== 'ddim') throw optionError('--eta', `applies to --sampler ddim only (got --sampler ${sampler})`);
-  const noiseLevels = optional(flags.noiseLevels, (text) => parsePositiveInteger('--noise-levels', text));
-  if (noiseLevels !== undefined && sampler !== 'langevin') throw optionError('--noise-levels', `applies to --sampler langevin only (got --sampler ${sampler})`);
+  if (eta !== undefined && sampler !== undefined && sampler !== 'ddim') throw optionError('--eta', `applies to --sampler ddim only (got --sampler ${sampler})`);
+  const noiseLevels = optional(flags.noiseLevels, (text) => parseIntegerIn('--noise-levels', text, flagBounds.noiseLevels));
+  if (noiseLevels !== undefined && sampler !== undefined && sampler !== 'langevin') throw optionError('--noise-levels', `applies to --sampler langevin only (got --sampler ${sampler})`);
   if (sampler === 'langevin') langevinSplit(steps ?? 50, noiseLevels);
-  const clipSample = flags.clipSample === true;
-  if (clipSample && sampler !== 'ddim' && sampler !== 'ddpm') throw optionError('--clip-sample', `applies to --sampler ddim and ddpm only (got --sampler ${sampler})`);
+  const clipSample = flags.clipSample;
+  if (clipSample === true && sampler !== undefined && sampler !== 'ddim' && sampler !== 'ddpm') {
+    throw optionError('--clip-sample', `applies to --sampler ddim and ddpm only (got --sampler ${sampler})`);
+  }
 
   if (flags.c !== undefined && flags.kTable !== undefined) throw optionError('--c', 'and --k-table both set the skip schedule; pass one of them');
   let skip: SkipChoice | undefined;
   if (flags.c !== undefined) {
-    const c = parseNumberIn('--c', flags.c, (v) => v >= 0, '≥ 0 (0 = full depth; the paper uses 1, 2, 3, 5)');
+    const c = parseNumberIn('--c', flags.c, (v) => v >= 0 && v <= curvatureBound, `≥ 0 and at most ${curvatureBound} (0 = full depth; the paper uses 1, 2, 3, 5)`);
     powerSchedule({ c });
     skip = { kind: 'power', c };
   } else if (flags.kTable !== undefined) {
@@ -137,13 +143,12 @@ export function planSample(flags: SampleFlags): SamplePlan {
   }
   const fill = flags.fill === undefined ? undefined : fillLabel(parseFill(flags.fill));
 
-  const batch = parsePositiveInteger('--batch', flags.batch ?? '16');
-  const seed = parseNonNegativeInteger('--seed', flags.seed ?? '0');
+  const batch = parseIntegerIn('--batch', flags.batch ?? '16', flagBounds.batch, 'for more images, run several times with different --seed');
+  const seed = parseIntegerIn('--seed', flags.seed ?? '0', flagBounds.seed);
   const out = flags.out;
   if (out !== undefined && !/\.png$/i.test(out)) throw optionError('--out', `must be a .png file path, got ${JSON.stringify(out)}`);
-  const columns = optional(flags.columns, (text) => parsePositiveInteger('--columns', text));
-  const scale = parsePositiveInteger('--scale', flags.scale ?? '1');
-  if (scale > 16) throw optionError('--scale', `must be at most 16, got ${scale}`);
+  const columns = optional(flags.columns, (text) => parseIntegerIn('--columns', text, flagBounds.columns));
+  const scale = parseIntegerIn('--scale', flags.scale ?? '1', flagBounds.scale);
   const rowLabels = optional(flags.rowLabels, (text) => parseList('--row-labels', text));
   if (rowLabels !== undefined) {
     const rows = Math.ceil(batch / (columns ?? Math.min(batch, 8)));
@@ -172,7 +177,42 @@ export function planSample(flags: SampleFlags): SamplePlan {
     rowLabels,
     json: flags.json === true,
     progress: flags.progress !== false,
+    maxMemory: parseMaxMemory(flags.maxMemory),
   };
+}
+
+/** `--max-memory` in bytes (default `defaultMaxMemoryBytes()`). */
+export function parseMaxMemory(text: string | undefined): number {
+  return text === undefined ? defaultMaxMemoryBytes() : parseByteSize('--max-memory', text, maxMemoryBounds);
+}
+
+/**
+ * Checks what a run of `batch` images of `spec` would need before anything is allocated: the PNG
+ * grid's size (when `out` is set) and the memory estimate against `--max-memory`.
+ *
+ * @throws LevelskipError `INVALID_OPTION` naming the flag to change.
+ */
+export function checkSampleSize(plan: Pick<SamplePlan, 'batch' | 'out' | 'columns' | 'scale' | 'rowLabels' | 'maxMemory'>, spec: UNetSpec): void {
+  let gridBytes = 0;
+  if (plan.out !== undefined) {
+    const grid = imageGridSize({
+      shape: [plan.batch, spec.inChannels, spec.imageSize, spec.imageSize],
+      scale: plan.scale,
+      ...(plan.columns === undefined ? {} : { columns: plan.columns }),
+      ...(plan.rowLabels === undefined ? {} : { rowLabels: plan.rowLabels }),
+    });
+    if (grid.width > maxImageGridSide || grid.height > maxImageGridSide) {
+      const columns = plan.columns ?? Math.min(plan.batch, 8);
+      throw new LevelskipError(
+        'INVALID_OPTION',
+        `--columns ${columns}, --batch ${plan.batch} and --scale ${plan.scale} make a ${grid.width}×${grid.height}-pixel grid of ` +
+          `${spec.imageSize}×${spec.imageSize} images; the most is ${maxImageGridSide} pixels per side: use fewer --columns, a smaller --scale or a smaller --batch`,
+        { issues: [{ path: ['--columns'], message: `grid of ${grid.width}×${grid.height} pixels` }] },
+      );
+    }
+    gridBytes = grid.bytes;
+  }
+  checkSamplingMemory({ spec, batch: plan.batch, gridBytes, maxBytes: plan.maxMemory });
 }
 
 /** Langevin's `--steps` as noise levels × steps per level (default levels: min(10, steps)). */
@@ -184,9 +224,12 @@ function langevinSplit(steps: number, noiseLevels: number | undefined): { noiseL
   return { noiseLevels: levels, stepsPerLevel: steps / levels };
 }
 
-/** The sampler the plan asks for, on the model's noise schedule. */
-export function buildSampler(plan: Pick<SamplePlan, 'sampler' | 'steps' | 'eta' | 'noiseLevels' | 'clipSample'>, noiseSchedule: NoiseSchedule): Sampler {
-  const clip = plan.clipSample ? { clipSample: true } : {};
+/** The sampler of settled settings (`resolveSamplerSettings`), on the model's noise schedule; an undefined value is the sampler's default. */
+export function buildSampler(
+  plan: { readonly sampler: SamplerName; readonly steps?: number | undefined; readonly eta?: number | undefined; readonly noiseLevels?: number | undefined; readonly clipSample?: boolean | undefined },
+  noiseSchedule: NoiseSchedule,
+): Sampler {
+  const clip = plan.clipSample === true ? { clipSample: true } : {};
   switch (plan.sampler) {
     case 'ddim':
       return ddim({ steps: plan.steps ?? 50, eta: plan.eta ?? 0, noiseSchedule, ...clip });
@@ -199,13 +242,51 @@ export function buildSampler(plan: Pick<SamplePlan, 'sampler' | 'steps' | 'eta' 
   }
 }
 
-/** The skip schedule to sample with, and where it came from. */
-export function resolveSkipSchedule(plan: Pick<SamplePlan, 'skip'>, model: Pick<ResolvedModel, 'training'>): { schedule: SkipSchedule; origin: 'flag' | 'model' | 'default' } {
-  if (plan.skip !== undefined) {
-    return { schedule: plan.skip.kind === 'power' ? powerSchedule({ c: plan.skip.c }) : stageSchedule(plan.skip.table), origin: 'flag' };
-  }
-  const trained = trainedSchedule(model.training);
-  return trained === undefined ? { schedule: powerSchedule({ c: 0 }), origin: 'default' } : { schedule: trained, origin: 'model' };
+/**
+ * The skip schedule to sample with, and where it came from (`resolveSkipSettings`: the flag, the
+ * model's recommendation when neither --c/--k-table nor --fill is given, its training record, or
+ * full depth).
+ */
+export function resolveSkipSchedule(
+  plan: Pick<SamplePlan, 'skip'> & { readonly fill?: string | undefined },
+  model: Pick<ResolvedModel, 'training' | 'sampling'>,
+): { schedule: SkipSchedule; origin: SettingOrigin } {
+  const { schedule, scheduleOrigin } = resolveSkipSettings(plan, model);
+  return { schedule, origin: scheduleOrigin };
+}
+
+/** Everything a sampling run uses once the model is known: the settled settings, the sampler, the fill and the FLOP prediction. */
+export interface SamplingSetup {
+  readonly settings: SamplerSettings;
+  readonly skip: SkipSettings;
+  readonly fill: FillStrategy;
+  readonly sampler: Sampler;
+  /** The depth of every step (the `cache` fill's full-depth steps included) and the FLOPs it saves. */
+  readonly prediction: ReturnType<typeof predictedTimeSaved>;
+}
+
+/**
+ * Settles `sample`'s and `eval`'s settings against the model (flags, then model.json's
+ * recommendation and training record, then defaults) and builds the sampler.
+ *
+ * @throws LevelskipError `INVALID_OPTION` for a flag that does not fit the sampler in use,
+ *   `INVALID_FILL` for a fill the model cannot run, `INVALID_SCHEDULE` for a depth it lacks.
+ */
+export function setUpSampling(plan: SamplePlan, model: Pick<ResolvedModel, 'spec' | 'training' | 'sampling'>): SamplingSetup {
+  const { spec } = model;
+  const settings = resolveSamplerSettings(plan, model.sampling, spec.trainTimesteps);
+  const skip = resolveSkipSettings(plan, model);
+  const fill = parseFill(skip.fill);
+  assertFillSupported(spec, fill);
+  const sampler = buildSampler(settings, trainedNoiseSchedule(spec, model.training));
+  // Evaluates k at every step now: a table row with k > N - 1 fails before any engine starts.
+  const prediction = predictedTimeSaved(spec, skip.schedule, sampler.timesteps, { fill: skip.fill });
+  return { settings, skip, fill, sampler, prediction };
+}
+
+/** The distinct depths of a run, for `Denoiser.prepare`. */
+export function distinctDepths(ks: readonly number[]): number[] {
+  return [...new Set(ks)].sort((a, b) => a - b);
 }
 
 /** What `sample` reports (its `--json` output). */
@@ -213,11 +294,16 @@ export interface SampleSummary {
   readonly model: string;
   readonly backend: string;
   readonly sampler: string;
+  /** Where the sampler's settings came from (`recommended`: model.json's `sampling`); η and clip only where the sampler has them. */
+  readonly samplerOrigins: SamplerOrigins;
+  /** The settings line `sample` prints on stderr: `ddim, 50 steps, η = 1, clip, schedule power(c=2), fill zero (recommended in model.json)`. */
+  readonly settings: string;
   readonly schedule: string;
-  readonly scheduleOrigin: 'flag' | 'model' | 'default';
+  /** `recommended`: model.json's `sampling`; `model`: what the model was trained for (its training record). */
+  readonly scheduleOrigin: SettingOrigin;
   /** The fill's label (`fillLabel`), e.g. zero or cache:3. */
   readonly fill: string;
-  readonly fillOrigin: 'flag' | 'model' | 'default';
+  readonly fillOrigin: SettingOrigin;
   readonly batch: number;
   readonly seed: number;
   readonly steps: number;
@@ -239,22 +325,21 @@ function histogram(ks: readonly number[]): Record<string, number> {
 /** Runs a validated plan: loads the model, samples, writes the grid. */
 export async function runSample(plan: SamplePlan, io: CliIo, signal?: AbortSignal): Promise<SampleSummary> {
   const started = performance.now();
+  if (plan.out !== undefined) await checkOutputFile('--out', plan.out);
   const model = await loadModel(plan.source, { weights: hasStoredWeights(plan.source) ? 'stored' : 'random', weightsSeed: plan.weightsSeed });
   const { spec } = model;
-  const fillKind = plan.fill ?? trainedFill(model.training) ?? 'zero';
-  const fillOrigin = plan.fill !== undefined ? 'flag' : trainedFill(model.training) !== undefined ? 'model' : 'default';
-  const fill = parseFill(fillKind);
-  assertFillSupported(spec, fill);
-  const { schedule, origin } = resolveSkipSchedule(plan, model);
-  const sampler = buildSampler(plan, trainedNoiseSchedule(spec, model.training));
-  // Evaluates k at every step now: a table row with k > N - 1 fails before any engine starts.
-  const prediction = predictedTimeSaved(spec, schedule, sampler.timesteps, { fill: fillKind });
+  checkSampleSize(plan, spec);
+  const { settings, skip, fill, sampler, prediction } = setUpSampling(plan, model);
+  const { schedule } = skip;
   const loadMs = performance.now() - started;
+  if (plan.progress) io.stderr.write(`${samplingLine(settings, skip)}\n`);
 
   const backend = await createBackend(plan.backend);
   try {
     const buildStart = performance.now();
     const denoiser = await backend.createDenoiser(spec, model.weights!, { fill });
+    // Opens (ONNX) or warms up (tfjs) what the run's depths need, so the first steps do not pay for it.
+    await denoiser.prepare?.({ ks: distinctDepths(prediction.ks), fills: [fill], batch: plan.batch, ...(signal === undefined ? {} : { signal }) });
     const buildMs = performance.now() - buildStart;
     try {
       const progress = createProgressReporter({ label: 'sampling', stream: io.stderr, mode: plan.progress ? 'auto' : 'off' });
@@ -292,10 +377,12 @@ export async function runSample(plan: SamplePlan, io: CliIo, signal?: AbortSigna
         model: model.label,
         backend: denoiser.backend,
         sampler: sampler.description,
+        samplerOrigins: applicableOrigins(settings),
+        settings: samplingLine(settings, skip).replace(/^sampling: /, ''),
         schedule: schedule.description,
-        scheduleOrigin: origin,
-        fill: fillKind,
-        fillOrigin,
+        scheduleOrigin: skip.scheduleOrigin,
+        fill: skip.fill,
+        fillOrigin: skip.fillOrigin,
         batch: plan.batch,
         seed: plan.seed,
         steps: result.stepsRun,
@@ -314,16 +401,31 @@ export async function runSample(plan: SamplePlan, io: CliIo, signal?: AbortSigna
   }
 }
 
-const originText = { flag: '', model: ' (trained for; from model.json)', default: ' (default)' } as const;
+const originText = (origin: SettingOrigin): string => (origin === 'flag' ? '' : ` (${originLabels[origin]})`);
+
+/** ` (recommended in model.json)` after the sampler when all its settings share an origin other than flags, else each origin named. */
+function samplerOriginText(summary: SampleSummary): string {
+  const names = { sampler: 'sampler', steps: 'steps', eta: 'η', clipSample: 'clip' } as const;
+  const settled = (['sampler', 'steps', 'eta', 'clipSample'] as const).flatMap((key) => {
+    const origin = summary.samplerOrigins[key];
+    return origin === undefined ? [] : [{ name: names[key], origin }];
+  });
+  if (settled.every((s) => s.origin === 'flag')) return '';
+  if (settled.every((s) => s.origin === settled[0]!.origin)) return originText(settled[0]!.origin);
+  // Mixed: name each setting's origin, e.g. `(sampler, η, clip recommended in model.json; steps from flags)`.
+  const byOrigin = new Map<SettingOrigin, string[]>();
+  for (const { name, origin } of settled) byOrigin.set(origin, [...(byOrigin.get(origin) ?? []), name]);
+  return ` (${[...byOrigin].map(([origin, keys]) => `${keys.join(', ')} ${originLabels[origin]}`).join('; ')})`;
+}
 
 function writeSummary(io: CliIo, summary: SampleSummary): void {
   const t = summary.timing;
   const lines = [
     `model      ${summary.model}`,
     `backend    ${summary.backend}`,
-    `sampler    ${summary.sampler}`,
-    `schedule   ${summary.schedule}${originText[summary.scheduleOrigin]}`,
-    `fill       ${summary.fill}${originText[summary.fillOrigin]}`,
+    `sampler    ${summary.sampler}${samplerOriginText(summary)}`,
+    `schedule   ${summary.schedule}${originText(summary.scheduleOrigin)}`,
+    `fill       ${summary.fill}${originText(summary.fillOrigin)}`,
     `images     ${summary.batch} (seed ${summary.seed})`,
     `steps      ${summary.steps} in ${formatDuration(t.sampleMs)} (${formatDuration(t.msPerStep)}/step); model load ${formatDuration(t.loadMs)}, build ${formatDuration(t.buildMs)}, total ${formatDuration(t.totalMs)}`,
     `ks         ${Object.entries(summary.ksHistogram)
@@ -335,17 +437,33 @@ function writeSummary(io: CliIo, summary: SampleSummary): void {
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** How `sample` and `eval` choose what a flag leaves open (their `--help`). */
+export const samplingDefaultsHelp = [
+  'Defaults: explicit flags always win. A shipped model recommends its sampling settings (model.json "sampling",',
+  'e.g. mnist-zero-c2: ddim, 50 steps, η = 1, clip, --c 2, --fill zero); `levelskip info --model <name>` shows them.',
+  '  sampler: --sampler, else the recommended one, else ddim. --steps, --eta and --clip-sample/--no-clip-sample:',
+  '    the flag, else the recommended value when the sampler is the recommended one, else 50 steps (ddpm: T,',
+  '    the model\'s trainTimesteps), η = 0, no clipping.',
+  '  schedule and fill: the recommended ones only when none of --c, --k-table and --fill is given; otherwise (or',
+  '    when the model recommends none) each is the flag, else what the model was trained for (model.json',
+  '    training), else --c 0 (full depth) and --fill zero.',
+  'A line on stderr says what was used and where it came from, e.g.',
+  '  sampling: ddim, 50 steps, η = 1, clip, schedule power(c=2), fill zero (recommended in model.json)',
+  'langevin splits --steps into --noise-levels × steps per level.',
+].join('\n');
+
 /** The flags `sample` and `eval` share: backend, engine, sampler, its settings, skip schedule and fill. */
 export function addSamplingOptions(command: Command): Command {
   return command
     .option('--backend <name>', 'onnx or tfjs', 'onnx')
     .option('--engine <engine>', 'tfjs: auto|node-gpu|node|wasm|cpu (default auto); onnx: execution providers in order, e.g. cuda,cpu (default cpu)')
-    .option('--sampler <name>', samplerNames.join('|'), 'ddim')
-    .option('--steps <n>', 'sampling steps (default 50; ddpm: T)')
-    .option('--eta <eta>', 'DDIM η in [0, 1] (default 0)')
-    .option('--noise-levels <n>', 'langevin: noise levels (default min(10, steps))')
-    .option('--clip-sample', 'ddim, ddpm: clamp the predicted x0 to [-1, 1] at each step (diffusers\' clip_sample)')
-    .option('--c <c>', 'power schedule k(t) = min(N-1, floor(N - N(1-t)^c)); 0 = full depth')
+    .option('--sampler <name>', `${samplerNames.join('|')} (default: the model's recommended sampler, else ddim)`)
+    .option('--steps <n>', `sampling steps, ${formatBounds(flagBounds.steps)} and at most the model's T (default: recommended, else 50; ddpm: T)`)
+    .option('--eta <eta>', 'DDIM η in [0, 1] (default: recommended, else 0)')
+    .option('--noise-levels <n>', `langevin: noise levels, ${formatBounds(flagBounds.noiseLevels)}, dividing --steps (default min(10, steps))`)
+    .option('--clip-sample', 'ddim, ddpm: clamp the predicted x0 to [-1, 1] at each step (diffusers\' clip_sample; default: recommended, else off)')
+    .option('--no-clip-sample', 'ddim, ddpm: do not clamp the predicted x0, whatever the model recommends')
+    .option('--c <c>', `power schedule k(t) = min(N-1, floor(N - N(1-t)^c)), c in [0, ${curvatureBound}]; 0 = full depth`)
     .option('--k-table <table>', 'stage table tStart:tEnd=k rows, e.g. 0:0.3=0,0.3:1=2')
     .option('--fill <fill>', `what replaces skipped features: ${builtinFillKinds.join('|')}; cache:m also recomputes the cache at full depth every m steps (DeepCache-style, e.g. --k-table 0:1=3 --fill cache:3)`);
 }
@@ -360,8 +478,7 @@ export const sampleCommand: CliCommand = {
         'after',
         [
           '',
-          'Defaults: the skip schedule and fill a model was trained for (model.json), else --c 0 (full depth) and --fill zero.',
-          '--steps defaults to 50 (ddpm: T, the model\'s trainTimesteps); langevin splits --steps into --noise-levels × steps per level.',
+          samplingDefaultsHelp,
           '',
           'Examples:',
           '  levelskip sample --model mnist-zero-c2 --c 2 --out samples.png',
@@ -372,12 +489,13 @@ export const sampleCommand: CliCommand = {
     addModelOptions(command, { randomWeights: true });
     addSamplingOptions(command);
     command
-      .option('--batch <n>', 'images to sample', '16')
-      .option('--seed <n>', 'seed of all the noise', '0')
+      .option('--batch <n>', `images to sample, ${formatBounds(flagBounds.batch)} as memory allows (see --max-memory)`, '16')
+      .option('--seed <n>', `seed of all the noise, ${formatBounds(flagBounds.seed)}`, '0')
       .option('--out <file.png>', 'write the images as a PNG grid')
-      .option('--columns <n>', 'images per grid row (default min(batch, 8))')
-      .option('--scale <n>', 'integer upscaling of each image in the grid (default 1)')
+      .option('--columns <n>', `images per grid row, ${formatBounds(flagBounds.columns)} (default min(batch, 8))`)
+      .option('--scale <n>', `integer upscaling of each image in the grid, ${formatBounds(flagBounds.scale)} (default 1)`)
       .option('--row-labels <labels>', 'comma-separated label per grid row, e.g. c=0,c=2')
+      .option('--max-memory <size>', maxMemoryHelp)
       .option('--json', 'print the summary as JSON')
       .option('--no-progress', 'no progress display on stderr')
       .action(async (flags: SampleFlags) => {

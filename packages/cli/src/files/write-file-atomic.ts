@@ -1,25 +1,21 @@
 /**
  * Atomic file writes for the CLI's outputs: core's `writeFileAtomic` (temporary file beside the
- * target, fsync, rename; no partial file is ever visible), after creating the parent directory.
+ * target, fsync, rename; no partial file is ever visible, even if the process is killed), after
+ * creating the parent directory and removing what killed runs left there.
  */
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { LevelskipError, writeFileAtomic as writeFileAtomicInDirectory } from '@levelskip/core';
+import { ensureDirectory, removeStaleTemporaryFiles, writeFileAtomic as writeFileAtomicInDirectory } from '@levelskip/core';
 
 /**
- * Writes `data` to `path` atomically, creating the parent directory.
+ * Writes `data` to `path` atomically, creating the parent directory. Temporary files that killed
+ * runs left in that directory (levelskip's naming, dead process) are removed first.
  *
- * @throws LevelskipError `IO_ERROR` naming the path when the file system fails; no temporary file is left.
+ * @throws LevelskipError `IO_ERROR` naming the path and the reason (EISDIR, ENOTDIR, EROFS, ...)
+ *   when the file system fails; no temporary file is left.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const directory = dirname(path);
-  try {
-    await mkdir(directory, { recursive: true });
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new LevelskipError('IO_ERROR', `Could not create the directory ${directory} (${reason}); check the path, its permissions and free disk space`, {
-      cause: error,
-    });
-  }
+  await ensureDirectory(directory);
+  await removeStaleTemporaryFiles(directory);
   await writeFileAtomicInDirectory(path, data);
 }

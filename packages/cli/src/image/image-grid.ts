@@ -53,6 +53,9 @@ export interface ImageGridLayout {
   readonly labels: readonly { readonly text: string; readonly x: number; readonly y: number; readonly scale: number }[];
 }
 
+/** The widest and tallest grid composed, in pixels: larger requests fail before allocating. */
+export const maxImageGridSide = 32_768;
+
 /** A composed grid: 8-bit pixels, interleaved channels. */
 export interface ImageGrid extends PixelCanvas {
   readonly layout: ImageGridLayout;
@@ -76,6 +79,24 @@ function byteValue(value: number, name: string): number {
 export function toByte(value: number): number {
   const v = Math.round((value + 1) * 127.5);
   return v >= 255 ? 255 : v > 0 ? v : 0;
+}
+
+/**
+ * The pixel size of the grid `composeImageGrid(input)` would make, computed without allocating
+ * (for checks before sampling). Takes the same defaults; does not validate the images.
+ */
+export function imageGridSize(input: Pick<ImageGridInput, 'shape' | 'columns' | 'rowLabels' | 'scale' | 'gutter' | 'labelScale'>): { width: number; height: number; bytes: number } {
+  const [batch, channels, height, width] = input.shape;
+  const columns = input.columns ?? Math.min(batch, 8);
+  const scale = input.scale ?? 1;
+  const gutter = input.gutter ?? 2;
+  const rows = Math.ceil(batch / columns);
+  const labelScale = input.labelScale ?? Math.max(1, Math.floor((height * scale) / 16));
+  const labelWidth = (input.rowLabels ?? []).reduce((widest, text) => Math.max(widest, textWidth(text, labelScale)), 0);
+  const x0 = labelWidth > 0 ? gutter + labelWidth + gutter : gutter;
+  const gridWidth = x0 + columns * (width * scale + gutter);
+  const gridHeight = gutter + rows * (height * scale + gutter);
+  return { width: gridWidth, height: gridHeight, bytes: gridWidth * gridHeight * channels };
 }
 
 /**
@@ -116,6 +137,12 @@ export function composeImageGrid(input: ImageGridInput): ImageGrid {
 
   const gridWidth = x0 + columns * (cellWidth + gutter);
   const gridHeight = gutter + rows * (cellHeight + gutter);
+  if (gridWidth > maxImageGridSide || gridHeight > maxImageGridSide) {
+    throw invalid(
+      `a grid of ${rows} rows × ${columns} columns of ${cellWidth}×${cellHeight}-pixel cells would be ${gridWidth}×${gridHeight} pixels; ` +
+        `the most is ${maxImageGridSide} per side: use fewer columns (or images per grid) or a smaller scale`,
+    );
+  }
   const data = new Uint8Array(gridWidth * gridHeight * channels).fill(background);
   const canvas: PixelCanvas = { width: gridWidth, height: gridHeight, channels, data };
 

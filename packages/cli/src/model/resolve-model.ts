@@ -4,15 +4,18 @@
  * for timing runs (`--random-weights`). `modelSourceFromOptions` checks the flags (no I/O);
  * `loadModel` reads the model.
  */
-import { readFile } from 'node:fs/promises';
 import {
   LevelskipError,
+  StrictJsonError,
+  errnoCode,
   linearBetaSchedule,
   loadCheckpoint,
   noiseScheduleFromConfig,
+  parseStrictJson,
   parseUNetSpec,
   presets,
   randomWeights,
+  readRegularFile,
   skipScheduleFromJSON,
   type BuiltinFillKind,
   type LoadedCheckpoint,
@@ -20,11 +23,18 @@ import {
   type NoiseSchedule,
   type NoiseScheduleConfig,
   type PresetName,
+  type RecommendedSampling,
   type SkipSchedule,
   type UNetSpec,
 } from '@levelskip/core';
 import { loadPretrained } from '@levelskip/pretrained';
 import { optionError } from '../options/option-values.js';
+
+/** The largest `--spec` file read (a spec or model.json is a few KiB). */
+export const maxSpecFileBytes = 1024 * 1024;
+
+/** Deepest JSON nesting accepted in a `--spec` file (a spec nests 4 levels). */
+const maxSpecFileDepth = 64;
 
 export type ModelSource =
   | { readonly kind: 'pretrained'; readonly name: string }
@@ -116,28 +126,38 @@ export interface ResolvedModel {
   readonly weightsKind: 'stored' | 'random' | 'none';
   /** model.json's training metadata, when the source has one. */
   readonly training: Readonly<Record<string, unknown>> | undefined;
+  /** model.json's recommended sampling settings (`sampling`), when the source has them. */
+  readonly sampling?: RecommendedSampling | undefined;
   /** The checkpoint directory, for pretrained models and checkpoints. */
   readonly directory: string | undefined;
 }
 
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-}
-
-/** Reads a spec from a JSON file: a spec object, or a checkpoint manifest (model.json) holding one under `spec`. */
+/**
+ * Reads a spec from a JSON file: a spec object, or a checkpoint manifest (model.json) holding one
+ * under `spec`. Only a regular file of at most 1 MiB is read; errors name the path and the position
+ * of a syntax fault, never the file's contents.
+ *
+ * @throws LevelskipError `INVALID_OPTION` (naming `--spec`) when the file does not exist or is not
+ *   valid JSON, `IO_ERROR` when it cannot be read (a directory, a device, too large, EACCES, ...),
+ *   `INVALID_SPEC` when the spec is invalid.
+ */
 export async function readSpecFile(path: string): Promise<UNetSpec> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // core's reader: stat first, regular files only (not /dev/zero, a FIFO or a directory), bounded.
+    text = new TextDecoder().decode(await readRegularFile(path, { what: 'the --spec file', maxBytes: maxSpecFileBytes }));
   } catch (error) {
-    const reason = errorCode(error) === 'ENOENT' ? 'the file does not exist' : (errorCode(error) ?? (error as Error).message);
-    throw optionError('--spec', `cannot read ${path} (${reason}); pass a JSON file holding a U-Net spec`);
+    if (errnoCode((error as { cause?: unknown }).cause) === 'ENOENT') {
+      throw optionError('--spec', `cannot read ${path} (the file does not exist); pass a JSON file holding a U-Net spec`);
+    }
+    throw error;
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseStrictJson(text, { maxDepth: maxSpecFileDepth });
   } catch (error) {
-    throw optionError('--spec', `${path} is not valid JSON (${(error as Error).message})`);
+    const where = error instanceof StrictJsonError ? error.message : 'a syntax error';
+    throw optionError('--spec', `${path} is not valid JSON (${where})`);
   }
   const body = typeof json === 'object' && json !== null && !Array.isArray(json) && 'spec' in json ? (json as { spec: unknown }).spec : json;
   try {
@@ -190,6 +210,7 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions):
       weights: options.weights === 'none' ? undefined : loaded.weights,
       weightsKind: options.weights === 'none' ? 'none' : 'stored',
       training: loaded.manifest.training,
+      sampling: loaded.manifest.sampling,
       directory,
     };
   }

@@ -25,7 +25,7 @@ export function addModelOptions(command: Command, options: { readonly randomWeig
   if (options.randomWeights) {
     command
       .option('--random-weights', 'with --preset or --spec: random weights instead of trained ones (timing runs)')
-      .option('--weights-seed <n>', 'seed of --random-weights', '0');
+      .option('--weights-seed <n>', 'seed of --random-weights, 0–2^53 − 1', '0');
   }
   return command;
 }

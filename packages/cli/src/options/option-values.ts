@@ -38,6 +38,80 @@ export function parseNonNegativeInteger(flag: string, text: string): number {
   return value;
 }
 
+/** `4096` → `4,096`, so a bound reads at a glance in messages and help texts. */
+export function formatCount(value: number): string {
+  return value === Number.MAX_SAFE_INTEGER ? '2^53 − 1' : value.toLocaleString('en-US');
+}
+
+/** An inclusive integer range of a flag, as its `--help` text and errors state it. */
+export interface IntegerBounds {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** `1–4,096`: a bound as `--help` texts show it. */
+export function formatBounds(bounds: IntegerBounds): string {
+  return `${formatCount(bounds.min)}–${formatCount(bounds.max)}`;
+}
+
+/**
+ * An integer in `[bounds.min, bounds.max]`. Above the bound, `fix` (when given) says what to do
+ * instead, e.g. "sample in several runs with different --seed".
+ */
+export function parseIntegerIn(flag: string, text: string, bounds: IntegerBounds, fix?: string): number {
+  const value = DECIMAL.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  const most = formatCount(bounds.max);
+  const kind = bounds.min === 1 ? 'a positive integer' : bounds.min === 0 ? 'an integer ≥ 0' : `an integer in [${formatCount(bounds.min)}, ${most}]`;
+  if (!Number.isInteger(value) || value < bounds.min) throw optionError(flag, `must be ${kind}, got ${shown(text)}`);
+  if (value > bounds.max) throw optionError(flag, `must be ${kind}, at most ${most}, got ${shown(text)}${fix === undefined ? '' : `; ${fix}`}`);
+  return value;
+}
+
+const sizeUnits: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1000 ** 4,
+  tib: 1024 ** 4,
+};
+
+/**
+ * A byte size: a number with an optional unit, `512MiB`, `4GiB`, `2G` (binary: K, M, G, T),
+ * `1.5GB` (decimal: KB, MB, GB, TB) or plain bytes, within `bounds` (bytes).
+ */
+export function parseByteSize(flag: string, text: string, bounds: IntegerBounds): number {
+  const match = /^\s*((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = sizeUnits[(match?.[2] ?? '').toLowerCase()];
+  const range = `between ${formatByteSize(bounds.min)} and ${formatByteSize(bounds.max)}`;
+  if (match === null || unit === undefined) {
+    throw optionError(flag, `must be a size such as 512MiB, 4GiB or 8G (${range}), got ${shown(text)}`);
+  }
+  const value = Math.round(Number(match[1]) * unit);
+  if (!(Number.isFinite(value) && value >= bounds.min && value <= bounds.max)) throw optionError(flag, `must be ${range}, got ${shown(text)}`);
+  return value;
+}
+
+/** `4.0 GiB`, `512.0 MiB`. */
+export function formatByteSize(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
 /** A number within a range: `test` decides, `range` describes it (`in [0, 1]`, `> 0`). */
 export function parseNumberIn(flag: string, text: string, test: (value: number) => boolean, range: string): number {
   const value = DECIMAL.test(text.trim()) ? Number(text.trim()) : Number.NaN;

@@ -13,6 +13,12 @@ export interface ProgressStream {
 export interface ProgressUpdate {
   /** Text after the counter, e.g. `k=3` or `loss 0.0312 k=2 41.0 img/s`. */
   readonly detail?: string;
+  /**
+   * Lines mode: the text after the counter instead of `detail`. A line is printed only every
+   * ~10 % of the work, so in a periodic run (rows sampled in turn) a per-step `detail` would show
+   * the same point of the period on every line; this can describe the whole run instead.
+   */
+  readonly lineDetail?: string;
   /** Estimated time left; by default extrapolated from the elapsed time and the fraction done. */
   readonly etaMs?: number;
 }
@@ -134,7 +140,8 @@ function lineReporter(options: ProgressOptions, stream: ProgressStream, now: () 
       const elapsed = time - started;
       const eta = etaOf(elapsed, value, total, update.etaMs);
       const counter = total === undefined ? `${value}` : `${value}/${total} (${Math.round((100 * value) / total)}%)`;
-      const detail = update.detail ? ` ${update.detail}` : '';
+      const text = update.lineDetail ?? update.detail;
+      const detail = text ? ` ${text}` : '';
       const etaText = value === total ? '' : ` ETA ${eta === undefined ? '?' : formatDuration(eta)}`;
       stream.write(`${options.label} ${counter}${detail} ${formatDuration(elapsed)} elapsed${etaText}\n`);
     },

@@ -5,7 +5,7 @@
  */
 import type { BuiltinFillKind } from '../fills/fill-strategy.js';
 import type { UNetSpec, UNetSpecInput } from '../spec/unet-spec.js';
-import type { Denoiser, SpecificationVersion } from './denoiser.js';
+import type { DisposableDenoiser, SpecificationVersion } from './denoiser.js';
 import type { FillStrategy } from '../fills/fill-strategy.js';
 import type { NamedTensors, TensorOps } from './tensor-ops.js';
 
@@ -34,7 +34,9 @@ export interface Backend<T> {
    * Builds a denoiser. `weights` must hold exactly the tensors `parameterLayout(spec)` lists,
    * with those shapes; otherwise a `LevelskipError('WEIGHTS_MISMATCH')` names the first problems.
    */
-  createDenoiser(spec: UNetSpec | UNetSpecInput, weights: NamedTensors, options?: DenoiserOptions<T>): Promise<Denoiser<T>>;
+  createDenoiser(spec: UNetSpec | UNetSpecInput, weights: NamedTensors, options?: DenoiserOptions<T>): Promise<DisposableDenoiser<T>>;
   /** Releases backend-wide resources. */
   dispose(): void;
+  /** `dispose()`, for `using backend = …` (and `await using`). */
+  [Symbol.dispose](): void;
 }

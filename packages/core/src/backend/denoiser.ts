@@ -22,6 +22,30 @@ export interface PredictOptions<T> {
   readonly stage?: number;
 }
 
+/** Progress of `Denoiser.prepare`: `done` of `total` variants (depth × fill × stage) are ready. */
+export interface PrepareProgress {
+  readonly done: number;
+  readonly total: number;
+  /** The variant just prepared, e.g. `k=2 fill=zero stage=0`. */
+  readonly what: string;
+}
+
+/** What a run will use, so that `prepare` builds or warms it before the first step. */
+export interface PrepareOptions<T> {
+  /** Depths the run will use (default: every k in 0..N−1). */
+  readonly ks?: readonly number[];
+  /** Fills the run will use at k > 0 (default: zero). A `cache` fill also prepares the full-depth steps that fill its cache. */
+  readonly fills?: readonly FillStrategy<T>[];
+  /** Decoder stages (default: every stage). */
+  readonly stages?: readonly number[];
+  /** Batch size of the run (default 1); shape-specialising engines (WebGL, WebGPU) compile per shape. */
+  readonly batch?: number;
+  /** Called after each variant is ready (in the spirit of transformers.js's `progress_callback`). */
+  readonly onProgress?: (progress: PrepareProgress) => void;
+  /** Stops preparing between variants; the promise rejects with `ABORTED`. */
+  readonly signal?: AbortSignal;
+}
+
 export interface Denoiser<T> {
   readonly specificationVersion: SpecificationVersion;
   /** The validated spec the model was built from. */
@@ -39,6 +63,23 @@ export interface Denoiser<T> {
   predict(x: T, timesteps: number | readonly number[], options?: PredictOptions<T>): Promise<T>;
   /** A new, empty per-run cache for the `cache` fill. */
   createFeatureCache(): FeatureCache<T>;
+  /**
+   * Builds, compiles or warms up what the given depths and fills need (ONNX sessions, GPU
+   * shaders), so that the first sampling steps do not pay for it. Optional for hand-written
+   * denoisers; every backend's denoiser has it. Predictions are the same with or without it.
+   */
+  prepare?(options?: PrepareOptions<T>): Promise<void>;
   /** Releases every resource the denoiser holds. Calling it twice is harmless. */
   dispose(): void;
+}
+
+/**
+ * A denoiser as backends create it: with `prepare`, and `Disposable`, so `using denoiser = await
+ * backend.createDenoiser(…)` (or `await using`) disposes it at the end of the scope.
+ * Functions that only use a denoiser (samplers, wrappers) take the plain `Denoiser`.
+ */
+export interface DisposableDenoiser<T> extends Denoiser<T> {
+  prepare(options?: PrepareOptions<T>): Promise<void>;
+  /** `dispose()`. */
+  [Symbol.dispose](): void;
 }

@@ -11,9 +11,18 @@
  */
 import * as z from 'zod/mini';
 import { LevelskipError } from '../errors/levelskip-error.js';
-import { parseUNetSpec, zodMessages, type UNetSpec, type UNetSpecInput } from '../spec/unet-spec.js';
-import type { NamedTensors } from '../backend/tensor-ops.js';
-import { parseSafetensors, serializeSafetensors, type SafetensorsDtype } from './safetensors.js';
+import { parseUNetSpec, safeZodIssues, zodMessages, type UNetSpec, type UNetSpecInput } from '../spec/unet-spec.js';
+import type { HostTensor, NamedTensors } from '../backend/tensor-ops.js';
+import {
+  checkTensorFinite,
+  decodeSafetensorsTensor,
+  parseSafetensorsHeader,
+  serializeSafetensors,
+  type SafetensorsDtype,
+  type SafetensorsEntry,
+  type SafetensorsLayout,
+} from './safetensors.js';
+import { parseStrictJson, quoteName, quoteToken, StrictJsonError } from './strict-json.js';
 import { validateWeights } from './validate-weights.js';
 
 /** Version of the checkpoint layout this core writes; it reads this and every older version. */
@@ -25,6 +34,37 @@ export const checkpointFiles = Object.freeze({ manifest: 'model.json', weights: 
 const weightsFile = checkpointFiles.weights;
 const formatName = 'levelskip-checkpoint';
 
+/**
+ * Deepest nesting of objects and arrays accepted in model.json. The spec needs 4
+ * (manifest → spec → decoderStages → stage); the rest is room for free-form training metadata.
+ * Bounded before parsing, so `[[[[...]]]]` fails with a position, not a stack overflow later.
+ */
+export const maxManifestDepth = 64;
+
+/** The samplers a checkpoint may recommend (the CLI's `--sampler` names). */
+export const recommendedSamplers = ['ddim', 'ddpm', 'langevin', 'dpm-solver'] as const;
+
+/**
+ * How a model samples best, as measured by whoever trained it: the settings `levelskip sample`,
+ * `eval` and the pipeline use when the user gives none, and print. Every field but `sampler` and
+ * `steps` is optional; absent ones keep the tools' defaults.
+ */
+export interface RecommendedSampling {
+  readonly sampler: (typeof recommendedSamplers)[number];
+  /** Sampling steps (an integer in [1, 100000]). */
+  readonly steps: number;
+  /** DDIM's η in [0, 1] (1: DDPM-like noise). */
+  readonly eta?: number;
+  /** Clip the predicted x0 to [−1, 1] at each step. */
+  readonly clip?: boolean;
+  /** Suggested skip schedule, as `SkipSchedule.toJSON()` writes it (e.g. `{ "kind": "power", "c": 2 }`). */
+  readonly schedule?: { readonly kind: string } & Record<string, unknown>;
+  /** Suggested fill, in the CLI's syntax: `zero`, `duplicate`, `interpolate`, `cache`, `cache:3`. */
+  readonly fill?: string;
+  /** Why these settings (shown by `levelskip info`), e.g. the measurement behind them. */
+  readonly note?: string;
+}
+
 /** Contents of `model.json`. */
 export interface CheckpointManifest {
   readonly format: 'levelskip-checkpoint';
@@ -33,6 +73,8 @@ export interface CheckpointManifest {
   readonly spec: UNetSpecInput;
   /** Free-form training metadata (scheme, steps, batch size, seed, duration, loss, ...). */
   readonly training?: Record<string, unknown>;
+  /** The sampling settings the model is recommended with (absent: the tools' defaults). */
+  readonly sampling?: RecommendedSampling;
   readonly weightsFile: 'model.safetensors';
   /** Storage dtype of the weights. */
   readonly dtype: SafetensorsDtype;
@@ -47,6 +89,8 @@ export interface SaveCheckpointInput {
   readonly training?: Record<string, unknown>;
   /** Storage dtype (default F32). F16/BF16 halve the file and round to nearest even. */
   readonly dtype?: SafetensorsDtype;
+  /** Recommended sampling settings, stored in model.json. */
+  readonly sampling?: RecommendedSampling;
 }
 
 export interface LoadedCheckpoint {
@@ -61,6 +105,17 @@ const manifestSchema = z.object({
   formatVersion: z.int().check(z.positive()),
   spec: z.unknown(),
   training: z.optional(z.record(z.string(), z.unknown())),
+  sampling: z.optional(
+    z.strictObject({
+      sampler: z.enum(recommendedSamplers),
+      steps: z.int().check(z.minimum(1), z.maximum(100_000)),
+      eta: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
+      clip: z.optional(z.boolean()),
+      schedule: z.optional(z.looseObject({ kind: z.string() })),
+      fill: z.optional(z.string().check(z.regex(/^(zero|duplicate|interpolate|cache(:\d{1,5})?)$/))),
+      note: z.optional(z.string().check(z.maxLength(2000))),
+    }),
+  ),
   weightsFile: z.literal(weightsFile),
   dtype: z.enum(['F32', 'F16', 'BF16']),
   createdAt: z.string(),
@@ -70,9 +125,12 @@ const manifestSchema = z.object({
 export function parseCheckpointManifest(text: string, path: string): CheckpointManifest {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // Strict: duplicate keys and deep nesting are refused, and the message gives the fault's
+    // position, never the text (model.json may be a symlink to a file that is not ours to show).
+    raw = parseStrictJson(text, { maxDepth: maxManifestDepth });
   } catch (error) {
-    throw new LevelskipError('CHECKPOINT_CORRUPT', `${path} is not valid JSON (${(error as Error).message}); restore it or save the checkpoint again`, {
+    const reason = error instanceof StrictJsonError ? error.message : 'it could not be parsed';
+    throw new LevelskipError('CHECKPOINT_CORRUPT', `${path} is not valid JSON (${reason}); restore it or save the checkpoint again`, {
       cause: error,
     });
   }
@@ -81,7 +139,7 @@ export function parseCheckpointManifest(text: string, path: string): CheckpointM
   }
   const { format, formatVersion } = raw as Record<string, unknown>;
   if (format !== formatName) {
-    throw new LevelskipError('CHECKPOINT_CORRUPT', `${path} is not a levelskip checkpoint manifest: "format" is ${JSON.stringify(format)}, expected "${formatName}"`);
+    throw new LevelskipError('CHECKPOINT_CORRUPT', `${path} is not a levelskip checkpoint manifest: "format" is ${quoteToken(format)}, expected "${formatName}"`);
   }
   if (typeof formatVersion === 'number' && Number.isInteger(formatVersion) && formatVersion > checkpointFormatVersion) {
     throw new LevelskipError(
@@ -91,7 +149,7 @@ export function parseCheckpointManifest(text: string, path: string): CheckpointM
   }
   const result = manifestSchema.safeParse(raw, { error: zodMessages });
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    const problems = safeZodIssues(result.error).map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
     throw new LevelskipError('CHECKPOINT_CORRUPT', `${path} is not a valid checkpoint manifest:\n  ${problems.join('\n  ')}`, { cause: result.error });
   }
   // The spec is only known to be a UNetSpecInput once parseUNetSpec accepts it, which the caller does next.
@@ -123,11 +181,19 @@ export function serializeCheckpoint(checkpoint: SaveCheckpointInput): Serialized
   const spec = parseUNetSpec(checkpoint.spec);
   validateWeights(spec, checkpoint.weights);
   const dtype = checkpoint.dtype ?? 'F32';
+  if (checkpoint.sampling !== undefined) {
+    const checked = manifestSchema.shape.sampling.safeParse(checkpoint.sampling, { error: zodMessages });
+    if (!checked.success) {
+      const problems = safeZodIssues(checked.error).map((issue) => `sampling${issue.path.map((p) => `.${String(p)}`).join('')}: ${issue.message}`);
+      throw new LevelskipError('INVALID_OPTION', `Recommended sampling settings are not valid: ${problems.join('; ')}`, { cause: checked.error });
+    }
+  }
   const manifest: CheckpointManifest = {
     format: formatName,
     formatVersion: checkpointFormatVersion,
     spec: spec as UNetSpecInput,
     ...(checkpoint.training === undefined ? {} : { training: checkpoint.training }),
+    ...(checkpoint.sampling === undefined ? {} : { sampling: checkpoint.sampling }),
     weightsFile,
     dtype,
     createdAt: new Date().toISOString(),
@@ -175,12 +241,72 @@ export function parseCheckpoint(
   sources: CheckpointSources = {},
 ): LoadedCheckpoint {
   const manifestPath = sources.manifest ?? checkpointFiles.manifest;
-  const { manifest: parsed, spec } = readCheckpointManifest(typeof manifest === 'string' ? manifest : new TextDecoder().decode(manifest), manifestPath);
-  const weightsPath = sources.weights ?? parsed.weightsFile;
+  const header = readCheckpointManifest(typeof manifest === 'string' ? manifest : new TextDecoder().decode(manifest), manifestPath);
+  const weightsPath = sources.weights ?? header.manifest.weightsFile;
+  const bytes = weights instanceof Uint8Array ? weights : new Uint8Array(weights);
+  let layout: SafetensorsLayout;
   try {
-    const { tensors } = parseSafetensors(weights instanceof Uint8Array ? weights : new Uint8Array(weights));
-    validateWeights(spec, tensors);
-    return { spec, weights: tensors, manifest: parsed };
+    layout = parseSafetensorsHeader(bytes, bytes.length);
+  } catch (error) {
+    throw errorInFile(error, weightsPath);
+  }
+  return readCheckpointWeights(header, layout, (entry) => bytes.subarray(layout.dataStart + entry.begin, layout.dataStart + entry.end), weightsPath);
+}
+
+/**
+ * Checks a weights file's header against its manifest before any tensor is read: every tensor
+ * must be stored in the dtype model.json records.
+ *
+ * @throws LevelskipError `CHECKPOINT_CORRUPT` naming the first tensor whose dtype differs.
+ */
+export function checkWeightsLayout(manifest: CheckpointManifest, layout: SafetensorsLayout): void {
+  const other = layout.entries.find((entry) => entry.dtype !== manifest.dtype);
+  if (other !== undefined) {
+    throw new LevelskipError(
+      'CHECKPOINT_CORRUPT',
+      `tensor ${quoteName(other.name)} is stored as ${other.dtype}, but model.json records dtype ${manifest.dtype}: ` +
+        'the weights file does not belong to this manifest (a mixed or interrupted copy?); restore both files from the same save',
+    );
+  }
+}
+
+/**
+ * Checks that every weight is finite (no NaN, no ±Infinity): a non-finite weight turns every
+ * sample into NaN, which would otherwise surface as black images.
+ *
+ * @throws LevelskipError `CHECKPOINT_CORRUPT` naming the tensor and the first bad index.
+ */
+export function checkWeightsFinite(weights: Iterable<readonly [string, HostTensor]>): void {
+  for (const [name, tensor] of weights) checkTensorFinite(name, tensor.data);
+}
+
+/**
+ * The weights of a checkpoint, read tensor by tensor: after `readCheckpointManifest` and
+ * `parseSafetensorsHeader` (which checks the header against the file's length), so a caller can
+ * read each tensor's bytes with a positional read instead of holding the whole file.
+ *
+ * Checks the dtypes against the manifest, decodes each tensor, checks it is finite, and checks the
+ * weights against the spec.
+ *
+ * @param readTensorBytes Returns exactly the file's bytes `[dataStart + begin, dataStart + end)` of `entry`.
+ * @param weightsPath Names the weights file in errors.
+ * @throws LevelskipError `CHECKPOINT_CORRUPT` for a dtype other than the manifest's or a non-finite
+ *   weight; `WEIGHTS_MISMATCH` when the weights do not fit the spec. Messages start with `weightsPath`.
+ */
+export function readCheckpointWeights(
+  header: { readonly manifest: CheckpointManifest; readonly spec: UNetSpec },
+  layout: SafetensorsLayout,
+  readTensorBytes: (entry: SafetensorsEntry) => Uint8Array,
+  weightsPath: string = checkpointFiles.weights,
+): LoadedCheckpoint {
+  try {
+    checkWeightsLayout(header.manifest, layout);
+    const tensors = new Map<string, HostTensor>();
+    for (const entry of layout.entries) {
+      tensors.set(entry.name, { shape: entry.shape, data: decodeSafetensorsTensor(entry, readTensorBytes(entry), { rejectNonFinite: true }) });
+    }
+    validateWeights(header.spec, tensors);
+    return { spec: header.spec, weights: tensors, manifest: header.manifest };
   } catch (error) {
     throw errorInFile(error, weightsPath);
   }

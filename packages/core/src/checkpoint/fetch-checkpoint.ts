@@ -2,12 +2,66 @@
  * Checkpoints over HTTP(S): the two files of a checkpoint directory served side by side (a static
  * host, a CDN, the demo page's own server), fetched with the platform's `fetch` (browsers, Node ≥
  * 18, Deno) and parsed with `parseCheckpoint`. Nothing here touches a file system.
+ *
+ * Also home of the rule that both loaders (this one and Node's `loadCheckpoint`) follow for the
+ * weights file's name: model.json's `weightsFile` names it, so a checkpoint directory can be
+ * overwritten atomically by writing the new weights under a second name and then replacing
+ * model.json in one rename (see `saveCheckpoint`).
  */
 import { LevelskipError } from '../errors/levelskip-error.js';
 import { checkpointFiles, parseCheckpoint, readCheckpointManifest, type LoadedCheckpoint } from './checkpoint-format.js';
 
+/**
+ * Names a checkpoint's weights file may have: `model.safetensors` (the default, and what every
+ * checkpoint written before atomic overwrites used) or `model.<tag>.safetensors` with a short
+ * lower-case alphanumeric tag. A plain name, never a path, so a manifest cannot point elsewhere.
+ */
+export const checkpointWeightsFilePattern = /^model(\.[0-9a-z]{1,16})?\.safetensors$/;
+
+/**
+ * The weights file named by model.json's text (`weightsFile`), and the text to hand to
+ * `readCheckpointManifest` / `parseCheckpoint`.
+ *
+ * Only `model.safetensors` passes those parsers' schema (levelskip 0.1 wrote nothing else, and a
+ * levelskip that predates atomic overwrites rejects any other name loudly instead of pairing the
+ * manifest with the wrong weights). So a manifest that names another valid file is handed to them
+ * with `weightsFile` rewritten to the default; everything else about the text is kept, and
+ * malformed text is left for them to report.
+ *
+ * @throws LevelskipError `CHECKPOINT_CORRUPT` naming `path` when `weightsFile` is a string that is
+ *   not a valid weights file name (a path, `..`, another extension).
+ */
+export function checkpointWeightsFile(manifestText: string, path: string): { weightsFile: string; manifestText: string } {
+  const fallback = { weightsFile: checkpointFiles.weights, manifestText };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(manifestText);
+  } catch {
+    return fallback;
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fallback;
+  const name = (raw as { weightsFile?: unknown }).weightsFile;
+  if (typeof name !== 'string' || name === checkpointFiles.weights) return fallback;
+  if (!checkpointWeightsFilePattern.test(name)) {
+    throw new LevelskipError(
+      'CHECKPOINT_CORRUPT',
+      `${path} is not a valid checkpoint manifest:\n  weightsFile: must be a file name in the checkpoint directory, model.safetensors or model.<tag>.safetensors (a tag of 1 to 16 lower-case letters and digits), not a path or another name`,
+    );
+  }
+  // Rewrite only the one top-level member, keeping the text otherwise as written, so the parsers'
+  // own checks (duplicate keys, nesting) still see it; re-serialize when that is ambiguous.
+  const member = /"weightsFile"\s*:\s*"model(?:\.[0-9a-z]{1,16})?\.safetensors"/g;
+  const matches = manifestText.match(member) ?? [];
+  const normalized =
+    matches.length === 1
+      ? manifestText.replace(member, `"weightsFile": "${checkpointFiles.weights}"`)
+      : `${JSON.stringify({ ...(raw as Record<string, unknown>), weightsFile: checkpointFiles.weights }, null, 2)}\n`;
+  return { weightsFile: name, manifestText: normalized };
+}
+
 /** Bytes of one file received so far (`total` when the server sent a Content-Length). */
 export interface FetchProgress {
+  /** Which file: the manifest or the weights (`url` has the weights file's actual name). */
   readonly file: 'model.json' | 'model.safetensors';
   readonly url: string;
   readonly loaded: number;
@@ -92,9 +146,10 @@ async function fetchBytes(url: string, file: FetchProgress['file'], options: Fet
 }
 
 /**
- * Fetches and parses the checkpoint served at `url` (a directory URL: `url`/model.json and
- * `url`/model.safetensors). The manifest is fetched and checked first, so a wrong URL fails before
- * megabytes of weights are downloaded.
+ * Fetches and parses the checkpoint served at `url` (a directory URL: `url`/model.json and the
+ * weights file it names, `url`/model.safetensors unless model.json's `weightsFile` says
+ * otherwise). The manifest is fetched and checked first, so a wrong URL fails before megabytes of
+ * weights are downloaded.
  *
  * @throws LevelskipError `CHECKPOINT_MISSING` on HTTP 404; `IO_ERROR` for other network failures;
  *   `ABORTED` when `signal` fires; and `parseCheckpoint`'s errors, naming the URL.
@@ -105,10 +160,11 @@ async function fetchBytes(url: string, file: FetchProgress['file'], options: Fet
 export async function fetchCheckpoint(url: string | URL, options: FetchCheckpointOptions = {}): Promise<LoadedCheckpoint> {
   const base = directoryUrl(url);
   const manifestUrl = new URL(checkpointFiles.manifest, base).href;
-  const weightsUrl = new URL(checkpointFiles.weights, base).href;
-  const manifest = new TextDecoder().decode(await fetchBytes(manifestUrl, 'model.json', options));
+  const text = new TextDecoder().decode(await fetchBytes(manifestUrl, checkpointFiles.manifest, options));
+  const { weightsFile, manifestText: manifest } = checkpointWeightsFile(text, manifestUrl);
   // Fails fast on a manifest that is not a checkpoint's, before the weights are downloaded.
   readCheckpointManifest(manifest, manifestUrl);
-  const weights = await fetchBytes(weightsUrl, 'model.safetensors', options);
+  const weightsUrl = new URL(weightsFile, base).href;
+  const weights = await fetchBytes(weightsUrl, checkpointFiles.weights, options);
   return parseCheckpoint(manifest, weights, { manifest: manifestUrl, weights: weightsUrl });
 }

@@ -22,6 +22,7 @@ export type LevelskipErrorCode =
   | 'ABORTED'
   | 'DISPOSED'
   | 'IO_ERROR'
+  | 'NONFINITE'
   | 'INTERNAL';
 
 /** One problem found by validation, with the path of the offending field. */

@@ -78,8 +78,39 @@ export const duplicateFill: DuplicateFill = Object.freeze({ kind: 'duplicate' })
 export const interpolateFill: InterpolateFill = Object.freeze({ kind: 'interpolate' });
 export const cacheFill: CacheFill = Object.freeze({ kind: 'cache' });
 
-/** Wraps a function as a custom fill. */
-export function customFill<T>(name: string, fill: CustomFill<T>['fill']): CustomFill<T> {
+/**
+ * A fill written only against core's `TensorOps`, for any tensor type: generic in the tensor type,
+ * so it is a `CustomFill<T>` of every backend (ONNX, tfjs, the reference) at once.
+ */
+export type PortableFillFunction = <T>(context: FillContext<T>, ops: TensorOps<T>) => T;
+
+/** A custom fill that runs on every backend: assignable to `CustomFill<T>` for any `T`. */
+export interface PortableCustomFill {
+  readonly kind: 'custom';
+  readonly name: string;
+  readonly fill: PortableFillFunction;
+}
+
+/**
+ * Wraps a function as a custom fill.
+ *
+ * Written with core's `ops` only and no type argument, the fill is portable: one value works with
+ * every backend's denoiser. A fill that needs one backend's own tensors names that backend's
+ * tensor type: `customFill<tf.Tensor>('blur', (context, ops) => …)` is a `CustomFill<tf.Tensor>`.
+ *
+ * @example
+ * ```ts
+ * // The cut level's skip features, smoothed by a 3×3 average pool (when the decoder level
+ * // expects as many channels as the skip holds; otherwise zeros).
+ * const smooth = customFill('smooth', (context, ops) =>
+ *   ops.shape(context.skip)[1] === context.shape[1] ? ops.avgPool(context.skip, 3, 1) : ops.zeros(context.shape),
+ * );
+ * // `smooth` is a CustomFill of every backend: pass it to an ONNX or a tfjs denoiser alike.
+ * ```
+ */
+export function customFill(name: string, fill: PortableFillFunction): PortableCustomFill;
+export function customFill<T>(name: string, fill: (context: FillContext<T>, ops: TensorOps<T>) => T): CustomFill<T>;
+export function customFill<T>(name: string, fill: (context: FillContext<T>, ops: TensorOps<T>) => T): CustomFill<T> {
   return Object.freeze({ kind: 'custom', name, fill });
 }
 

@@ -1,35 +1,66 @@
 /**
- * Atomic file writes for everything levelskip saves (checkpoints, images): the data goes to a
- * temporary file beside the target, is fsynced, and is renamed over it, so a reader sees the old
- * file or the whole new one, never a partial write, and a failure leaves no temporary file.
+ * Atomic file writes for everything levelskip saves (checkpoints, images, exports): the data goes
+ * to a temporary file beside the target (short name, see `temporary-files.ts`), is fsynced, and is
+ * renamed over it, so a reader sees the old file or the whole new one, never a partial write, and a
+ * failure leaves no temporary file.
  */
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { LevelskipError } from '../errors/levelskip-error.js';
+import { errnoCode, fileSystemError } from './file-system-error.js';
+import { withTemporaryPath } from './temporary-files.js';
 
 /**
- * Writes `data` to `path` via a temporary file in the same directory and an atomic rename. The
- * directory must exist.
- *
- * @throws LevelskipError `IO_ERROR` naming the path when the file system fails.
+ * Best effort: makes renames in `directory` durable. Directories cannot be opened for fsync on
+ * every platform (Windows), so failures are ignored; the files themselves are fsynced already.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+export async function syncDirectory(directory: string): Promise<void> {
   try {
-    const handle = await open(temporary, 'wx');
+    const handle = await open(directory, 'r');
     try {
-      await handle.writeFile(data);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true }).catch(() => undefined);
-    if (LevelskipError.is(error)) throw error;
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new LevelskipError('IO_ERROR', `Could not write ${path} (${reason}); check the directory's permissions and free disk space`, {
-      cause: error,
-    });
+  } catch {
+    // Only the durability of the rename is at stake, not its atomicity.
   }
+}
+
+export interface WriteFileAtomicOptions {
+  /** Also fsync the directory after the rename, so the new file survives a power loss (default true). */
+  readonly syncDirectory?: boolean;
+}
+
+/**
+ * Writes `data` to `path` via a temporary file in the same directory
+ * (`.levelskip-<host>-<pid>-<random>.tmp`, at most 34 bytes, so any valid target name works) and an
+ * atomic rename. The directory must exist. The temporary is removed on failure and registered for
+ * `removeTemporaryFiles()` / `installTemporaryFileCleanup()` while the write runs.
+ *
+ * @throws LevelskipError `IO_ERROR` naming the path and the reason (read-only file system, full
+ *   disk, missing directory, permissions, name too long).
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, options: WriteFileAtomicOptions = {}): Promise<void> {
+  try {
+    await withTemporaryPath(path, async (temporary) => {
+      const handle = await open(temporary, 'wx');
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, path);
+    });
+  } catch (error) {
+    if (LevelskipError.is(error)) throw error;
+    if (errnoCode(error) === 'ENOENT') {
+      throw new LevelskipError('IO_ERROR', `Could not write ${path} (ENOENT): its directory ${dirname(path)} does not exist; create it first`, {
+        cause: error,
+      });
+    }
+    throw fileSystemError(error, path, { action: 'write' });
+  }
+  if (options.syncDirectory !== false) await syncDirectory(dirname(path));
 }

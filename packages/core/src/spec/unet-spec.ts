@@ -11,11 +11,55 @@ import * as z from 'zod/mini';
 import { en as english } from 'zod/v4/locales';
 import * as E from '../errors/either.js';
 import { LevelskipError, formatPath, type LevelskipIssue } from '../errors/levelskip-error.js';
+import { quoteName } from '../checkpoint/strict-json.js';
 
 /** zod's English messages ("Too small: expected number to be >0"), for every parse in core. */
 export const zodMessages = english().localeError;
 
-const positiveInt = () => z.int().check(z.positive());
+/**
+ * Upper bounds of every numeric spec field. Generous for real models (diffusers' DDPM CIFAR-10
+ * and CelebA-HQ 256, LDM and Stable Diffusion U-Nets use at most 1,280 channels, 1,000 timesteps,
+ * 6 levels, 3 res blocks and 8 to 20 heads), but small enough that no spec makes the geometry,
+ * schedules or checkpoint code allocate absurd arrays (trainTimesteps 2^31 − 1 used to abort V8
+ * with "invalid size"). The memory a forward pass needs at a given size is estimated separately
+ * (`estimateActivationBytes`), because it depends on the batch too.
+ */
+export const unetSpecLimits = Object.freeze({
+  /** Image height = width, in pixels (Stable Diffusion's latents are 64–128, pixel-space models 32–1024). */
+  imageSize: 4096,
+  /** Image channels in and out (RGB 3, latents 4–16). */
+  imageChannels: 1024,
+  /** baseChannels and every level's channels, baseChannels × channelMults[l] (SD: 1,280). */
+  channels: 8192,
+  /** Each channel multiplier (SD: 4; ADM: 4). */
+  channelMultiplier: 64,
+  /** Levels N, the length of channelMults (CelebA-HQ 256: 6). */
+  levels: 8,
+  /** Res blocks per encoder level (diffusers: 1–3). */
+  resBlocks: 8,
+  /** Attention heads (SD: 8–20). */
+  attentionHeads: 1024,
+  /** GroupNorm groups (usually 32; at most the channels anyway). */
+  groups: 8192,
+  /** Time-embedding width (4 × the largest baseChannels). */
+  timeEmbedDim: 32768,
+  /** GroupNorm epsilon (usually 1e-5 or 1e-6). */
+  normEps: 1,
+  /** diffusers' freq_shift (0 or 1 in every released model). */
+  freqShift: 1000,
+  /** Diffusion training timesteps T (DDPM: 1,000; some use 4,000). */
+  trainTimesteps: 100_000,
+  /** Decoder stages of a multi-decoder U-Net. */
+  decoderStages: 16,
+  /** ODE solver steps of ode2 blocks. */
+  odeSteps: 64,
+} as const);
+
+/** A bound's message: the limit and what to do, with the field path put in front by the caller. */
+const tooLarge = (limit: number, what: string) => `must be at most ${limit.toLocaleString('en-US')} (${what}); a larger value is a typo or not a levelskip model — fix the spec`;
+
+/** A positive integer at most `limit`. */
+const boundedInt = (limit: number, what: string) => z.int().check(z.positive(), z.maximum(limit, tooLarge(limit, what)));
 const unitInterval = () => z.number().check(z.minimum(0), z.maximum(1));
 
 /** One timestep stage of a multi-decoder U-Net: normalised t in [tStart, tEnd) uses this decoder. */
@@ -25,7 +69,7 @@ export const decoderStageSchema = z.object({
   /** Exclusive upper bound (inclusive for the last stage, which must end at 1). */
   tEnd: unitInterval(),
   /** Width of this stage's decoder: level l has `baseChannels * channelMults[l]` channels. */
-  baseChannels: positiveInt(),
+  baseChannels: boundedInt(unetSpecLimits.channels, 'the widest level of real U-Nets has 1,280 channels'),
 });
 
 /** Settings of second-order neural-ODE blocks (`block: 'ode2'`). */
@@ -33,39 +77,46 @@ export const odeSettingsSchema = z.object({
   /** Fixed-step solver used for s in [0, 1]. */
   solver: z._default(z.enum(['euler', 'rk4']), 'rk4'),
   /** Number of solver steps over s in [0, 1]. */
-  steps: z._default(positiveInt().check(z.maximum(64)), 2),
+  steps: z._default(boundedInt(unetSpecLimits.odeSteps, 'a few steps suffice for s in [0, 1]'), 2),
 });
 
 export const unetSpecSchema = z
   .strictObject({
     /** Height = width of the (square) images, in pixels. */
-    imageSize: positiveInt(),
+    imageSize: boundedInt(unetSpecLimits.imageSize, 'pixels per side'),
     /** Image channels in. */
-    inChannels: z._default(positiveInt(), 3),
+    inChannels: z._default(boundedInt(unetSpecLimits.imageChannels, 'image channels: 3 for RGB, 4 for latents'), 3),
     /** Image channels out (the ε prediction); defaults to `inChannels`. */
-    outChannels: z.optional(positiveInt()),
+    outChannels: z.optional(boundedInt(unetSpecLimits.imageChannels, 'image channels: 3 for RGB, 4 for latents')),
     /** Channels of level 0; level l has `baseChannels * channelMults[l]`. */
-    baseChannels: positiveInt(),
+    baseChannels: boundedInt(unetSpecLimits.channels, 'the widest level of real U-Nets has 1,280 channels'),
     /** One multiplier per spatial level; its length is N, the number of levels. */
-    channelMults: z.array(positiveInt()).check(z.minLength(1), z.maxLength(8)),
+    channelMults: z
+      .array(boundedInt(unetSpecLimits.channelMultiplier, 'real U-Nets use multipliers up to 4'))
+      .check(z.minLength(1), z.maxLength(unetSpecLimits.levels, tooLarge(unetSpecLimits.levels, 'levels N; 6 levels take 256 pixels down to 8'))),
     /** Res (or ode2) blocks per encoder level; decoder levels have one more. */
-    resBlocks: z._default(positiveInt().check(z.maximum(8)), 2),
+    resBlocks: z._default(boundedInt(unetSpecLimits.resBlocks, 'real U-Nets use 1 to 3'), 2),
     /** Levels (0 = full resolution) whose blocks are followed by self-attention. */
-    attentionLevels: z._default(z.array(z.int().check(z.minimum(0))), []),
+    attentionLevels: z._default(
+      z
+        .array(z.int().check(z.minimum(0), z.maximum(unetSpecLimits.levels - 1, tooLarge(unetSpecLimits.levels - 1, 'levels are 0..N-1'))))
+        .check(z.maxLength(unetSpecLimits.levels, tooLarge(unetSpecLimits.levels, 'one entry per level at most'))),
+      [],
+    ),
     /** Self-attention in the middle block (diffusers' `add_attention`). */
     midAttention: z._default(z.boolean(), true),
     /** Attention heads (the channels split evenly between them). */
-    attentionHeads: z._default(positiveInt(), 1),
+    attentionHeads: z._default(boundedInt(unetSpecLimits.attentionHeads, 'real U-Nets use 1 to 20'), 1),
     /** GroupNorm groups; must divide every level's channel count. */
-    groups: z._default(positiveInt(), 32),
+    groups: z._default(boundedInt(unetSpecLimits.groups, 'usually 32'), 32),
     /** GroupNorm epsilon. */
-    normEps: z._default(z.number().check(z.positive()), 1e-5),
+    normEps: z._default(z.number().check(z.positive(), z.maximum(unetSpecLimits.normEps, tooLarge(unetSpecLimits.normEps, 'usually 1e-5 or 1e-6'))), 1e-5),
     /** Width of the time-embedding MLP; defaults to `4 * baseChannels`. */
-    timeEmbedDim: z.optional(positiveInt()),
+    timeEmbedDim: z.optional(boundedInt(unetSpecLimits.timeEmbedDim, 'usually 4 × baseChannels')),
     /** Sinusoidal embedding: [cos, sin] instead of [sin, cos] (diffusers' `flip_sin_to_cos`). */
     flipSinToCos: z._default(z.boolean(), true),
     /** diffusers' `freq_shift` (DDPM's original embedding uses 1). */
-    freqShift: z._default(z.number().check(z.minimum(0)), 0),
+    freqShift: z._default(z.number().check(z.minimum(0), z.maximum(unetSpecLimits.freqShift, tooLarge(unetSpecLimits.freqShift, 'diffusers uses 0 or 1'))), 0),
     /** Padding of the stride-2 downsampling conv: 1 = symmetric, 0 = pad right/bottom only (DDPM). */
     downsamplePadding: z._default(z.union([z.literal(0), z.literal(1)]), 1),
     /** Dropout probability inside res blocks (training only). */
@@ -77,9 +128,11 @@ export const unetSpecSchema = z
     /** Solver settings for `block: 'ode2'`. */
     ode: z._default(odeSettingsSchema, { solver: 'rk4', steps: 2 }),
     /** Multi-decoder U-Net: one decoder per timestep stage, shared encoder and middle block. */
-    decoderStages: z.optional(z.array(decoderStageSchema).check(z.minLength(1), z.maxLength(16))),
+    decoderStages: z.optional(
+      z.array(decoderStageSchema).check(z.minLength(1), z.maxLength(unetSpecLimits.decoderStages, tooLarge(unetSpecLimits.decoderStages, 'stages of a multi-decoder U-Net'))),
+    ),
     /** Number of diffusion training timesteps T (maps timesteps to normalised t). */
-    trainTimesteps: z._default(positiveInt(), 1000),
+    trainTimesteps: z._default(boundedInt(unetSpecLimits.trainTimesteps, 'DDPM uses 1,000'), 1000),
     /** What the network predicts. */
     prediction: z._default(z.literal('eps'), 'eps'),
   })
@@ -107,6 +160,13 @@ export const unetSpecSchema = z
       for (const { path, base } of widths) {
         spec.channelMults.forEach((mult, level) => {
           const channels = base * mult;
+          if (channels > unetSpecLimits.channels) {
+            ctx.addIssue({
+              code: 'custom',
+              path,
+              message: `level ${level} has ${channels} channels (${base} × channelMults[${level}] = ${mult}), more than the limit of ${unetSpecLimits.channels.toLocaleString('en-US')}; lower the base width or the multiplier`,
+            });
+          }
           if (channels % spec.groups !== 0) {
             ctx.addIssue({
               code: 'custom',
@@ -170,11 +230,24 @@ export type UNetSpec = Readonly<Omit<ParsedSpec, 'outChannels' | 'timeEmbedDim'>
 };
 export type DecoderStage = z.infer<typeof decoderStageSchema>;
 
-function toIssues(error: z.core.$ZodError): LevelskipIssue[] {
+/**
+ * zod's issues with messages that never echo a file's content: zod quotes unrecognized keys in
+ * full, and a key read from a file may be anything, so they are shortened (`quoteName`). No other
+ * English zod message quotes a received value.
+ */
+export function safeZodIssues(error: z.core.$ZodError): LevelskipIssue[] {
   return error.issues.map((issue) => ({
-    path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
-    message: issue.message,
+    path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : typeof p === 'string' ? shortKey(p) : p)),
+    message:
+      issue.code === 'unrecognized_keys'
+        ? `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.slice(0, 5).map(quoteName).join(', ')}${issue.keys.length > 5 ? `, and ${issue.keys.length - 5} more` : ''}`
+        : issue.message,
   }));
+}
+
+/** A path segment read from a file, shortened like `quoteName` (without the quotes). */
+function shortKey(key: string): string {
+  return key.length <= 64 ? key : `${key.slice(0, 64)}...`;
 }
 
 function specError(issues: LevelskipIssue[], cause: unknown): LevelskipError {
@@ -185,7 +258,7 @@ function specError(issues: LevelskipIssue[], cause: unknown): LevelskipError {
 /** Validates a spec, returning `Either<LevelskipError, UNetSpec>` for callers who prefer values to exceptions. */
 export function validateUNetSpec(input: unknown): E.Either<LevelskipError, UNetSpec> {
   const result = unetSpecSchema.safeParse(input, { error: zodMessages });
-  if (!result.success) return E.left(specError(toIssues(result.error), result.error));
+  if (!result.success) return E.left(specError(safeZodIssues(result.error), result.error));
   const parsed = result.data;
   const spec: UNetSpec = Object.freeze({
     ...parsed,

@@ -30,7 +30,9 @@ describe('saveCheckpoint writes atomically', () => {
     await saveCheckpoint(root, { spec, weights: deterministicWeights(spec) });
     const calls = vi.mocked(fs.rename).mock.calls.map(([from, to]): [string, string] => [String(from), String(to)]);
     expect(calls.map(([, to]) => to)).toEqual([join(root, 'model.safetensors'), join(root, 'model.json')]);
-    for (const [from, to] of calls) expect(from).toMatch(new RegExp(`^${to.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.tmp-${process.pid}-[0-9a-f]+$`));
+    // Short temporary names in the target's directory (`.levelskip-<host>-<pid>-<hex>.tmp`), so a 255-byte target name still works.
+    const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    for (const [from] of calls) expect(from).toMatch(new RegExp(`^${escaped}/\\.levelskip-[0-9a-f]{4}-${process.pid.toString(36)}-[0-9a-f]{8}\\.tmp$`));
   });
 
   it('a failing rename of the weights removes the temporary file and writes no manifest', async () => {

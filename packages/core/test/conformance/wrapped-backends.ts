@@ -4,7 +4,7 @@
  * the suite must catch.
  */
 import type { Backend } from '../../src/backend/backend.js';
-import type { Denoiser, PredictOptions } from '../../src/backend/denoiser.js';
+import type { Denoiser, DisposableDenoiser, PredictOptions } from '../../src/backend/denoiser.js';
 import type { TensorOps } from '../../src/backend/tensor-ops.js';
 import { FeatureCache } from '../../src/fills/feature-cache.js';
 import { createReferenceBackend, referenceTensor, type ReferenceTensor } from '../../src/testing/reference/index.js';
@@ -48,7 +48,7 @@ function delegateOps(inner: TensorOps<R>, overrides: Partial<TensorOps<R>>): Ten
 export function wrapReferenceBackend(wrapping: Wrapping): Backend<R> {
   const base = createReferenceBackend();
   const ops = delegateOps(base.ops, wrapping.ops?.(base.ops) ?? {});
-  const wrapDenoiser = (inner: Denoiser<R>): Denoiser<R> => ({
+  const wrapDenoiser = (inner: Denoiser<R>): DisposableDenoiser<R> => ({
     specificationVersion: inner.specificationVersion,
     spec: inner.spec,
     levels: inner.levels,
@@ -56,7 +56,9 @@ export function wrapReferenceBackend(wrapping: Wrapping): Backend<R> {
     ops,
     predict: (x, timesteps, options) => (wrapping.predict ? wrapping.predict(inner, x, timesteps, options) : inner.predict(x, timesteps, options)),
     createFeatureCache: () => (wrapping.createFeatureCache ? wrapping.createFeatureCache(inner, ops) : inner.createFeatureCache()),
+    prepare: (options) => inner.prepare?.(options) ?? Promise.resolve(),
     dispose: () => inner.dispose(),
+    [Symbol.dispose]: () => inner.dispose(),
   });
   return {
     specificationVersion: base.specificationVersion,
@@ -65,6 +67,7 @@ export function wrapReferenceBackend(wrapping: Wrapping): Backend<R> {
     ops,
     createDenoiser: async (spec, weights, options) => wrapDenoiser(await base.createDenoiser(spec, weights, options)),
     dispose: () => base.dispose(),
+    [Symbol.dispose]: () => base.dispose(),
   };
 }
 

@@ -3,7 +3,7 @@
  * installed): `<baseUrl>/<name>/model.json` + `model.safetensors`, i.e. this package's `models/`
  * directory served as static files.
  */
-import { LevelskipError, fetchCheckpoint, type FetchCheckpointOptions, type LoadedCheckpoint } from '@levelskip/core';
+import { LevelskipError, fetchCheckpoint, type FetchCheckpointOptions, type LoadedCheckpoint, type RecommendedSampling } from '@levelskip/core';
 import { catalogue, type CatalogueEntry } from './catalogue.js';
 
 export interface LoadPretrainedOptions extends FetchCheckpointOptions {
@@ -23,6 +23,12 @@ export interface PretrainedInfo extends CatalogueEntry {
   readonly available: boolean;
   /** The training record from its model.json (scheme, steps, batch, seed, duration, final loss, …). */
   readonly training?: Readonly<Record<string, unknown>>;
+  /**
+   * The sampling settings it is recommended with (model.json's `sampling`: sampler, steps, η,
+   * clipping, a suggested schedule and fill, and a note with the measurement behind them), which
+   * `levelskip sample` and `eval` use when no flag says otherwise.
+   */
+  readonly sampling?: RecommendedSampling;
 }
 
 /** What `loadPretrained` returns: spec, weights and manifest, plus the model's info. */
@@ -59,7 +65,15 @@ export async function fetchPretrained(name: string, options: LoadPretrainedOptio
     ...entry,
     directory,
     available: true,
-    ...(loaded.manifest.training === undefined ? {} : { training: loaded.manifest.training }),
+    ...manifestInfo(loaded.manifest),
   };
   return { ...loaded, info };
+}
+
+/** The parts of a model.json that `PretrainedInfo` carries: its training record and recommended sampling. */
+export function manifestInfo(manifest: Pick<LoadedCheckpoint['manifest'], 'training' | 'sampling'>): Pick<PretrainedInfo, 'training' | 'sampling'> {
+  return {
+    ...(manifest.training === undefined ? {} : { training: manifest.training }),
+    ...(manifest.sampling === undefined ? {} : { sampling: manifest.sampling }),
+  };
 }

@@ -7,9 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LevelskipError, loadCheckpoint } from '@levelskip/core';
+import { LevelskipError, loadCheckpoint, parseCheckpointManifest } from '@levelskip/core';
 import { catalogue } from './catalogue.js';
-import { catalogueEntry, fetchPretrained, type LoadPretrainedOptions, type LoadedPretrained, type PretrainedInfo } from './pretrained-url.js';
+import { catalogueEntry, fetchPretrained, manifestInfo, type LoadPretrainedOptions, type LoadedPretrained, type PretrainedInfo } from './pretrained-url.js';
 
 let root: string | undefined;
 
@@ -48,14 +48,19 @@ export function pretrainedDirectory(name: string): string {
   return join(packageRoot(), 'models', name);
 }
 
-/** Every catalogued model, with whether it is available and, if so, how it was trained. */
+/**
+ * Every catalogued model, with whether it is available and, if so, how it was trained and the
+ * sampling settings it is recommended with (model.json, checked by core's manifest parser).
+ *
+ * @throws LevelskipError `CHECKPOINT_CORRUPT` when a shipped model.json is damaged.
+ */
 export function listPretrained(): PretrainedInfo[] {
   return catalogue.map((entry) => {
     const directory = pretrainedDirectory(entry.name);
     const manifestPath = join(directory, 'model.json');
     if (!existsSync(manifestPath)) return { ...entry, directory, available: false };
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { training?: Record<string, unknown> };
-    return { ...entry, directory, available: true, ...(manifest.training === undefined ? {} : { training: manifest.training }) };
+    const manifest = parseCheckpointManifest(readFileSync(manifestPath, 'utf8'), manifestPath);
+    return { ...entry, directory, available: true, ...manifestInfo(manifest) };
   });
 }
 
@@ -84,7 +89,7 @@ export async function loadPretrained(name: string, options: LoadPretrainedOption
     ...entry,
     directory,
     available: true,
-    ...(loaded.manifest.training === undefined ? {} : { training: loaded.manifest.training }),
+    ...manifestInfo(loaded.manifest),
   };
   return { ...loaded, info };
 }

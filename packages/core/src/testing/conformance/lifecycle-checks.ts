@@ -168,6 +168,51 @@ export async function disposalChecks<T>(ctx: SuiteContext<T>): Promise<Conforman
     }),
   );
   checks.push(
+    await runCheck('disposal: `using` (Symbol.dispose) disposes the denoiser and the backend', async () => {
+      const denoiser = await ctx.backend.createDenoiser(f.spec, f.weights);
+      if (typeof denoiser[Symbol.dispose] !== 'function') fail('the denoiser has no [Symbol.dispose]() method, so `using denoiser = …` does not type-check or run');
+      if (typeof ctx.backend[Symbol.dispose] !== 'function') fail('the backend has no [Symbol.dispose]() method, so `using backend = …` does not type-check or run');
+      denoiser[Symbol.dispose]();
+      const ops = ctx.backend.ops;
+      const input = fixtureInput(f.spec, 1, 93);
+      const x = ops.fromFloat32(input.data, input.shape);
+      try {
+        await assertLevelskipError('predict after [Symbol.dispose]()', undefined, () => predictAndDispose(denoiser, x, stageTimesteps(f, 0, 1)));
+      } finally {
+        ops.dispose(x);
+      }
+    }),
+  );
+  checks.push(
+    await runCheck('prepare: reports every variant, and predictions after it are the same', async () => {
+      // One denoiser, before and after: two live denoisers of one graph need not agree bit for bit
+      // on every engine (onnxruntime-web's WebGPU on SwiftShader did not), which is not prepare's doing.
+      const denoiser = await ctx.backend.createDenoiser(f.spec, f.weights);
+      const input = fixtureInput(f.spec, 1, 94);
+      const timesteps = stageTimesteps(f, 0, 1);
+      const ks = [0, f.arch.levels - 1];
+      try {
+        if (typeof denoiser.prepare !== 'function') fail('the denoiser has no prepare() method');
+        const before = [];
+        for (const k of ks) before.push(await predictOnSubject(denoiser, input, timesteps, predictOptions(k, fillCases.duplicate)));
+        const seen: string[] = [];
+        await denoiser.prepare({ ks, fills: [fillCases.duplicate.make()], stages: [0], onProgress: (p) => seen.push(`${p.done}/${p.total} ${p.what}`) });
+        const expected = ['1/2 k=0 stage=0', `2/2 k=${f.arch.levels - 1} fill=duplicate stage=0`];
+        if (seen.join('|') !== expected.join('|')) fail(`onProgress reported [${seen.join(', ')}]; expected [${expected.join(', ')}]`);
+        for (const [i, k] of ks.entries()) {
+          const after = await predictOnSubject(denoiser, input, timesteps, predictOptions(k, fillCases.duplicate));
+          assertIdentical(`prediction at k=${k} after prepare`, after.data, before[i]!.data);
+        }
+        await assertLevelskipError('prepare with a depth out of range', 'INVALID_OPTION', () => denoiser.prepare({ ks: [f.arch.levels] }));
+        const aborted = new AbortController();
+        aborted.abort();
+        await assertLevelskipError('prepare with an aborted signal', 'ABORTED', () => denoiser.prepare({ signal: aborted.signal }));
+      } finally {
+        denoiser.dispose();
+      }
+    }),
+  );
+  checks.push(
     await runCheck('disposal: dispose twice is harmless', async () => {
       const denoiser = await ctx.backend.createDenoiser(f.spec, f.weights);
       denoiser.dispose();

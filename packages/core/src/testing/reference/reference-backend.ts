@@ -4,7 +4,8 @@
  * `runLevelSkippingUNet`, so it supports every fill (built-in and custom) but no training.
  */
 import type { Backend, BackendCapabilities, DenoiserOptions } from '../../backend/backend.js';
-import { specificationVersion, type Denoiser, type PredictOptions } from '../../backend/denoiser.js';
+import { specificationVersion, type DisposableDenoiser, type PredictOptions, type PrepareOptions } from '../../backend/denoiser.js';
+import { prepareByPrediction } from '../../backend/prepare-denoiser.js';
 import { checkDenoiserInputs } from '../../backend/denoiser-inputs.js';
 import type { NamedTensors } from '../../backend/tensor-ops.js';
 import { runLevelSkippingUNet } from '../../composition/level-skipping-unet.js';
@@ -24,11 +25,11 @@ const capabilities: BackendCapabilities = Object.freeze({
   devices: Object.freeze(['cpu']),
 });
 
-function createReferenceDenoiser(spec: UNetSpec, weights: NamedTensors): Denoiser<ReferenceTensor> {
+function createReferenceDenoiser(spec: UNetSpec, weights: NamedTensors): DisposableDenoiser<ReferenceTensor> {
   const arch = describeArchitecture(spec);
   const blocks = createReferenceBlocks(arch, weights);
   let disposed = false;
-  return {
+  const denoiser: DisposableDenoiser<ReferenceTensor> = {
     specificationVersion,
     spec,
     levels: arch.levels,
@@ -43,10 +44,19 @@ function createReferenceDenoiser(spec: UNetSpec, weights: NamedTensors): Denoise
       })();
     },
     createFeatureCache: () => new FeatureCache(referenceOps),
+    async prepare(options?: PrepareOptions<ReferenceTensor>): Promise<void> {
+      if (disposed) throw new LevelskipError('DISPOSED', 'this denoiser has been disposed; create a new one with backend.createDenoiser');
+      // Nothing is compiled; checking the options (and that each variant runs) is what is left.
+      await prepareByPrediction(denoiser, arch.decoders.length, options);
+    },
     dispose() {
       disposed = true;
     },
+    [Symbol.dispose]() {
+      disposed = true;
+    },
   };
+  return denoiser;
 }
 
 /**
@@ -67,5 +77,6 @@ export function createReferenceBackend(): Backend<ReferenceTensor> {
       })();
     },
     dispose() {},
+    [Symbol.dispose]() {},
   };
 }
