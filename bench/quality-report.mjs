@@ -10,8 +10,9 @@
  *   config: { quick, samples, batch, seed, backend },   // one file holds one of each
  *   sessions: [{ id, startedAt, finishedAt, status, argv, loadAverageStart, loadAverageEnd, versions, git, missing: [models not shipped] }],
  *   cells: {   // keyed `<model>|<fill>|<c<c> | k<k>>|<ddim<steps>-eta<η> | dpm-solver<steps>>` (bench/quality.mjs configKey)
- *     '<key>': { model, fill (e.g. zero, cache:3), trainedFor, c (null for a constant-k schedule), k (constant-k cells only),
- *                sampler: 'ddim' | 'dpm-solver', steps, eta (null for dpm-solver), tables: ['table1' | 'table3' | 'table4'],
+ *     '<key>': { model, fill (e.g. zero, cache:3), trainedFor, c (null for a constant-k or auto schedule), k (constant-k cells only),
+ *                auto (auto-schedule cells only: the fraction of the time to save, `--schedule auto:<auto>`; key part `auto<auto>`),
+ *                sampler: 'ddim' | 'dpm-solver', steps, eta (null for dpm-solver), tables: ['table1' | 'table3' | 'table4' | 'table5'],
  *                weights: { steps, images, durationMs },           // the model's training record when measured
  *                fdLenet, floor: { mean, min, max, blocks, count },  // floor: n held-out real digits vs the same reference
  *                samplerDescription, schedule, backendName, predictedFractionSaved, kHistogram: [steps at k = 0..],
@@ -24,7 +25,7 @@
 import { writeFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chartToPixels, chartToSvg, layoutChart, paretoFrontier } from './lib/chart.mjs';
-import { cs, recipeBaselines, sameWeights, shippedIdentities, table1Rows, table1Sampler, table3, table4 } from './quality.mjs';
+import { cs, recipeBaselines, sameWeights, shippedIdentities, table1Rows, table1Sampler, table3, table4, table5 } from './quality.mjs';
 import { median } from './lib/timing.mjs';
 import { loadPackage } from './lib/workspace.mjs';
 
@@ -39,7 +40,7 @@ function table(header, rows) {
 
 const isTable1Sampler = (x) => x.sampler === table1Sampler.sampler && x.steps === table1Sampler.steps && x.eta === table1Sampler.eta;
 const samplerLabel = (c) => (c.sampler === 'ddim' ? `DDIM-${c.steps} η=${c.eta}` : `DPM-Solver++ ${c.steps}`);
-const scheduleLabel = (c) => (c.c === null ? `k=${c.k}` : `c=${c.c}`);
+const scheduleLabel = (c) => (c.auto !== undefined && c.auto !== null ? `auto:${c.auto}` : c.c === null ? `k=${c.k}` : `c=${c.c}`);
 export const configLabel = (c) => `${c.model} ${c.fill} ${scheduleLabel(c)} ${samplerLabel(c)}`;
 
 function writeAtomic(path, data) {
@@ -135,6 +136,42 @@ function table4Section(doc) {
 ${blocks.join('\n')}`;
 }
 
+/**
+ * Table 5: calibrated schedules beside the hand-made family of their row (cache:m or eq. (1)),
+ * sorted by measured time per image, each marked when it is on the Pareto front of its row
+ * (no other configuration of the row is both faster and better).
+ */
+export function table5Section(doc) {
+  const cells = Object.values(doc.cells);
+  const blocks = [];
+  for (const row of table5.rows) {
+    const base = cells.find((x) => x.model === row.model && x.c === 0 && isTable1Sampler(x));
+    const family =
+      row.family.kind === 'cache'
+        ? row.family.intervals.map((m) => cells.find((x) => x.model === row.model && x.fill === `cache:${m}` && x.c === null && x.k === row.family.k && isTable1Sampler(x)))
+        : row.family.cs.map((c) => cells.find((x) => x.model === row.model && x.fill === row.fill && x.c === c && isTable1Sampler(x)));
+    const autos = row.budgets.map((auto) => cells.find((x) => x.model === row.model && x.fill === row.fill && x.auto === auto && isTable1Sampler(x)));
+    const present = [...family, ...autos].filter(Boolean);
+    if (!autos.some(Boolean)) continue;
+    const front = new Set(paretoFrontier(present.map((x) => ({ x: x.msPerImage, y: x.fdLenet, cell: x }))).map((p) => p.cell));
+    const saved = (x) => (base === undefined ? null : 1 - x.msPerImage / base.msPerImage);
+    const rows = [];
+    if (base) rows.push([`c = 0 (full depth)`, num(base.fdLenet), `${num(base.msPerImage)} ms`, '—', '—', '', '']);
+    for (const x of [...present].sort((a, b) => a.msPerImage - b.msPerImage)) {
+      const label = x.auto !== undefined ? `auto:${x.auto}, ${x.fill}` : x.c === null ? `${x.fill}, k = ${x.k}` : `eq. (1), c = ${x.c}`;
+      rows.push([label, num(x.fdLenet), `${num(x.msPerImage)} ms`, pct(saved(x)), pct(x.predictedFractionSaved), (x.kHistogram ?? []).join('/'), front.has(x) ? 'yes' : '']);
+    }
+    const what = row.family.kind === 'cache' ? `cache:m with k = ${row.family.k}, the DeepCache family` : 'eq. (1) at c = 1, 2, 3, 5';
+    blocks.push(`**${row.model}, ${row.fill} fill: auto vs ${what}**
+
+${table(['schedule', 'FD-LeNet', 'time per image', 'saved, measured', 'saved, FLOP-predicted', 'steps at k = 0/1/2/3', 'Pareto-optimal in this row'], rows)}`);
+  }
+  if (blocks.length === 0) return '_(Table 5 not measured in this file: `pnpm bench quality --only table5`)_\n';
+  return `Calibrated schedules (\`--schedule auto:f\`, core's \`autoSchedule\`): the depth of each step (with the cache fill, also which steps refresh at full depth) chosen by dynamic programming from the model's calibration table to add the least predicted error for a time budget, beside the hand-made schedules at the same FLOP-predicted saving. DDIM-50 η = 1, as Table 1; measured saved is against the same model's c = 0 row.
+
+${blocks.join('\n')}`;
+}
+
 /** `mnist-c2-distill@3000` → ['mnist-c2-distill', 3000]; a label without a step sorts last. */
 function recipeOrder(label) {
   const at = label.lastIndexOf('@');
@@ -154,6 +191,7 @@ export function recipesSection(doc) {
     ...recipeBaselines.map((b) => ({ model: b.model, fill: b.fill, describe: 'shipped' })),
     ...labels.map((label) => {
       const sample = cells.find((x) => x.model === label);
+      /** @type {import('@levelskip/core').TrainingRecord} */
       const t = sample.training ?? {};
       const describe = [t.initFrom ? `from ${t.initFrom}` : 'from scratch', t.teacher ? `distilled from ${t.teacher} (mix ${t.mix})` : null, `${t.scheme}${t.schedule?.c !== undefined ? ` c = ${t.schedule.c}` : ''}`, `${t.steps} steps`]
         .filter(Boolean)
@@ -228,7 +266,7 @@ function chartSpec(doc, floor) {
   const cells = Object.values(doc.cells).filter((c) => c.checkpoint === undefined);
   const series = new Map();
   for (const c of cells) {
-    const name = c.c === null && c.fill.startsWith('cache:') ? `${c.model} / cache:m, k = ${c.k}` : `${c.model} / ${c.fill}`;
+    const name = c.auto !== undefined && c.auto !== null ? `${c.model} / auto, ${c.fill}` : c.c === null && c.fill.startsWith('cache:') ? `${c.model} / cache:m, k = ${c.k}` : `${c.model} / ${c.fill}`;
     if (!series.has(name)) series.set(name, []);
     series.get(name).push({ x: c.msPerImage, y: c.fdLenet, cell: c });
   }
@@ -242,7 +280,7 @@ function chartSpec(doc, floor) {
       yLabel: 'FD-LeNet (log scale, lower is better)',
       series: [...series.entries()].map(([name, points]) => ({
         name,
-        points: points.map((p) => ({ x: p.x, y: p.y, highlight: onFrontier.has(p.cell), label: onFrontier.has(p.cell) ? `${p.cell.c === null ? `m=${p.cell.fill.slice('cache:'.length)}` : `c=${p.cell.c}`} ${p.cell.sampler === 'ddim' ? `D${p.cell.steps}` : `S${p.cell.steps}`}` : undefined })),
+        points: points.map((p) => ({ x: p.x, y: p.y, highlight: onFrontier.has(p.cell), label: onFrontier.has(p.cell) ? `${p.cell.auto !== undefined && p.cell.auto !== null ? `a=${p.cell.auto}` : p.cell.c === null ? `m=${p.cell.fill.slice('cache:'.length)}` : `c=${p.cell.c}`} ${p.cell.sampler === 'ddim' ? `D${p.cell.steps}` : `S${p.cell.steps}`}` : undefined })),
       })),
       frontier: frontier.map(({ x, y }) => ({ x, y })),
       ...(floor === undefined ? {} : { reference: { y: floor, label: `real-vs-real floor ${floor.toFixed(2)}` } }),
@@ -322,6 +360,9 @@ ${table3Section(doc)}
 ### Table 4, beyond the paper: feature caching without retraining
 
 ${table4Section(doc)}
+### Table 5, beyond the paper: calibrated schedules
+
+${table5Section(doc)}
 ### Recipes: fine-tuning and distillation for c = 2
 
 ${recipesSection(doc)}

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * `pnpm bench quality`: the paper's Tables 1 and 3 (Giladi et al.) on MNIST with the shipped
  * models, scored with FD-LeNet (@levelskip/metrics; the Fréchet distance in the feature space of
@@ -12,6 +13,12 @@
  *   the full-depth model: a constant k = N − 1 schedule with the `cache:m` fill, which runs every
  *   m-th step at full depth and reuses its deep features in between, beside the same model at
  *   c = 0 (and, in the report, the paper's skip-trained model at c = 2).
+ * - Table 5, beyond the paper (opt-in: `--only table5`): calibrated schedules (`--schedule auto:f`,
+ *   core's `autoSchedule`) against the hand-made families at the same FLOP-predicted time saved:
+ *   on mnist-full with the cache fill against Table 4's `cache:m` (k = 3), and on the skip-trained
+ *   mnist-zero-c2 with the zero fill against eq. (1) at c = 1, 2, 3, 5. The auto cells plan with the
+ *   model's calibration table (model.json `calibration`, `levelskip calibrate --write`); a model
+ *   without one is calibrated quickly before each of its cells (the CLI says so).
  * - Every configuration is also a point of the quality-vs-time Pareto chart (`pnpm bench report`
  *   draws it): its sampling time per image, measured in the same run.
  *
@@ -56,6 +63,20 @@ export const table4 = {
 };
 
 /**
+ * Table 5: calibrated schedules. Each row: a model, the fill its auto schedules use, the budgets
+ * (fractions of the time to save: the FLOP-predicted savings of the family it is compared with, on
+ * these 4-level MNIST U-Nets with DDIM-50: `levelskip info`), and that family's cells.
+ */
+export const table5 = {
+  rows: [
+    // cache:m with k = 3, m = 2, 3, 4, 5: 33.7, 44.5, 49.9, 53.9 % predicted.
+    { model: 'mnist-full', fill: 'cache', budgets: [0.337, 0.445, 0.499, 0.539], family: { kind: 'cache', k: 3, intervals: [2, 3, 4, 5] } },
+    // Eq. (1) at c = 1, 2, 3, 5: 26.7, 41.4, 47.9, 54.3 % predicted.
+    { model: 'mnist-zero-c2', fill: 'zero', budgets: [0.267, 0.414, 0.479, 0.543], family: { kind: 'power', cs: [1, 2, 3, 5] } },
+  ],
+};
+
+/**
  * Table 1 rows: model and the fills it is scored with. `trainedFor` false marks a fill the model
  * was not trained for (reported, and labelled as such).
  */
@@ -78,7 +99,9 @@ export const recipeBaselines = [
   { model: 'mnist-zero-c2', fill: 'zero' },
 ];
 
-const tables = ['table1', 'table3', 'table4', 'recipes'];
+const tables = ['table1', 'table3', 'table4', 'recipes', 'table5'];
+/** Tables measured without --only (recipes need --checkpoint; table5 needs calibration tables, or time to calibrate). */
+const defaultTables = ['table1', 'table3', 'table4'];
 
 const usage = `usage: pnpm bench quality [flags]
 
@@ -86,7 +109,7 @@ FD-LeNet of the shipped MNIST models (Tables 1 and 3 of the paper, MNIST analogu
 real-vs-real floor, and the sampling time of each configuration (for the Pareto chart of
 \`pnpm bench report\`). Models not shipped yet are listed as missing, not scored.
 
-  --only <tables>     ${tables.join(',')} (default: all but recipes; with --checkpoint: recipes)
+  --only <tables>     ${tables.join(',')} (default: ${defaultTables.join(',')}; with --checkpoint: recipes)
   --models <list>     models to score (default: every shipped one)
   --samples <n>       images per configuration (default: 500; the floor uses as many real digits)
   --batch <n>         images per sampling call (default: 50)
@@ -159,7 +182,7 @@ export function parseQualityArgs(argv, slug) {
   const recipeCs = values['recipe-cs'] === undefined ? [...cs] : commaList(values['recipe-cs'], '--recipe-cs').map(Number);
   for (const c of recipeCs) if (!cs.includes(c)) throw new Error(`--recipe-cs: use curvatures among ${cs.join(', ')}, got ${JSON.stringify(values['recipe-cs'])}`);
   // With checkpoints and no --only, only the recipes table: the others need no recipe cells.
-  const only = values.only === undefined ? (checkpoints.length > 0 ? ['recipes'] : tables.filter((t) => t !== 'recipes')) : commaList(values.only, '--only');
+  const only = values.only === undefined ? (checkpoints.length > 0 ? ['recipes'] : defaultTables) : commaList(values.only, '--only');
   for (const t of only) if (!tables.includes(t)) throw new Error(`--only: unknown table "${t}"; use ${tables.join(', ')}`);
   if (values.backend !== 'onnx' && values.backend !== 'tfjs') throw new Error(`--backend: use onnx or tfjs, got ${JSON.stringify(values.backend)}`);
   const seed = Number(values.seed);
@@ -189,7 +212,7 @@ export function parseQualityArgs(argv, slug) {
  */
 export function configKey(config) {
   const sampler = config.sampler === 'ddim' ? `ddim${config.steps}-eta${config.eta}` : `${config.sampler}${config.steps}`;
-  const schedule = config.c === null ? `k${config.k}` : `c${config.c}`;
+  const schedule = config.auto !== undefined ? `auto${config.auto}` : config.c === null ? `k${config.k}` : `c${config.c}`;
   return `${config.model}|${config.fill}|${schedule}|${sampler}`;
 }
 
@@ -237,6 +260,21 @@ export function configurations(options, models) {
       }
     }
   }
+  if (options.tables.includes('table5')) {
+    for (const row of table5.rows) {
+      if (!models.includes(row.model)) continue;
+      add('table5', { model: row.model, fill: 'zero', trainedFor: true, c: 0, ...table1Sampler });
+      const { family } = row;
+      if (family.kind === 'cache') {
+        for (const m of options.quick ? family.intervals.slice(0, 1) : family.intervals) add('table5', { model: row.model, fill: `cache:${m}`, trainedFor: false, c: null, k: family.k, ...table1Sampler });
+      } else {
+        for (const c of options.quick ? family.cs.slice(1, 2) : family.cs) add('table5', { model: row.model, fill: row.fill, trainedFor: true, c, ...table1Sampler });
+      }
+      for (const auto of options.quick ? row.budgets.slice(0, 1) : row.budgets) {
+        add('table5', { model: row.model, fill: row.fill, trainedFor: row.model !== 'mnist-full', c: null, k: null, auto, ...table1Sampler });
+      }
+    }
+  }
   if (options.tables.includes('recipes')) {
     for (const row of recipeBaselines) {
       if (!models.includes(row.model)) continue;
@@ -252,22 +290,33 @@ export function configurations(options, models) {
 }
 
 /**
- * Reads a --checkpoint's model.json: the fill it was trained with and its weights identity (the
- * training record, as for shipped models). Throws naming the directory when it is not a
- * levelskip checkpoint.
+ * Reads a --checkpoint's model.json with core's manifest reader (its training record checked and
+ * typed): the fill it was trained with and its weights identity (the training record, as for
+ * shipped models). Throws naming the directory when it is not a levelskip checkpoint.
+ *
+ * @param {{ readCheckpointManifest: typeof import('@levelskip/core').readCheckpointManifest }} core the built @levelskip/core
+ * @param {{ label: string, dir: string }} checkpoint
  */
-export function describeCheckpoint({ label, dir }) {
+export function describeCheckpoint(core, { label, dir }) {
   const path = join(dir, 'model.json');
+  let text;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`--checkpoint ${label}: cannot read ${path} (${error.code}); pass a directory written by saveCheckpoint or train`);
+  }
   let manifest;
   try {
-    manifest = JSON.parse(readFileSync(path, 'utf8'));
+    ({ manifest } = core.readCheckpointManifest(text, path));
   } catch (error) {
-    throw new Error(`--checkpoint ${label}: cannot read ${path} (${error.code ?? 'not JSON'}); pass a directory written by saveCheckpoint or train`);
+    throw new Error(`--checkpoint ${label}: ${error.message}; pass a directory written by saveCheckpoint or train`, { cause: error });
   }
-  const fill = manifest.training?.fill;
-  if (typeof fill !== 'string') throw new Error(`--checkpoint ${label}: ${path} has no training.fill; the recipes table scores models with the fill they were trained with`);
-  const t = manifest.training;
-  const training = Object.fromEntries(['scheme', 'initFrom', 'teacher', 'mix', 'schedule', 'fill', 'steps', 'plannedSteps', 'images', 'batchSize', 'lr', 'seed', 'durationMs'].filter((k) => t[k] !== undefined).map((k) => [k, t[k]]));
+  const t = manifest.training ?? {};
+  if (t.fill === undefined) throw new Error(`--checkpoint ${label}: ${path} has no training.fill; the recipes table scores models with the fill they were trained with`);
+  // The record's fields the recipes table describes a checkpoint by.
+  const { scheme, initFrom, teacher, mix, schedule, fill, steps, plannedSteps, images, batchSize, lr, seed, durationMs } = t;
+  const described = { scheme, initFrom, teacher, mix, schedule, fill, steps, plannedSteps, images, batchSize, lr, seed, durationMs };
+  const training = Object.fromEntries(Object.entries(described).filter(([, value]) => value !== undefined));
   return { label, dir, fill, weights: weightsIdentity(manifest), training };
 }
 
@@ -277,7 +326,11 @@ const shown = (path) => {
 };
 const log = (message) => process.stderr.write(`${message}\n`);
 
-/** The shipped weights a cell was measured with; a cell of other weights is stale. */
+/**
+ * The shipped weights a cell was measured with; a cell of other weights is stale.
+ *
+ * @param {{ training?: import('@levelskip/core').TrainingRecord }} info a model.json manifest or a catalogue entry
+ */
 export function weightsIdentity(info) {
   return { steps: info.training?.steps ?? null, images: info.training?.images ?? null, durationMs: info.training?.durationMs ?? null };
 }
@@ -298,7 +351,7 @@ export async function runQuality(argv) {
     console.log(usage);
     return;
   }
-  const [pretrained, cli] = await Promise.all([loadPackage('pretrained'), loadPackage('cli')]);
+  const [core, pretrained, cli] = await Promise.all([loadPackage('core'), loadPackage('pretrained'), loadPackage('cli')]);
   const catalogue = pretrained.listPretrained();
   const known = catalogue.map((m) => m.name);
   for (const name of options.models ?? []) {
@@ -307,7 +360,7 @@ export async function runQuality(argv) {
   const wanted = options.models ?? known;
   const missing = catalogue.filter((m) => wanted.includes(m.name) && !m.available).map((m) => m.name);
   const models = catalogue.filter((m) => wanted.includes(m.name) && m.available);
-  options.recipeModels = options.checkpoints.map(describeCheckpoint);
+  options.recipeModels = options.checkpoints.map((checkpoint) => describeCheckpoint(core, checkpoint));
   for (const r of options.recipeModels) if (known.includes(r.label)) throw new Error(`--checkpoint: the label ${r.label} is a catalogue model's name; choose another`);
   const configs = configurations(options, models.map((m) => m.name));
   if (missing.length > 0) log(`[quality] not shipped yet, not scored: ${missing.join(', ')}`);
@@ -353,7 +406,7 @@ export async function runQuality(argv) {
         // Every table is measured without x0 clipping, whatever a model.json recommends (the CLI
         // applies a recommended clip when no flag says otherwise).
         ...(c.sampler === 'ddim' || c.sampler === 'ddpm' ? { clipSample: false } : {}),
-        ...(c.c === null ? { kTable: `0:1=${c.k}` } : { c: String(c.c) }),
+        ...(c.auto !== undefined ? { schedule: `auto:${c.auto}` } : c.c === null ? { kTable: `0:1=${c.k}` } : { c: String(c.c) }),
         fill: c.fill,
         samples: String(options.samples),
         batch: String(options.batch),

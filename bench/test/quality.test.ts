@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chartToPixels, chartToSvg, layoutChart, logTicks, paretoFrontier } from '../lib/chart.mjs';
 import { checkCompatible } from '../lib/results-file.mjs';
-import { configKey, configurations, parseQualityArgs, qualitySchema } from '../quality.mjs';
+import { configKey, configurations, describeCheckpoint, parseQualityArgs, qualitySchema } from '../quality.mjs';
 import { renderQuality, timedOnBusyMachine } from '../quality-report.mjs';
 import { withRecipesTable } from '../report.mjs';
 import { otherCpu } from '../lib/machine.mjs';
@@ -330,5 +330,38 @@ describe('other CPU use during a measurement', () => {
     // Counter granularity can make the difference slightly negative: clamped at 0.
     expect(otherCpu(before, { busySeconds: 117.9, stealSeconds: 1, ownSeconds: 28, wallSeconds: 60 })).toEqual({ otherCores: 0, stealCores: 0 });
     expect(otherCpu({ ...before, busySeconds: null }, { busySeconds: null, stealSeconds: null, ownSeconds: 28, wallSeconds: 60 })).toBeNull();
+  });
+});
+
+describe('--checkpoint directories (the recipes table)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'levelskip-quality-checkpoint-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  /** A model.json as saveCheckpoint writes it, with `training` as its record (the weights file is not read). */
+  async function checkpointWith(name: string, training: Record<string, unknown>): Promise<string> {
+    const core = await loadPackage('core');
+    const spec = core.parseUNetSpec({ imageSize: 8, inChannels: 1, baseChannels: 8, channelMults: [1, 2], groups: 4 });
+    const dir = join(root, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'model.json'), core.serializeCheckpoint({ spec, weights: core.randomWeights(spec, { seed: 0 }), training: { steps: 1 } }).manifest.replace(/"training": \{[^}]*\}/, `"training": ${JSON.stringify(training)}`));
+    return dir;
+  }
+
+  it("reads the fill, the weights identity and the record's described fields through core's checked reader", async () => {
+    const core = await loadPackage('core');
+    const training = { scheme: 'schedule-aware', initFrom: 'mnist-full', schedule: { kind: 'power', c: 2 }, fill: 'zero', steps: 500, images: 16000, durationMs: 99, lr: 2e-4, history: 'not described' };
+    const dir = await checkpointWith('good', training);
+    const described = describeCheckpoint(core, { label: 'A@500', dir });
+    expect(described.fill).toBe('zero');
+    expect(described.weights).toEqual({ steps: 500, images: 16000, durationMs: 99 });
+    expect(described.training).toEqual({ scheme: 'schedule-aware', initFrom: 'mnist-full', schedule: { kind: 'power', c: 2 }, fill: 'zero', steps: 500, images: 16000, lr: 2e-4, durationMs: 99 });
+  });
+
+  it('refuses a malformed training record naming the field, and a record without a fill', async () => {
+    const core = await loadPackage('core');
+    const bad = await checkpointWith('bad', { fill: 'zero', steps: 'five hundred' });
+    expect(() => describeCheckpoint(core, { label: 'bad', dir: bad })).toThrow(/--checkpoint bad: .*model\.json is not a valid checkpoint manifest:\n {2}training\.steps: /);
+    const unfilled = await checkpointWith('unfilled', { steps: 3 });
+    expect(() => describeCheckpoint(core, { label: 'u', dir: unfilled })).toThrow(/has no training\.fill/);
   });
 });

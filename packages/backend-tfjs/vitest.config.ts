@@ -12,6 +12,7 @@ export default defineProject({
       { find: /^@levelskip\/core\/testing$/, replacement: core('testing/index.ts') },
       { find: /^@levelskip\/core$/, replacement: core('index-node.ts') },
       { find: /^@levelskip\/samplers$/, replacement: samplers },
+      { find: /^@levelskip\/datasets$/, replacement: fileURLToPath(new URL('../datasets/src/index.ts', import.meta.url)) },
     ],
   },
   test: {

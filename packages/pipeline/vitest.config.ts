@@ -11,6 +11,7 @@ export default defineProject({
       { find: /^@levelskip\/core\/testing$/, replacement: sibling('core/src/testing/index.ts') },
       { find: /^@levelskip\/core$/, replacement: sibling('core/src/index-node.ts') },
       { find: /^@levelskip\/samplers$/, replacement: sibling('samplers/src/index.ts') },
+      { find: /^@levelskip\/datasets$/, replacement: sibling('datasets/src/index.ts') },
       { find: /^@levelskip\/pretrained$/, replacement: sibling('pretrained/src/index.ts') },
       { find: /^@levelskip\/backend-onnx$/, replacement: sibling('backend-onnx/src/index.ts') },
       { find: /^@levelskip\/backend-tfjs$/, replacement: sibling('backend-tfjs/src/index.ts') },

@@ -19,7 +19,7 @@
  *     against ε that levelskip-onnx (CPU) computed here, predict() per k, and DDIM-50 at c = 0
  *     and c = 2 with levelskip's exact timesteps and ks.
  *
- * The model is read from packages/pretrained/models/<name> (model.json + safetensors) with core's
+ * The model is read from packages/model-<name> (model.json + safetensors) with core's
  * loadCheckpoint. Output: a table per provider on stdout, JSON to --out.
  */
 import { writeFileSync } from 'node:fs';
@@ -81,7 +81,7 @@ const { spec, weights } =
         const presetSpec = core.parseUNetSpec(core.presets[values.preset]);
         return { spec: presetSpec, weights: core.randomWeights(presetSpec, { seed: 0, jitter: 0.1 }) };
       })()
-    : await core.loadCheckpoint(join(root, 'packages', 'pretrained', 'models', values.model));
+    : await core.loadCheckpoint(join(root, 'packages', `model-${values.model}`));
 const modelName = values.preset !== undefined ? `${values.preset} (random weights)` : values.model;
 const levels = spec.channelMults.length;
 const T = spec.trainTimesteps;
@@ -207,7 +207,7 @@ if (command === 'peer-job') {
     threads,
     device: 'cuda',
     timing,
-    models: { model: join('packages', 'pretrained', 'models', values.model) },
+    models: { model: join('packages', `model-${values.model}`) },
     parity: [
       {
         model: 'model',

@@ -56,7 +56,8 @@ export async function packPackages(destination, root = repositoryRoot) {
   const packed = [];
   for (const directory of publishablePackages(root)) {
     const manifest = readJson(join(directory, 'package.json'));
-    if (!existsSync(join(directory, 'dist'))) {
+    // Data-only packages (the model weights) have no build step and no dist/.
+    if (manifest.scripts?.build !== undefined && !existsSync(join(directory, 'dist'))) {
       throw new Error(`${manifest.name} has no dist/: run \`pnpm build\` before packing`);
     }
     const { stdout } = await run('pnpm', ['pack', '--pack-destination', destination, '--json'], { cwd: directory, maxBuffer: 64 << 20 });

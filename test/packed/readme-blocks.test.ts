@@ -57,8 +57,8 @@ const shrunk: readonly {
       ['count: 2048', 'count: 32'],
       ['batchSize: 32,', 'batchSize: 4,'],
     ],
-    // The teacher it names: the shipped mnist-full, from the installed @levelskip/pretrained.
-    setup: (app, work) => cpSync(join(app, 'node_modules/@levelskip/pretrained/models/mnist-full'), join(work, 'models/mnist-full'), { recursive: true }),
+    // The teacher it names: the shipped mnist-full, from the installed @levelskip/model-mnist-full.
+    setup: (app, work) => cpSync(join(app, 'node_modules/@levelskip/model-mnist-full'), join(work, 'models/mnist-full'), { recursive: true }),
   },
 ];
 

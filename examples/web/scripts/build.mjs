@@ -25,15 +25,19 @@ async function copyMatching(from, to, pattern) {
   return names;
 }
 
-/** The shipped models that are present (trained) in @levelskip/pretrained. */
+/**
+ * The shipped models this page depends on: each catalogued model whose package
+ * (@levelskip/model-<name>) is installed here, as `name → its package directory`.
+ */
 async function shippedModels() {
-  const root = join(packageDir('@levelskip/pretrained'), 'models');
-  const names = [];
-  for (const name of (await readdir(root)).sort()) {
-    const files = await readdir(join(root, name)).catch(() => []);
-    if (files.includes('model.json') && files.includes('model.safetensors')) names.push(name);
+  const { catalogue } = await import('@levelskip/pretrained');
+  const directories = new Map();
+  for (const entry of [...catalogue].sort((a, b) => a.name.localeCompare(b.name))) {
+    const directory = join(here, 'node_modules', entry.packageName);
+    const files = await readdir(directory).catch(() => []);
+    if (files.includes('model.json') && files.includes('model.safetensors')) directories.set(entry.name, realpathSync(directory));
   }
-  return { root, names };
+  return { directories, names: [...directories.keys()] };
 }
 
 /** Builds the page into `out` (default examples/web/dist); returns what it wrote. */
@@ -69,8 +73,8 @@ export async function buildPage({ out = join(here, 'dist'), log = console.log } 
   // (asyncify, JSPI, plain) are never fetched by it.
   const ortFiles = await copyMatching(join(packageDir('onnxruntime-web'), 'dist'), join(out, 'ort'), /^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/);
   const tfjsFiles = await copyMatching(join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist'), join(out, 'tfjs'), /\.wasm$/);
-  for (const name of models.names) {
-    await copyMatching(join(models.root, name), join(out, 'models', name), /^model\.(json|safetensors)$/);
+  for (const [name, directory] of models.directories) {
+    await copyMatching(directory, join(out, 'models', name), /^model\.(json|safetensors)$/);
   }
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
   log(`web: wrote ${out} (scripts ${(bytes / 1024).toFixed(0)} KB with source maps; ${ortFiles.length} ORT and ${tfjsFiles.length} tfjs wasm files; models ${models.names.join(', ')})`);

@@ -4,7 +4,7 @@
  * engine this browser offers. `window.levelskipConformance.run(engine)` returns the report;
  * the browser test calls it for every engine that starts.
  */
-import { checkBackendConformance, failedChecks, formatConformanceReport, skippedChecks } from '@levelskip/core/testing';
+import { checkBackendConformance, failedChecks, formatConformanceReport, skippedChecks, type TinySpecName } from '@levelskip/core/testing';
 import { liveTensorCount } from '@levelskip/backend-tfjs';
 import { engineChoices, type EngineId } from './engines.js';
 
@@ -16,11 +16,15 @@ interface ConformanceSummary {
   readonly report: string;
 }
 
-async function run(engine: EngineId): Promise<ConformanceSummary> {
+/** Runs the suite on `engine`; `specs` limits the fixture specs whose predictions are checked (default: all). */
+async function run(engine: EngineId, specs?: readonly TinySpecName[]): Promise<ConformanceSummary> {
   const choice = engineChoices.find((e) => e.id === engine);
   if (choice === undefined) throw new Error(`unknown engine ${engine}`);
   // tfjs counts its live tensors (the leak checks need that); onnxruntime-web has no such counter.
-  const report = await checkBackendConformance(choice.create, engine.startsWith('tfjs') ? { liveTensors: liveTensorCount } : {});
+  const report = await checkBackendConformance(choice.create, {
+    ...(engine.startsWith('tfjs') ? { liveTensors: liveTensorCount } : {}),
+    ...(specs === undefined ? {} : { specs }),
+  });
   const failed = failedChecks(report);
   const skipped = skippedChecks(report);
   const text = formatConformanceReport(report);

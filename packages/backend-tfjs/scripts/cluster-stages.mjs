@@ -22,9 +22,10 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { clusterTimesteps, loadCheckpoint, stagesFromBoundaries } from '@levelskip/core';
-import { loadMnist, timestepFeatureParameters, timestepGradientFeatures } from '../dist/index.js';
+import { loadMnist } from '@levelskip/datasets';
+import { timestepFeatureParameters, timestepGradientFeatures } from '../dist/index.js';
 
-const defaultCheckpoint = fileURLToPath(new URL('../../pretrained/models/mnist-zero-c2', import.meta.url));
+const defaultCheckpoint = fileURLToPath(new URL('../../model-mnist-zero-c2', import.meta.url));
 
 function parseArgs(argv) {
   const args = {

@@ -1,6 +1,7 @@
 /**
  * @levelskip/backend-tfjs, Node.js build: level-skipping diffusion U-Nets on TensorFlow.js
- * (engines tfjs-node-gpu, tfjs-node, wasm or cpu), skip-aware training and the MNIST loader.
+ * (engines tfjs-node-gpu, tfjs-node, wasm or cpu) and skip-aware training. The MNIST loader moved
+ * to @levelskip/datasets; `loadMnist` is re-exported here, deprecated, for one release.
  *
  * Bundlers targeting browsers get browser.ts instead (the "browser" export condition): the same
  * API without training and MNIST, with the webgpu, webgl, wasm and cpu engines.
@@ -27,4 +28,5 @@ export { emaDecay, emaUpdate } from './training/ema.js';
 export { defaultFeatureParameters, timestepFeatureParameters, timestepGradientFeatures, type FeatureParameters, type TimestepFeatureOptions } from './training/timestep-features.js';
 export { warmupLearningRate } from './training/learning-rate.js';
 export { checkpointDirectoryName, listTrainingCheckpoints, readTrainingCheckpoint } from './training/training-checkpoints.js';
+// Deprecated: moved to @levelskip/datasets; re-exported for one release.
 export { loadMnist, mnistTestPerDigit, type MnistDataset, type MnistOptions } from './data/mnist.js';

@@ -38,7 +38,19 @@ export {
 } from './sampling/sampling-settings.js';
 export { formatFloor, maxEvalSamples, planEval, runEval, type EvalFlags, type EvalPlan, type EvalSummary } from './commands/eval.js';
 export { planTrain, runTrain, trainingSchemeNames, trainableFills, type TrainFlags, type TrainPlan, type TrainSummary } from './commands/train.js';
-export { checkExportAgainstSpec, exportFills, planExport, runExport, type ExportFlags, type ExportPlan, type ExportSummary } from './commands/export.js';
+export {
+  checkExportAgainstSpec,
+  exportFills,
+  exportFormats,
+  planExport,
+  runDiffusersExport,
+  runExport,
+  type DiffusersExportSummary,
+  type ExportFlags,
+  type ExportFormat,
+  type ExportPlan,
+  type ExportSummary,
+} from './commands/export.js';
 export {
   composeImageGrid,
   encodePng,

@@ -63,6 +63,7 @@ describe('resolveSamplerSettings', () => {
       eta: 0,
       noiseLevels: undefined,
       clipSample: false,
+      prediction: 'epsilon',
       origins: { sampler: 'default', steps: 'default', eta: 'default', clipSample: 'default' },
     });
   });

@@ -6,6 +6,8 @@
  */
 export * from './index.js';
 export * from './node/checkpoint-files.js';
+export * from './node/diffusers-directory.js';
+export * from './node/diffusers-writer.js';
 export * from './node/directory-lock.js';
 export * from './node/file-system-error.js';
 export * from './node/read-regular-file.js';

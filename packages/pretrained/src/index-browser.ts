@@ -3,7 +3,7 @@
  * package's `models/` directory is served (`loadPretrained(name, { baseUrl })`). The Node entry
  * (`index.ts`) also reads them from the installed package.
  */
-export { catalogue, pretrainedModelNames, type CatalogueEntry } from './models/catalogue.js';
+export { catalogue, modelPackageName, pretrainedModelNames, type CatalogueEntry } from './models/catalogue.js';
 export {
   fetchPretrained as loadPretrained,
   type LoadPretrainedOptions,

@@ -3,6 +3,6 @@
  * package and loaded offline through core's checkpoint reader (or fetched by URL: see
  * `loadPretrained`'s `baseUrl`; browsers get `index-browser.ts`).
  */
-export { catalogue, pretrainedModelNames, type CatalogueEntry } from './models/catalogue.js';
+export { catalogue, modelPackageName, pretrainedModelNames, type CatalogueEntry } from './models/catalogue.js';
 export { listPretrained, loadPretrained, pretrainedDirectory } from './models/pretrained.js';
-export type { LoadPretrainedOptions, LoadedPretrained, PretrainedInfo } from './models/pretrained-url.js';
+export type { LoadPretrainedOptions, LoadedPretrained, PretrainedInfo, PretrainedListing, UnavailablePretrained } from './models/pretrained-url.js';

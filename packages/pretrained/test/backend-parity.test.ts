@@ -8,11 +8,12 @@ import { cacheFill, describeArchitecture, duplicateFill, interpolateFill, powerS
 import { createOnnxBackend } from '@levelskip/backend-onnx';
 import { createTfjsBackend } from '@levelskip/backend-tfjs';
 import { ddim, sample } from '@levelskip/samplers';
-import { loadMnist } from '@levelskip/backend-tfjs';
+import { loadMnist } from '@levelskip/datasets';
 import { describe, expect, it } from 'vitest';
 import { listPretrained, loadPretrained } from '../src/index.js';
+import type { PretrainedInfo } from '../src/index.js';
 
-const available = listPretrained().filter((m) => m.available);
+const available = listPretrained().filter((m): m is PretrainedInfo => m.available);
 
 /** ε for `x` on one backend, read back as float32; every tensor made here is released. */
 async function predictValues<T>(model: Denoiser<T>, images: Float32Array, shape: readonly number[], t: number[], k: number, fill: FillStrategy<T>): Promise<Float32Array> {

@@ -11,14 +11,14 @@ import { LevelskipError } from '@levelskip/core';
 import { loadPretrained, pretrainedDirectory } from '../src/index.js';
 import { loadPretrained as loadPretrainedInBrowser } from '../src/index-browser.js';
 
-const modelsRoot = join(pretrainedDirectory('mnist-full'), '..');
+const modelsRoot = join(pretrainedDirectory('mnist-full'), '..'); // packages/, holding model-<name>/ per model
 let server: Server;
 let baseUrl: string;
 
 beforeAll(async () => {
   server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname).replace(/^\/models\//, '');
-    readFile(join(modelsRoot, path))
+    readFile(join(modelsRoot, `model-${path}`))
       .then((bytes) => response.end(bytes))
       .catch(() => {
         response.statusCode = 404;

@@ -7,16 +7,26 @@
  */
 import { LevelskipError, SeededRng, linearBetaSchedule, parameterCount, parseFill, parseUNetSpec, powerSchedule, presets } from '@levelskip/core';
 import { createReferenceBackend } from '@levelskip/core/testing';
-import { loadMnist } from '@levelskip/backend-tfjs';
-import { describe, expect, it } from 'vitest';
+import { loadMnist } from '@levelskip/datasets';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
 import { catalogue, listPretrained, loadPretrained, pretrainedDirectory, pretrainedModelNames } from '../src/index.js';
+import type { PretrainedInfo } from '../src/index.js';
 
-const available = listPretrained().filter((m) => m.available);
+const available = listPretrained().filter((m): m is PretrainedInfo => m.available);
 
 describe('catalogue', () => {
-  it('names every model the issue asks for, each with its own directory under models/', () => {
+  it('names every model the issue asks for, each in its own package @levelskip/model-<name>', () => {
     expect(pretrainedModelNames).toEqual(expect.arrayContaining(['mnist-zero-c2', 'mnist-full', 'mnist-interpolate']));
-    for (const name of pretrainedModelNames) expect(pretrainedDirectory(name)).toMatch(new RegExp(`[/\\\\]models[/\\\\]${name}$`));
+    for (const entry of catalogue) {
+      expect(entry.packageName).toBe(`@levelskip/model-${entry.name}`);
+      const directory = pretrainedDirectory(entry.name);
+      expect(directory).toMatch(new RegExp(`[/\\\\]model-${entry.name}$`));
+      expect(JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8'))).toMatchObject({ name: entry.packageName, files: expect.arrayContaining(['model.json', 'model.safetensors']) });
+    }
   });
 
   it('rejects an unknown name with CHECKPOINT_MISSING, listing the models', async () => {
@@ -26,12 +36,30 @@ describe('catalogue', () => {
     expect(() => pretrainedDirectory('mnist-typo')).toThrow(/Unknown pretrained model/);
   });
 
-  it('says how to train a catalogued model that is not shipped yet', async () => {
-    const missing = listPretrained().filter((m) => !m.available);
-    for (const m of missing) {
-      await expect(loadPretrained(m.name)).rejects.toThrow(/has not been trained and shipped yet.*train:models -- --model/);
+  it('says how to install a catalogued model whose package is not installed', async () => {
+    // Every model package is a dev dependency here, so hide one: a copy of this package's source
+    // tree without node_modules cannot resolve any model package (nor can the working directory).
+    const copy = mkdtempSync(join(tmpdir(), 'levelskip-pretrained-'));
+    const cwd = process.cwd();
+    try {
+      cpSync(join(import.meta.dirname, '..', 'src'), join(copy, 'src'), { recursive: true });
+      process.chdir(copy);
+      vi.resetModules();
+      const isolated = (await import(pathToFileURL(join(copy, 'src', 'index.ts')).href)) as typeof import('../src/index.js');
+      const listing = isolated.listPretrained();
+      expect(listing.every((m) => !m.available)).toBe(true);
+      for (const m of listing) {
+        expect(m.available === false && m.install).toBe(`npm install @levelskip/model-${m.name}`);
+        const error = await isolated.loadPretrained(m.name).catch((e: unknown) => e);
+        expect(LevelskipError.is(error) && error.code).toBe('CHECKPOINT_MISSING');
+        expect((error as Error).message).toContain(`npm install @levelskip/model-${m.name}`);
+        expect(() => isolated.pretrainedDirectory(m.name)).toThrow(/is not installed/);
+      }
+    } finally {
+      process.chdir(cwd);
+      rmSync(copy, { recursive: true, force: true });
     }
-    expect(missing.length + available.length).toBe(catalogue.length);
+    expect(available.length).toBe(catalogue.length);
   });
 
   it('matches the training recipes: fill, c and architecture of every catalogued model', async () => {

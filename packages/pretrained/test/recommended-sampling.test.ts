@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertFillSupported, parseFill, skipScheduleFromJSON } from '@levelskip/core';
 import { listPretrained, loadPretrained, pretrainedDirectory } from '../src/index.js';
+import type { PretrainedInfo } from '../src/index.js';
 import { loadPretrained as loadPretrainedInBrowser } from '../src/index-browser.js';
 
-const available = listPretrained().filter((m) => m.available);
+const available = listPretrained().filter((m): m is PretrainedInfo => m.available);
 
 describe('recommended sampling settings of the shipped models', () => {
   it('every shipped model has them, listed by listPretrained()', () => {
@@ -24,7 +25,7 @@ describe('recommended sampling settings of the shipped models', () => {
     const loaded = await loadPretrained(name);
     const sampling = loaded.manifest.sampling!;
     expect(loaded.info.sampling).toEqual(sampling);
-    expect(listPretrained().find((m) => m.name === name)!.sampling).toEqual(sampling);
+    expect(available.find((m) => m.name === name)!.sampling).toEqual(sampling);
     expect(sampling).toMatchObject({ sampler: 'ddim', steps: 50, eta: 1, clip: true });
     // The schedule rebuilds in core; the fill (the one the model was trained with, if any) runs on this spec.
     expect(() => skipScheduleFromJSON(sampling.schedule)).not.toThrow();
@@ -46,10 +47,10 @@ describe('by URL', () => {
   let server: Server;
   let baseUrl: string;
   beforeAll(async () => {
-    const modelsRoot = join(pretrainedDirectory('mnist-full'), '..');
+    const modelsRoot = join(pretrainedDirectory('mnist-full'), '..'); // packages/, holding model-<name>/ per model
     server = createServer((request, response) => {
       const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname).replace(/^\/models\//, '');
-      readFile(join(modelsRoot, path))
+      readFile(join(modelsRoot, `model-${path}`))
         .then((bytes) => response.end(bytes))
         .catch(() => {
           response.statusCode = 404;

@@ -28,4 +28,14 @@ export {
   type DpmSolverStep,
   type FinalSigmasType,
 } from './samplers/dpm-solver-plus-plus.js';
+export {
+  checkPrediction,
+  epsilonFromModelOutput,
+  predictionCoefficients,
+  predictionTypes,
+  predictionTypeOfSpec,
+  type PredictionCoefficients,
+  type PredictionType,
+} from './prediction-type.js';
 export { linearCombination, linearCombinationWithNoise, type Term } from './linear-combination.js';
+export { measurePropagation, type MeasurePropagationOptions } from './calibration/measure-propagation.js';

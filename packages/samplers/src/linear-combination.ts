@@ -9,6 +9,26 @@ import { LevelskipError, type TensorOps } from '@levelskip/core';
 /** One term cᵢ·xᵢ of a linear combination. */
 export type Term<T> = readonly [coefficient: number, tensor: T];
 
+/** `terms` with each tensor once (the first place it appears), its coefficients summed. */
+function mergeTerms<T>(terms: readonly Term<T>[]): Term<T>[] {
+  const merged: [number, T][] = [];
+  for (const [coefficient, tensor] of terms) {
+    const same = merged.find(([, t]) => t === tensor);
+    if (same === undefined) merged.push([coefficient, tensor]);
+    else same[0] += coefficient;
+  }
+  return merged;
+}
+
+/**
+ * The terms of c·ε̂: `[[c, eps]]`, or, when the sampler was given ε̂ exactly as a combination of
+ * tensors (`SamplerRun.step`'s `epsilon`: a v- or x₀-predicting model's output and the sample),
+ * that combination scaled by c, so that `linearCombination` merges it with the step's own terms.
+ */
+export function epsilonTerms<T>(coefficient: number, eps: T, epsilon: readonly Term<T>[] | undefined): Term<T>[] {
+  return epsilon === undefined ? [[coefficient, eps]] : epsilon.map(([c, tensor]) => [coefficient * c, tensor] as const);
+}
+
 /**
  * A new tensor Σ cᵢ·xᵢ (same shapes). Does not dispose the inputs. A coefficient of exactly 1
  * costs no `scale` and -1 becomes a `sub`, so `[[1, mean], [σ, z]]` is one scale and one add.
@@ -16,8 +36,12 @@ export type Term<T> = readonly [coefficient: number, tensor: T];
  * @throws LevelskipError `INTERNAL` for an empty list.
  */
 export function linearCombination<T>(ops: TensorOps<T>, terms: readonly Term<T>[]): T {
+  // Terms of the same tensor are merged first, their coefficients summed in float64: a
+  // v-predicting model's ε̂ = √(1-ᾱ)·x + √ᾱ·v substituted into a step gives two large x
+  // coefficients of opposite sign at ᾱ ≈ 0, whose float32 sum would lose the answer.
+  const merged = mergeTerms(terms);
   // Start from a term that needs a scale anyway, so that no clone is needed.
-  const ordered = [...terms.filter(([c]) => c !== 1 && c !== -1), ...terms.filter(([c]) => c === 1 || c === -1)];
+  const ordered = [...merged.filter(([c]) => c !== 1 && c !== -1), ...merged.filter(([c]) => c === 1 || c === -1)];
   let sum: T | undefined;
   try {
     for (const [coefficient, x] of ordered) {

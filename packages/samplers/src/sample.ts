@@ -15,6 +15,9 @@
  *   the next B·C·H·W values (DDPM: every step with t > 0; DDIM: every step with σ_t > 0, none
  *   for η = 0; annealed Langevin: every step; DPM-Solver++: none).
  *
+ * What the model predicts (`prediction`: ε, v or x₀, diffusers' `prediction_type`) is converted to
+ * ε̂ right after each model call (prediction-type.ts), so every sampler serves every type.
+ *
  * Tensors stay on the backend (`denoiser.ops`) until the end; each step's intermediates are
  * disposed as soon as they are used, and on success, error or abort nothing is left alive.
  *
@@ -38,6 +41,8 @@ import {
   type SkipSchedule,
 } from '@levelskip/core';
 import { firstNonFinite, nonFiniteError, type CheckPoint } from './finite-check.js';
+import { checkPrediction, checkPredictionSchedule, epsilonFromModelOutput, predictionCoefficients, type PredictionType } from './prediction-type.js';
+import type { Term } from './linear-combination.js';
 import type { Sampler, SamplerRun } from './sampler.js';
 
 /** One progress event, sent after each completed step. */
@@ -83,6 +88,13 @@ export interface SampleOptions<T> {
    * A non-finite value rejects with `LevelskipError('NONFINITE')` naming the step, timestep and k.
    */
   readonly checkFiniteEvery?: number;
+  /**
+   * What the model outputs (diffusers' `prediction_type`; default: what `denoiser.spec.prediction`
+   * says, which diffusers checkpoints set from their scheduler config): `'epsilon'` the noise ε,
+   * `'v_prediction'` v = √ᾱ_t ε - √(1 - ᾱ_t) x₀, `'sample'` the clean image x₀. Converted to ε
+   * at each step with the sampler's ᾱ_t, so every sampler works with every type.
+   */
+  readonly prediction?: PredictionType;
 }
 
 export interface SampleResult {
@@ -103,7 +115,7 @@ export interface SampleResult {
   readonly stepsRun: number;
 }
 
-const ALLOWED = ['denoiser', 'sampler', 'skip', 'fill', 'shape', 'batch', 'seed', 'onProgress', 'signal', 'trajectory', 'checkFiniteEvery'];
+const ALLOWED = ['denoiser', 'sampler', 'skip', 'fill', 'shape', 'batch', 'seed', 'onProgress', 'signal', 'trajectory', 'checkFiniteEvery', 'prediction'];
 
 function invalid(field: string, message: string, code: 'INVALID_OPTION' | 'INVALID_SHAPE' | 'INVALID_SCHEDULE' = 'INVALID_OPTION'): LevelskipError {
   return new LevelskipError(code, `sample: ${field} ${message}`, { issues: [{ path: [field], message }] });
@@ -119,6 +131,7 @@ interface Plan<T> {
   readonly timesteps: readonly number[];
   readonly ks: readonly number[];
   readonly checkFiniteEvery: number;
+  readonly prediction: PredictionType;
 }
 
 function checkDenoiser<T>(denoiser: unknown): Denoiser<T> {
@@ -234,11 +247,13 @@ function plan<T>(options: SampleOptions<T>): Plan<T> {
     throw invalid('checkFiniteEvery', `must be an integer ≥ 0 (steps between finiteness checks of the prediction; 0 = final samples only), got ${String(checkFiniteEvery)}`);
   }
   const timesteps = sampler.timesteps;
+  const prediction = checkPrediction(options.prediction, denoiser.spec.prediction);
+  checkPredictionSchedule(prediction, sampler.noiseSchedule.alphasCumprod, timesteps);
   // The cache fill's refreshes are planned here, so `ks` (and progress events) say what really runs.
   const arch = describeArchitecture(denoiser.spec);
   const stages = timesteps.map((t) => stageForTime(arch, t / T));
   const ks = cacheDepths(plannedDepths(options.skip, timesteps, T, denoiser.levels), fill, stages);
-  return { denoiser, sampler, fill, shape, seed, timesteps, ks, checkFiniteEvery };
+  return { denoiser, sampler, fill, shape, seed, timesteps, ks, checkFiniteEvery, prediction };
 }
 
 function abortError(signal: AbortSignal, step: number, total: number): LevelskipError {
@@ -263,7 +278,8 @@ function abortError(signal: AbortSignal, step: number, total: number): Levelskip
  * ```
  */
 export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult> {
-  const { denoiser, sampler, fill, shape, seed, timesteps, ks, checkFiniteEvery } = plan(options);
+  const { denoiser, sampler, fill, shape, seed, timesteps, ks, checkFiniteEvery, prediction } = plan(options);
+  const alphasCumprod = sampler.noiseSchedule.alphasCumprod;
   const { signal, onProgress } = options;
   const ops = denoiser.ops;
   const total = timesteps.length;
@@ -302,19 +318,38 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
       const scale = run.modelInputScale(i);
       const input = scale === 1 ? x : ops.scale(x, scale);
       let eps: T;
+      let output: T;
       try {
-        eps = await denoiser.predict(input, t, { k, fill, ...(cache === undefined ? {} : { cache }) });
+        output = await denoiser.predict(input, t, { k, fill, ...(cache === undefined ? {} : { cache }) });
+        try {
+          // ε̂ from the model's output at what it saw (x_t = input); `output` itself for 'epsilon'.
+          eps = epsilonFromModelOutput(ops, prediction, output, input, alphasCumprod[t] as number);
+        } catch (error) {
+          ops.dispose(output);
+          throw error;
+        }
       } finally {
         if (input !== x) ops.dispose(input);
       }
+      // For a v- or x₀-predicting model, ε̂ exactly, as a combination of x (input = scale·x) and the
+      // output, so that built-in samplers combine the coefficients of x in float64.
+      const c = prediction === 'epsilon' ? undefined : predictionCoefficients(prediction, alphasCumprod[t] as number);
+      const epsilon: Term<T>[] | undefined =
+        c === undefined
+          ? undefined
+          : [
+              [c.epsFromX * scale, x],
+              [c.epsFromOutput, output],
+            ];
       let next: T;
       try {
         // The model call is the long part; honour an abort that arrived during it.
         if (signal?.aborted) throw abortError(signal, i, total);
         if (checkFiniteEvery > 0 && ((i + 1) % checkFiniteEvery === 0 || i === total - 1)) checked('prediction', await ops.toFloat32(eps), checkPoint(i));
-        next = await run.step(x, eps, i, noise);
+        next = await run.step(x, eps, i, noise, epsilon);
       } finally {
         ops.dispose(eps);
+        if (output !== eps) ops.dispose(output);
       }
       const previous = x;
       x = next;

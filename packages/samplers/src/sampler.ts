@@ -10,6 +10,7 @@
  * the tensors it is given, and disposes whatever it keeps in `dispose()`.
  */
 import type { NoiseSchedule, TensorOps } from '@levelskip/core';
+import type { Term } from './linear-combination.js';
 
 /** Standard normal noise of the sample's shape: the next values of the run's step-noise stream. */
 export type NoiseDraw<T> = () => T;
@@ -29,11 +30,16 @@ export interface SamplerRun<T> {
   modelInputScale(step: number): number;
   /**
    * One update: from the sample `x` and the denoiser's ε prediction at `timesteps[step]` to the
-   * next sample. Draws noise only through `noise`, in a fixed order, so runs are reproducible.
-   * Does not dispose `x` or `eps`; resolves to a new tensor. Asynchronous because an update may
+   * next sample (`sample()` has already converted a v- or x₀-predicting model's output to ε̂;
+   * prediction-type.ts). Draws noise only through `noise`, in a fixed order, so runs are reproducible.
+   * For such a model `epsilon` also gives ε̂ exactly, as a combination of `x` and the model's output
+   * (ε̂ = Σ cᵢ·tensorᵢ): a sampler that builds its update from linear combinations should use it
+   * in place of `eps` (`epsilonTerms`), so that the coefficients of `x` combine in float64 (at
+   * ᾱ ≈ 0 the float32 ε̂ has lost x̂₀); `eps` stays equal to that combination, for other uses.
+   * Does not dispose `x`, `eps` or `epsilon`'s tensors; resolves to a new tensor. Asynchronous because an update may
    * read data back; steps must be run in order, once each.
    */
-  step(x: T, eps: T, step: number, noise: NoiseDraw<T>): Promise<T>;
+  step(x: T, eps: T, step: number, noise: NoiseDraw<T>, epsilon?: readonly Term<T>[]): Promise<T>;
   /** Releases the run's state. Calling it twice is harmless. */
   dispose(): void;
 }

@@ -87,8 +87,9 @@ function checkBackendOptions(options: unknown): { readonly choice: TfjsEngineCho
   return { choice: checkEngineChoice(caller, engine), engineOptions: checkEngineOptions(caller, engineOptions) };
 }
 
+/** Use after dispose: `DISPOSED`, as on every backend (pinned by core's conformance suite). */
 function disposedError(what: string): LevelskipError {
-  return new LevelskipError('INVALID_OPTION', `this ${what} has been disposed; create a new one with ${what === 'backend' ? 'createTfjsBackend()' : 'backend.createDenoiser'}`);
+  return new LevelskipError('DISPOSED', `this ${what} has been disposed; create a new one with ${what === 'backend' ? 'createTfjsBackend()' : 'backend.createDenoiser'}`);
 }
 
 interface DenoiserContext {

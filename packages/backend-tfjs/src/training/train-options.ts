@@ -519,6 +519,9 @@ export function planTraining(options: TrainOptions): TrainingPlan {
   }
   if (options.spec === undefined) throw invalidOption('spec', 'is required (e.g. presets.mnistSmall)');
   const spec = parseUNetSpec(options.spec);
+  if (spec.prediction !== 'eps') {
+    throw invalidOption('spec.prediction', `is ${JSON.stringify(spec.prediction)}, but train() minimises the ε loss (DDPM's simple loss), which trains an ε-predicting network; set spec.prediction to "eps"`);
+  }
   if (options.data === undefined) throw invalidOption('data', 'is required');
   const dataKind = checkData(options.data, spec);
 

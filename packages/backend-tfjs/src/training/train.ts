@@ -33,6 +33,7 @@ import {
   type DirectoryLock,
   type FillStrategy,
   type NamedTensors,
+  type TrainingRecord,
   type UNetSpec,
 } from '@levelskip/core';
 import { ensureEngine, selectEngine, type TfjsEngine } from '../engine/select-engine.js';
@@ -178,7 +179,7 @@ function trainingMetadata(
   images: number,
   losses: readonly number[],
   lossTerms: { readonly distillation: readonly number[]; readonly eps: readonly number[] } | undefined,
-) {
+): TrainingRecord {
   const schedule = plan.schedule;
   const last = (values: readonly number[]): number | null => (values.length === 0 ? null : values[values.length - 1]!);
   return {

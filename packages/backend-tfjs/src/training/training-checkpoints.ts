@@ -50,6 +50,7 @@ import {
   type HostTensor,
   type NamedTensors,
   type RngState,
+  type TrainingRecord,
   type UNetSpec,
 } from '@levelskip/core';
 import type { DataPosition } from './batch-source.js';
@@ -178,7 +179,7 @@ export async function writeTrainingCheckpoint(
   root: string,
   spec: UNetSpec,
   snapshot: TrainingSnapshot,
-  training: Record<string, unknown>,
+  training: TrainingRecord,
 ): Promise<string> {
   const final = join(root, checkpointDirectoryName(snapshot.state.step));
   try {

@@ -45,6 +45,7 @@ import {
   type Denoiser,
   type FillStrategy,
   type SkipSchedule,
+  type TrainingRecord,
 } from '@levelskip/core';
 import { fdLenet, loadMnistReference, type FdLenetFloor } from '@levelskip/metrics';
 import type { CliCommand } from '../program/cli-command.js';
@@ -163,7 +164,7 @@ export interface DemoSummary {
   readonly rows: readonly DemoRow[];
   readonly image: { readonly path: string; readonly width: number; readonly height: number; /** A file was there before and was replaced. */ readonly replaced: boolean };
   /** model.json's training records: how far each shipped model was trained. */
-  readonly training: Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
+  readonly training: Readonly<Record<string, TrainingRecord | undefined>>;
 }
 
 export async function runDemo(plan: DemoPlan, io: CliIo, signal?: AbortSignal): Promise<DemoSummary> {
@@ -329,7 +330,7 @@ export async function runDemo(plan: DemoPlan, io: CliIo, signal?: AbortSignal): 
 
 function writeReport(io: CliIo, s: DemoSummary): void {
   const trained = Object.entries(s.training)
-    .map(([name, t]) => `${name}: ${t === undefined ? 'no training record' : `${String(t['steps'])} steps, ${String(t['scheme'])}`}`)
+    .map(([name, t]) => `${name}: ${t === undefined ? 'no training record' : `${t.steps ?? 'unknown'} steps, ${t.scheme ?? 'unknown scheme'}`}`)
     .join('; ');
   io.stdout.write(`${s.sampler}, ${s.samples} images per row of the table on ${s.backend} (${trained})\n\n`);
   io.stdout.write(

@@ -20,7 +20,7 @@ import { withInterrupt } from '../program/interrupt.js';
 import { formatPercent, formatTable } from '../output/format-table.js';
 import { sampleMany } from '../sampling/sample-many.js';
 import { applicableOrigins, samplingLine, type SamplerOrigins, type SettingOrigin } from '../sampling/sampling-settings.js';
-import { addSamplingOptions, distinctDepths, planSample, samplingDefaultsHelp, setUpSampling, type SampleFlags, type SamplePlan } from './sample.js';
+import { addSamplingOptions, distinctDepths, planSample, samplingDefaultsHelp, setUpSampling, withAutoSchedule, type SampleFlags, type SamplePlan } from './sample.js';
 
 /** `sample`'s flags minus the PNG ones, plus the sample count. */
 export interface EvalFlags extends Omit<SampleFlags, 'out' | 'columns' | 'scale' | 'rowLabels'> {
@@ -84,7 +84,7 @@ export async function runEval(plan: EvalPlan, io: CliIo, signal?: AbortSignal): 
   if (spec.inChannels !== 1 || spec.imageSize !== 32) {
     throw optionError('--model', `FD-LeNet scores 32×32 single-channel MNIST digits; this model makes ${spec.inChannels}×${spec.imageSize}×${spec.imageSize} images`);
   }
-  const { settings, skip, fill, sampler, prediction } = setUpSampling(plan.sample, model);
+  const { settings, skip, fill, sampler, prediction } = setUpSampling(await withAutoSchedule(plan.sample, model, io, signal), model);
   const { schedule } = skip;
   const fillKind = skip.fill;
   checkSamplingMemory({ spec, batch: plan.sample.batch, hostImages: plan.samples + plan.sample.batch, maxBytes: plan.sample.maxMemory });
@@ -109,6 +109,7 @@ export async function runEval(plan: EvalPlan, io: CliIo, signal?: AbortSignal): 
           count: plan.samples,
           batch: plan.sample.batch,
           seed: plan.sample.seed,
+          prediction: settings.prediction,
           ...(signal === undefined ? {} : { signal }),
           // A log line every 10 % falls at the same step of a batch each time: it counts images instead of naming that step's k.
           onStep: ({ stepsDone, k }) => {

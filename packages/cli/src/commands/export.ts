@@ -1,29 +1,36 @@
 /**
  * `levelskip export`: writes a model's fused per-depth ONNX graphs (`stage{s}-k{k}-{fill}.onnx`,
  * `-full` at k = 0) and a `manifest.json` with `@levelskip/backend-onnx`'s `exportOnnx`, so any
- * ONNX runtime can sample with level skipping without levelskip.
+ * ONNX runtime can sample with level skipping without levelskip; or, with `--format diffusers`,
+ * a 🤗 diffusers UNet2DModel directory (config.json, diffusion_pytorch_model.safetensors and the
+ * scheduler_config.json of the model's noise schedule) with core's `saveDiffusersModel`, which
+ * `UNet2DModel.from_pretrained` loads.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { assertFillSupported, describeArchitecture, fileSystemError, type UNetSpec } from '@levelskip/core';
+import { assertFillSupported, describeArchitecture, fileSystemError, saveDiffusersModel, type DiffusersSchedulerInput, type UNetSpec } from '@levelskip/core';
 import type { CliCommand } from '../program/cli-command.js';
 import { writeJson, type CliIo } from '../program/cli-io.js';
 import { addModelOptions, type ModelFlagValues } from '../options/model-options.js';
-import { optionError, optional, parseChoiceList, parseIntegerIn, parseIntegerList } from '../options/option-values.js';
+import { optionError, optional, parseChoice, parseChoiceList, parseIntegerIn, parseIntegerList } from '../options/option-values.js';
 import { flagBounds } from '../options/flag-bounds.js';
 import { checkOutputDirectory } from '../files/output-path.js';
-import { checkWeightsChoice, hasStoredWeights, loadModel, modelSourceFromOptions, type ModelSource } from '../model/resolve-model.js';
+import { checkWeightsChoice, hasStoredWeights, loadModel, modelSourceFromOptions, trainedNoiseSchedule, type ModelSource, type ResolvedModel } from '../model/resolve-model.js';
 import { formatBytes, formatTable } from '../output/format-table.js';
 
 export const exportFills = ['zero', 'duplicate', 'interpolate'] as const;
 export type ExportFillName = (typeof exportFills)[number];
+/** What `export` writes: ONNX graphs, or a diffusers UNet2DModel directory. */
+export const exportFormats = ['onnx', 'diffusers'] as const;
+export type ExportFormat = (typeof exportFormats)[number];
 
 export interface ExportFlags extends ModelFlagValues {
   readonly out?: string;
   readonly k?: string;
   readonly fill?: string;
   readonly stage?: string;
+  readonly format?: string;
   readonly json?: boolean;
 }
 
@@ -32,6 +39,8 @@ export interface ExportPlan {
   readonly randomWeights: boolean;
   readonly weightsSeed: number;
   readonly out: string;
+  /** `onnx` (default) or `diffusers`. */
+  readonly format: ExportFormat;
   /** Undefined: every k. */
   readonly ks: readonly number[] | undefined;
   /** Undefined: zero and duplicate, plus interpolate for models with side paths. */
@@ -51,11 +60,18 @@ export function planExport(flags: ExportFlags): ExportPlan {
   const randomWeights = flags.randomWeights === true;
   checkWeightsChoice(source, randomWeights);
   if (flags.out === undefined || flags.out.trim() === '') throw optionError('--out', 'is required: the directory to write the graphs and manifest.json to');
+  const format = parseChoice('--format', flags.format ?? 'onnx', exportFormats);
+  if (format === 'diffusers') {
+    for (const [flag, value] of [['--k', flags.k], ['--fill', flags.fill], ['--stage', flags.stage]] as const) {
+      if (value !== undefined) throw optionError(flag, 'applies to --format onnx only: a diffusers UNet2DModel is the full network (skip levels when sampling it instead)');
+    }
+  }
   return {
     source,
     randomWeights,
     weightsSeed: parseIntegerIn('--weights-seed', flags.weightsSeed ?? '0', flagBounds.seed),
     out: flags.out,
+    format,
     ks: optional(flags.k, (text) => parseIntegerList('--k', text)),
     fills: optional(flags.fill, (text) => parseChoiceList('--fill', text, exportFills)),
     stages: optional(flags.stage, (text) => parseIntegerList('--stage', text)),
@@ -106,6 +122,53 @@ export async function runExport(plan: ExportPlan): Promise<ExportSummary> {
   return { model: model.label, out: plan.out, manifest: join(plan.out, 'manifest.json'), graphs };
 }
 
+export interface DiffusersExportSummary {
+  readonly model: string;
+  readonly out: string;
+  readonly format: 'diffusers';
+  /** The files written, config.json last. */
+  readonly files: readonly { readonly file: string; readonly bytes: number }[];
+}
+
+/**
+ * The scheduler_config.json settings of a model: its training noise schedule, and its recommended
+ * sampler (DDIMScheduler for ddim, else DDPMScheduler), prediction type, clipping and spacing.
+ */
+function schedulerOf(model: ResolvedModel): DiffusersSchedulerInput {
+  const sampling = model.sampling;
+  return {
+    noiseSchedule: trainedNoiseSchedule(model.spec, model.training),
+    className: sampling?.sampler === 'ddim' ? 'DDIMScheduler' : 'DDPMScheduler',
+    clipSample: sampling?.clip ?? false,
+    ...(sampling?.clipSampleRange === undefined ? {} : { clipSampleRange: sampling.clipSampleRange }),
+    ...(sampling?.prediction === undefined ? {} : { prediction: sampling.prediction }),
+    ...(sampling?.timestepSpacing === undefined ? {} : { timestepSpacing: sampling.timestepSpacing }),
+    ...(sampling?.stepsOffset === undefined ? {} : { stepsOffset: sampling.stepsOffset }),
+  };
+}
+
+/** Runs a validated plan with `format: 'diffusers'`. */
+export async function runDiffusersExport(plan: ExportPlan): Promise<DiffusersExportSummary> {
+  await checkOutputDirectory('--out', plan.out);
+  const model = await loadModel(plan.source, { weights: hasStoredWeights(plan.source) ? 'stored' : 'random', weightsSeed: plan.weightsSeed });
+  const saved = await saveDiffusersModel(plan.out, { spec: model.spec, weights: model.weights!, scheduler: schedulerOf(model) });
+  const files = [];
+  for (const file of saved.files) {
+    const path = join(plan.out, file);
+    const { size } = await stat(path).catch((error: unknown) => {
+      throw fileSystemError(error, path, { action: 'read', what: 'the exported file' });
+    });
+    files.push({ file, bytes: size });
+  }
+  return { model: model.label, out: plan.out, format: 'diffusers', files };
+}
+
+function writeDiffusersText(io: CliIo, summary: DiffusersExportSummary): void {
+  io.stdout.write(`exported ${summary.model} to ${summary.out} as a diffusers UNet2DModel:\n`);
+  io.stdout.write(formatTable(['file', { header: 'size', align: 'right' }], summary.files.map((f) => [f.file, formatBytes(f.bytes)])));
+  io.stdout.write(`load it in Python: UNet2DModel.from_pretrained(${JSON.stringify(summary.out)})\n`);
+}
+
 function writeText(io: CliIo, summary: ExportSummary): void {
   io.stdout.write(`exported ${summary.model} to ${summary.out}:\n`);
   io.stdout.write(
@@ -122,7 +185,7 @@ export const exportCommand: CliCommand = {
   register(program: Command, context) {
     const command = program
       .command('export')
-      .description('Write the fused per-k ONNX graphs of a model and a manifest.json (runs in any ONNX runtime)')
+      .description('Write the fused per-k ONNX graphs of a model and a manifest.json (runs in any ONNX runtime), or a diffusers UNet2DModel directory')
       .addHelpText(
         'after',
         [
@@ -132,17 +195,28 @@ export const exportCommand: CliCommand = {
           'Examples:',
           '  levelskip export --model mnist-zero-c2 --out onnx/mnist-zero-c2',
           '  levelskip export --checkpoint models/zero-c2 --out onnx/zero-c2 --k 0,3 --fill zero',
+          '  levelskip export --model mnist-full --format diffusers --out diffusers/mnist-full',
+          '',
+          '--format diffusers writes config.json, diffusion_pytorch_model.safetensors and scheduler_config.json',
+          '(UNet2DModel.from_pretrained loads it); models with side paths, several decoders or ode2 blocks are refused.',
         ].join('\n'),
       );
     addModelOptions(command, { randomWeights: true });
     command
-      .option('--out <dir>', 'directory for the .onnx graphs and manifest.json')
+      .option('--out <dir>', 'directory for the .onnx graphs and manifest.json (or the diffusers files)')
+      .option('--format <format>', `what to write: ${exportFormats.join(' or ')} (default onnx)`)
       .option('--k <list>', "depths to export, e.g. 0,1,2,3, each in 0..N-1 of the model (default all)")
       .option('--fill <list>', `fills fused for k > 0: ${exportFills.join(',')} (default zero,duplicate, plus interpolate with side paths)`)
       .option('--stage <list>', "decoder stages of a multi-decoder model, each in 0..stages-1 (default all)")
       .option('--json', 'print what was written as JSON')
       .action(async (flags: ExportFlags) => {
         const plan = planExport(flags);
+        if (plan.format === 'diffusers') {
+          const summary = await runDiffusersExport(plan);
+          if (plan.json) writeJson(context.io, summary);
+          else writeDiffusersText(context.io, summary);
+          return;
+        }
         const summary = await runExport(plan);
         if (plan.json) writeJson(context.io, summary);
         else writeText(context.io, summary);

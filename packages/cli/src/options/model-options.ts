@@ -19,7 +19,7 @@ export interface ModelFlagValues {
 export function addModelOptions(command: Command, options: { readonly randomWeights: boolean }): Command {
   command
     .option('--model <name>', `a pretrained model (${pretrainedModelNames.join(', ')})`)
-    .option('--checkpoint <dir>', 'a checkpoint directory (model.json + model.safetensors)')
+    .option('--checkpoint <dir>', 'a checkpoint directory (model.json + model.safetensors), or a diffusers UNet2DModel or pipeline directory (config.json / model_index.json)')
     .option('--preset <name>', `an architecture preset (${presetNames.join(', ')})`)
     .option('--spec <file.json>', 'a U-Net spec in a JSON file (or a model.json holding one)');
   if (options.randomWeights) {

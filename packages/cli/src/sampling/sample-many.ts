@@ -4,7 +4,7 @@
  * with the same seed start from the same noise.
  */
 import type { Denoiser, FillStrategy, SkipSchedule } from '@levelskip/core';
-import { sample, type Sampler } from '@levelskip/samplers';
+import { sample, type PredictionType, type Sampler } from '@levelskip/samplers';
 
 export interface SampleManyOptions<T> {
   readonly denoiser: Denoiser<T>;
@@ -16,6 +16,8 @@ export interface SampleManyOptions<T> {
   /** Images per `sample()` call (the last batch may be smaller). */
   readonly batch: number;
   readonly seed: number;
+  /** What the model outputs (default ε); see `sample`'s `prediction`. */
+  readonly prediction?: PredictionType;
   /** After every step of every batch: images finished so far and the current step's k. */
   readonly onStep?: (done: { readonly stepsDone: number; readonly stepsTotal: number; readonly k: number }) => void;
   readonly signal?: AbortSignal;
@@ -50,6 +52,7 @@ export async function sampleMany<T>(options: SampleManyOptions<T>): Promise<Samp
       fill: options.fill,
       batch: size,
       seed: options.seed + b,
+      ...(options.prediction === undefined ? {} : { prediction: options.prediction }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       onProgress: ({ step, k }) => options.onStep?.({ stepsDone: b * stepsPerBatch + step, stepsTotal: batches * stepsPerBatch, k }),
     });

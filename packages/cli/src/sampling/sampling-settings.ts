@@ -10,9 +10,11 @@
  *   no clipping).
  * - Skip schedule and fill: the recommended pair is used only when none of `--c`, `--k-table` and
  *   `--fill` is given; a recommendation that leaves one out, or any of those flags, falls back
- *   per setting to the flag, then the training record, then full depth (`--c 0`) and zero fill.
+ *   per setting to the flag, then the training record, then full depth (`--c 0`) and zero fill;
+ *   except that `--fill cache[:m]` alone, on a model without a trained schedule, runs k = N − 1
+ *   between the cache's full-depth steps (DeepCache-style caching without retraining).
  */
-import { LevelskipError, powerSchedule, skipScheduleFromJSON, stageSchedule, type RecommendedSampling, type SkipSchedule, type StageEntry } from '@levelskip/core';
+import { LevelskipError, customSchedule, powerSchedule, skipScheduleFromJSON, stageSchedule, type RecommendedSampling, type SkipSchedule, type StageEntry, type TrainingRecord } from '@levelskip/core';
 import { optionError } from '../options/option-values.js';
 import { trainedFill, trainedSchedule } from '../model/resolve-model.js';
 
@@ -45,7 +47,17 @@ export interface SamplerSettings {
   readonly noiseLevels: number | undefined;
   /** Clamp x̂₀ to [−1, 1] in each step (ddim and ddpm; false for the others). */
   readonly clipSample: boolean;
+  /** What the model outputs (its spec's `prediction`, which model.json's `sampling.prediction` agrees with), for `sample({ prediction })`; a property of the model, so it holds for every sampler. */
+  readonly prediction: NonNullable<RecommendedSampling['prediction']>;
   readonly origins: { readonly sampler: SettingOrigin; readonly steps: SettingOrigin; readonly eta: SettingOrigin; readonly clipSample: SettingOrigin };
+  /** The recommended sampler's timestep spacing (diffusers' `timestep_spacing`); absent: the sampler's default. */
+  readonly timestepSpacing?: NonNullable<RecommendedSampling['timestepSpacing']>;
+  /** The recommended sampler's `steps_offset`; absent: 0. */
+  readonly stepsOffset?: number;
+  /** The recommended clipping bound (with clipping on); absent: 1. */
+  readonly clipSampleRange?: number;
+  /** The recommended DDPM variance; absent: fixed_small. */
+  readonly varianceType?: NonNullable<RecommendedSampling['varianceType']>;
 }
 
 /** The skip choice of the flags: `--c` or `--k-table`. */
@@ -68,7 +80,12 @@ const defaultSteps = 50;
  * @throws LevelskipError `INVALID_OPTION` when a flag given without `--sampler` does not apply to
  *   the sampler the model recommends (e.g. `--eta` where the model recommends dpm-solver).
  */
-export function resolveSamplerSettings(flags: SamplerFlagValues, recommended: RecommendedSampling | undefined, trainTimesteps: number): SamplerSettings {
+export function resolveSamplerSettings(
+  flags: SamplerFlagValues,
+  recommended: RecommendedSampling | undefined,
+  trainTimesteps: number,
+  specPrediction: 'eps' | 'v' | 'sample' = 'eps',
+): SamplerSettings {
   const sampler = flags.sampler ?? recommended?.sampler ?? 'ddim';
   const samplerOrigin: SettingOrigin = flags.sampler !== undefined ? 'flag' : recommended !== undefined ? 'recommended' : 'default';
   // The recommendation's steps, η and clipping were measured with its sampler; another sampler keeps its own defaults.
@@ -92,7 +109,14 @@ export function resolveSamplerSettings(flags: SamplerFlagValues, recommended: Re
     eta: eta.value,
     noiseLevels: sampler === 'langevin' ? flags.noiseLevels : undefined,
     clipSample: clip.value,
+    // The spec says what the network outputs; model.json's sampling.prediction must agree (core checks it at load).
+    prediction: recommended?.prediction ?? (specPrediction === 'eps' ? 'epsilon' : specPrediction === 'v' ? 'v_prediction' : 'sample'),
     origins: { sampler: samplerOrigin, steps: steps.origin, eta: eta.origin, clipSample: clip.origin },
+    // How the recommended sampler (a diffusers scheduler's translation) spaces and bounds its steps; another sampler keeps its defaults.
+    ...(matching?.timestepSpacing === undefined || sampler === 'langevin' ? {} : { timestepSpacing: matching.timestepSpacing }),
+    ...(matching?.stepsOffset === undefined || sampler === 'langevin' ? {} : { stepsOffset: matching.stepsOffset }),
+    ...(matching?.clipSampleRange === undefined || !clip.value ? {} : { clipSampleRange: matching.clipSampleRange }),
+    ...(matching?.varianceType === undefined || sampler !== 'ddpm' ? {} : { varianceType: matching.varianceType }),
   };
 }
 
@@ -107,6 +131,9 @@ function recommendedSchedule(recommended: RecommendedSampling): SkipSchedule | u
   }
 }
 
+/** k = N − 1 at every step: with the cache fill, DeepCache's scheme (branch 0) on any model. */
+const deepestSchedule = customSchedule((_t, levels) => levels - 1, 'k = N − 1 (DeepCache-style with the cache fill)');
+
 /**
  * Settles the skip schedule and the fill (see the file comment).
  *
@@ -114,7 +141,7 @@ function recommendedSchedule(recommended: RecommendedSampling): SkipSchedule | u
  */
 export function resolveSkipSettings(
   flags: { readonly skip: SkipChoice | undefined; readonly fill?: string | undefined },
-  model: { readonly training: Readonly<Record<string, unknown>> | undefined; readonly sampling?: RecommendedSampling | undefined },
+  model: { readonly training: TrainingRecord | undefined; readonly sampling?: RecommendedSampling | undefined },
 ): SkipSettings {
   const useRecommended = flags.skip === undefined && flags.fill === undefined && model.sampling !== undefined;
   const recommended = useRecommended ? recommendedSchedule(model.sampling!) : undefined;
@@ -128,7 +155,10 @@ export function resolveSkipSettings(
     scheduleOrigin = 'recommended';
   } else {
     const trained = trainedSchedule(model.training);
-    schedule = trained ?? powerSchedule({ c: 0 });
+    // A cache fill at full depth would skip nothing: without a schedule from the flags or the
+    // model, `--fill cache[:m]` means DeepCache's fastest setting, k = N − 1 between full-depth steps.
+    const caching = flags.fill !== undefined && /^cache(:\d+)?$/.test(flags.fill);
+    schedule = trained ?? (caching ? deepestSchedule : powerSchedule({ c: 0 }));
     scheduleOrigin = trained === undefined ? 'default' : 'model';
   }
   const recommendedFill = useRecommended ? model.sampling!.fill : undefined;
@@ -186,6 +216,11 @@ export function samplerItems(settings: SamplerSettings): { text: string; origin:
   ];
   if (settings.sampler === 'ddim') items.push({ text: `η = ${settings.eta ?? 0}`, origin: settings.origins.eta });
   if (settings.sampler === 'ddim' || settings.sampler === 'ddpm') items.push({ text: settings.clipSample ? 'clip' : 'no clip', origin: settings.origins.clipSample });
+  // A diffusers scheduler's details, recommended with its sampler.
+  if (settings.clipSampleRange !== undefined) items.push({ text: `clip range ±${settings.clipSampleRange}`, origin: 'recommended' });
+  if (settings.timestepSpacing !== undefined) items.push({ text: `${settings.timestepSpacing} spacing`, origin: 'recommended' });
+  if (settings.stepsOffset !== undefined) items.push({ text: `steps offset ${settings.stepsOffset}`, origin: 'recommended' });
+  if (settings.varianceType !== undefined) items.push({ text: `variance ${settings.varianceType}`, origin: 'recommended' });
   return items;
 }
 

@@ -24,6 +24,8 @@ import {
 } from './safetensors.js';
 import { parseStrictJson, quoteName, quoteToken, StrictJsonError } from './strict-json.js';
 import { validateWeights } from './validate-weights.js';
+import { calibrationTableSchema, type CalibrationTable } from '../schedules/calibrated/calibration-table.js';
+import { trainingRecordProblems, trainingRecordSchema, type TrainingRecord } from './training-record.js';
 
 /** Version of the checkpoint layout this core writes; it reads this and every older version. */
 export const checkpointFormatVersion = 1;
@@ -63,6 +65,16 @@ export interface RecommendedSampling {
   readonly fill?: string;
   /** Why these settings (shown by `levelskip info`), e.g. the measurement behind them. */
   readonly note?: string;
+  /** What the model outputs (diffusers' `prediction_type`); absent: `'epsilon'`, the noise ε. */
+  readonly prediction?: 'epsilon' | 'v_prediction' | 'sample';
+  /** How the recommended sampler spreads its timesteps (diffusers' `timestep_spacing`); absent: the sampler's default. */
+  readonly timestepSpacing?: 'leading' | 'linspace' | 'trailing';
+  /** Added to every timestep of the `leading` spacing (diffusers' `steps_offset`); absent: 0. */
+  readonly stepsOffset?: number;
+  /** `clip` clamps x0 to [−clipSampleRange, clipSampleRange] (diffusers' `clip_sample_range`); absent: 1. */
+  readonly clipSampleRange?: number;
+  /** DDPM's reverse-step variance (diffusers' `variance_type`); absent: `'fixed_small'`. */
+  readonly varianceType?: 'fixed_small' | 'fixed_large';
 }
 
 /** Contents of `model.json`. */
@@ -71,10 +83,12 @@ export interface CheckpointManifest {
   readonly formatVersion: number;
   /** The spec with every default filled in, so a later change of defaults cannot change the model. */
   readonly spec: UNetSpecInput;
-  /** Free-form training metadata (scheme, steps, batch size, seed, duration, loss, ...). */
-  readonly training?: Record<string, unknown>;
+  /** What made the weights (scheme, steps, batch size, seed, duration, loss, ...); its known fields are typed, others kept. */
+  readonly training?: TrainingRecord;
   /** The sampling settings the model is recommended with (absent: the tools' defaults). */
   readonly sampling?: RecommendedSampling;
+  /** The model's calibration table (`calibrate()`), which `optimalSchedule` / `--schedule auto:f` plan with. */
+  readonly calibration?: CalibrationTable;
   readonly weightsFile: 'model.safetensors';
   /** Storage dtype of the weights. */
   readonly dtype: SafetensorsDtype;
@@ -85,8 +99,8 @@ export interface CheckpointManifest {
 export interface SaveCheckpointInput {
   readonly spec: UNetSpec | UNetSpecInput;
   readonly weights: NamedTensors;
-  /** Training metadata stored in model.json; must be JSON-serializable. */
-  readonly training?: Record<string, unknown>;
+  /** Training metadata stored in model.json (a `TrainingRecord`: known fields checked, others kept); must be JSON-serializable. */
+  readonly training?: TrainingRecord;
   /** Storage dtype (default F32). F16/BF16 halve the file and round to nearest even. */
   readonly dtype?: SafetensorsDtype;
   /** Recommended sampling settings, stored in model.json. */
@@ -104,7 +118,7 @@ const manifestSchema = z.object({
   format: z.literal(formatName),
   formatVersion: z.int().check(z.positive()),
   spec: z.unknown(),
-  training: z.optional(z.record(z.string(), z.unknown())),
+  training: z.optional(trainingRecordSchema),
   sampling: z.optional(
     z.strictObject({
       sampler: z.enum(recommendedSamplers),
@@ -114,8 +128,14 @@ const manifestSchema = z.object({
       schedule: z.optional(z.looseObject({ kind: z.string() })),
       fill: z.optional(z.string().check(z.regex(/^(zero|duplicate|interpolate|cache(:\d{1,5})?)$/))),
       note: z.optional(z.string().check(z.maxLength(2000))),
+      prediction: z.optional(z.enum(['epsilon', 'v_prediction', 'sample'])),
+      timestepSpacing: z.optional(z.enum(['leading', 'linspace', 'trailing'])),
+      stepsOffset: z.optional(z.int().check(z.minimum(0), z.maximum(100_000))),
+      clipSampleRange: z.optional(z.number().check(z.positive(), z.maximum(1e6))),
+      varianceType: z.optional(z.enum(['fixed_small', 'fixed_large'])),
     }),
   ),
+  calibration: z.optional(calibrationTableSchema),
   weightsFile: z.literal(weightsFile),
   dtype: z.enum(['F32', 'F16', 'BF16']),
   createdAt: z.string(),
@@ -156,6 +176,18 @@ export function parseCheckpointManifest(text: string, path: string): CheckpointM
   return result.data as CheckpointManifest;
 }
 
+/** diffusers' `prediction_type` name of each spec `prediction`. */
+const predictionTypeOf = { eps: 'epsilon', v: 'v_prediction', sample: 'sample' } as const;
+
+/**
+ * The mismatch between what the spec says the network outputs and what the recommended sampling
+ * settings say (both may state it), or undefined when they agree or the settings say nothing.
+ */
+function predictionMismatch(spec: UNetSpec, sampling: RecommendedSampling | undefined): string | undefined {
+  if (sampling?.prediction === undefined || sampling.prediction === predictionTypeOf[spec.prediction]) return undefined;
+  return `sampling.prediction is ${JSON.stringify(sampling.prediction)} but spec.prediction is ${JSON.stringify(spec.prediction)} (diffusers' ${JSON.stringify(predictionTypeOf[spec.prediction])}); they must agree: set spec.prediction, which samplers read, and drop sampling.prediction or make it match`;
+}
+
 /** Re-throws a LevelskipError with the file it came from in front of its message. */
 export function errorInFile(error: unknown, path: string): unknown {
   if (!LevelskipError.is(error)) return error;
@@ -175,17 +207,27 @@ export interface SerializedCheckpoint {
  * The files of a checkpoint, in memory. The weights are validated against the spec first.
  *
  * @throws LevelskipError `INVALID_SPEC` for an invalid spec, `WEIGHTS_MISMATCH` when the weights do
- *   not fit it, `INVALID_OPTION` when `training` is not JSON-serializable.
+ *   not fit it, `INVALID_OPTION` when `training` has a known field of the wrong type (naming it) or
+ *   is not JSON-serializable.
  */
 export function serializeCheckpoint(checkpoint: SaveCheckpointInput): SerializedCheckpoint {
   const spec = parseUNetSpec(checkpoint.spec);
   validateWeights(spec, checkpoint.weights);
   const dtype = checkpoint.dtype ?? 'F32';
+  const mismatch = predictionMismatch(spec, checkpoint.sampling);
+  if (mismatch !== undefined) throw new LevelskipError('INVALID_OPTION', mismatch);
   if (checkpoint.sampling !== undefined) {
     const checked = manifestSchema.shape.sampling.safeParse(checkpoint.sampling, { error: zodMessages });
     if (!checked.success) {
       const problems = safeZodIssues(checked.error).map((issue) => `sampling${issue.path.map((p) => `.${String(p)}`).join('')}: ${issue.message}`);
       throw new LevelskipError('INVALID_OPTION', `Recommended sampling settings are not valid: ${problems.join('; ')}`, { cause: checked.error });
+    }
+  }
+  if (checkpoint.training !== undefined) {
+    // Checked as loading checks it, so no save writes a model.json that cannot be loaded back.
+    const checked = trainingRecordSchema.safeParse(checkpoint.training, { error: zodMessages });
+    if (!checked.success) {
+      throw new LevelskipError('INVALID_OPTION', `The training record is not valid: ${trainingRecordProblems(checked.error).join('; ')}`, { cause: checked.error });
     }
   }
   const manifest: CheckpointManifest = {
@@ -215,11 +257,15 @@ export function serializeCheckpoint(checkpoint: SaveCheckpointInput): Serialized
  */
 export function readCheckpointManifest(text: string, path: string = checkpointFiles.manifest): { manifest: CheckpointManifest; spec: UNetSpec } {
   const manifest = parseCheckpointManifest(text, path);
+  let spec: UNetSpec;
   try {
-    return { manifest, spec: parseUNetSpec(manifest.spec) };
+    spec = parseUNetSpec(manifest.spec);
   } catch (error) {
     throw errorInFile(error, path);
   }
+  const mismatch = predictionMismatch(spec, manifest.sampling);
+  if (mismatch !== undefined) throw new LevelskipError('CHECKPOINT_CORRUPT', `${path}: ${mismatch}`);
+  return { manifest, spec };
 }
 
 /** Where `parseCheckpoint`'s inputs came from, for error messages (paths or URLs). */

@@ -10,6 +10,7 @@
  */
 import { LevelskipError } from '../errors/levelskip-error.js';
 import { checkpointFiles, parseCheckpoint, readCheckpointManifest, type LoadedCheckpoint } from './checkpoint-format.js';
+import { fetchDiffusersCheckpoint } from './diffusers/fetch-diffusers.js';
 
 /**
  * Names a checkpoint's weights file may have: `model.safetensors` (the default, and what every
@@ -151,6 +152,10 @@ async function fetchBytes(url: string, file: FetchProgress['file'], options: Fet
  * otherwise). The manifest is fetched and checked first, so a wrong URL fails before megabytes of
  * weights are downloaded.
  *
+ * Where there is no model.json (HTTP 404), a 🤗 diffusers directory at `url` is loaded instead
+ * (`fetchDiffusersCheckpoint`: model_index.json, [unet/]config.json, the scheduler config and the
+ * weights, each asked for in turn; a Hub repository's `.../resolve/main/` URL works).
+ *
  * @throws LevelskipError `CHECKPOINT_MISSING` on HTTP 404; `IO_ERROR` for other network failures;
  *   `ABORTED` when `signal` fires; and `parseCheckpoint`'s errors, naming the URL.
  *
@@ -160,7 +165,21 @@ async function fetchBytes(url: string, file: FetchProgress['file'], options: Fet
 export async function fetchCheckpoint(url: string | URL, options: FetchCheckpointOptions = {}): Promise<LoadedCheckpoint> {
   const base = directoryUrl(url);
   const manifestUrl = new URL(checkpointFiles.manifest, base).href;
-  const text = new TextDecoder().decode(await fetchBytes(manifestUrl, checkpointFiles.manifest, options));
+  let manifestBytes: Uint8Array;
+  try {
+    manifestBytes = await fetchBytes(manifestUrl, checkpointFiles.manifest, options);
+  } catch (error) {
+    if (!(LevelskipError.is(error) && error.code === 'CHECKPOINT_MISSING')) throw error;
+    const optional = (fileUrl: string, kind: 'config' | 'weights'): Promise<Uint8Array | undefined> =>
+      fetchBytes(fileUrl, kind === 'weights' ? checkpointFiles.weights : checkpointFiles.manifest, options).catch((missing: unknown) => {
+        if (LevelskipError.is(missing) && missing.code === 'CHECKPOINT_MISSING') return undefined;
+        throw missing;
+      });
+    const diffusers = await fetchDiffusersCheckpoint(base, optional);
+    if (diffusers !== undefined) return diffusers;
+    throw error;
+  }
+  const text = new TextDecoder().decode(manifestBytes);
   const { weightsFile, manifestText: manifest } = checkpointWeightsFile(text, manifestUrl);
   // Fails fast on a manifest that is not a checkpoint's, before the weights are downloaded.
   readCheckpointManifest(manifest, manifestUrl);

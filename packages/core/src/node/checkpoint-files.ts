@@ -43,6 +43,7 @@ import {
 import { validateWeights } from '../checkpoint/validate-weights.js';
 import type { HostTensor, NamedTensors } from '../backend/tensor-ops.js';
 import type { UNetSpec } from '../spec/unet-spec.js';
+import { isDiffusersDirectory, loadDiffusersDirectory } from './diffusers-directory.js';
 import { acquireDirectoryLock } from './directory-lock.js';
 import { errnoCode, fileSystemError } from './file-system-error.js';
 import { openRegularFile, readRegularFile, type RegularFile } from './read-regular-file.js';
@@ -159,6 +160,8 @@ export interface LoadCheckpointOptions {
   readonly maxManifestBytes?: number;
   /** Weights files larger than this are read tensor by tensor in place (default 256 MiB). */
   readonly inPlaceReadBytes?: number;
+  /** A diffusers directory's weights variant, e.g. `fp16` (see `loadDiffusersDirectory`). */
+  readonly variant?: string;
 }
 
 /** Reads of a checkpoint that is being overwritten at the same time are retried this often. */
@@ -202,6 +205,10 @@ async function readWeightsInPlace(file: RegularFile, layout: SafetensorsLayout, 
  * bounded (1 MiB), and the weights' header is checked against the file's size before the data is
  * read. If the checkpoint is overwritten while being loaded, the new one is loaded.
  *
+ * A directory without model.json that holds a 🤗 diffusers `UNet2DModel` (config.json) or pipeline
+ * (model_index.json) is loaded by `loadDiffusersDirectory`: its config is translated to a spec
+ * (refused, naming the field, when levelskip cannot run it) before any weight is read.
+ *
  * @throws LevelskipError `CHECKPOINT_MISSING` when the directory or one of its files is absent;
  *   `CHECKPOINT_CORRUPT` for an unreadable or oversized manifest, a newer format version or a
  *   malformed weights file; `INVALID_SPEC` for an invalid spec in model.json; `WEIGHTS_MISMATCH`
@@ -223,6 +230,9 @@ export async function loadCheckpoint(dir: string, options: LoadCheckpointOptions
     throw new LevelskipError('CHECKPOINT_MISSING', `${dir} is a file, not a checkpoint directory; pass the directory that holds model.json and model.safetensors`);
   }
   const manifestPath = join(dir, checkpointFiles.manifest);
+  if (!(await stat(manifestPath).then(() => true, () => false)) && (await isDiffusersDirectory(dir))) {
+    return loadDiffusersDirectory(dir, options.variant === undefined ? {} : { variant: options.variant });
+  }
   for (let attempt = 1; ; attempt += 1) {
     const manifestFile = await openRegularFile(manifestPath, {
       maxBytes: options.maxManifestBytes ?? defaultMaxManifestBytes,

@@ -111,6 +111,11 @@ function isStale(name: string, directory: string): boolean {
   return !isProcessAlive(pid);
 }
 
+/** The entries of `directory` (listed as `names`) that are stale temporaries, as paths. */
+function stalePaths(directory: string, names: readonly string[]): string[] {
+  return names.filter((name) => name.startsWith(prefix) && isStale(name, directory)).map((name) => join(directory, name));
+}
+
 /**
  * Removes the leftovers of interrupted writes in `directory`: files and directories named like
  * levelskip's temporaries (see the top of this module) that were made on this host by a process
@@ -129,9 +134,7 @@ export async function removeStaleTemporaryFiles(directory: string): Promise<stri
     throw fileSystemError(error, directory, { action: 'list', what: 'the directory' });
   }
   const removed: string[] = [];
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !isStale(name, directory)) continue;
-    const path = join(directory, name);
+  for (const path of stalePaths(directory, names)) {
     await rm(path, { recursive: true, force: true }).catch((error: unknown) => {
       throw fileSystemError(error, path, { action: 'remove', what: 'the stale temporary file' });
     });
@@ -150,9 +153,7 @@ export function removeStaleTemporaryFilesSync(directory: string): string[] {
     throw fileSystemError(error, directory, { action: 'list', what: 'the directory' });
   }
   const removed: string[] = [];
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !isStale(name, directory)) continue;
-    const path = join(directory, name);
+  for (const path of stalePaths(directory, names)) {
     try {
       rmSync(path, { recursive: true, force: true });
     } catch (error) {

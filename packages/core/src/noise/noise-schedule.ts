@@ -7,7 +7,11 @@
  *   1e-4 to 0.02 (diffusers `beta_schedule="linear"`).
  * - cosine: Nichol & Dhariwal, "Improved Denoising Diffusion Probabilistic Models" (2021),
  *   eq. 17, ᾱ(t) = f(t)/f(0) with f(t) = cos²(((t/T + s)/(1 + s)) · π/2), and
- *   β_t = min(1 - ᾱ_{t+1}/ᾱ_t, maxBeta) as in diffusers' `betas_for_alpha_bar("cosine")`.
+ *   β_t = min(1 - ᾱ_{t+1}/ᾱ_t, maxBeta) as in diffusers' `betas_for_alpha_bar("cosine")`
+ *   (diffusers' `beta_schedule="squaredcos_cap_v2"`).
+ * - scaled-linear: √β linear from √betaStart to √betaEnd, then squared (Rombach et al., "High-Resolution
+ *   Image Synthesis with Latent Diffusion Models", 2022; diffusers `beta_schedule="scaled_linear"`).
+ * - betas: β_t given one by one (diffusers' `trained_betas`).
  *
  * Everything is float64 so that long products such as ᾱ_999 ≈ 4e-5 keep full precision;
  * backends narrow to float32 at the tensor boundary.
@@ -34,20 +38,37 @@ export interface CosineBetaOptions {
   readonly maxBeta?: number;
 }
 
+/** Options of the explicit schedule: every β_t given (diffusers' `trained_betas`). */
+export interface ExplicitBetaOptions {
+  /** β_0 … β_{T-1}, each in (0, 1); T is their number. */
+  readonly betas: readonly number[];
+  /** T; when given it must equal `betas.length`. */
+  readonly trainTimesteps?: number;
+}
+
 /** Serialisable description of a noise schedule, e.g. from a checkpoint's `model.json`. */
-export type NoiseScheduleConfig = ({ readonly kind: 'linear' } & LinearBetaOptions) | ({ readonly kind: 'cosine' } & CosineBetaOptions);
+export type NoiseScheduleConfig =
+  | ({ readonly kind: 'linear' } & LinearBetaOptions)
+  | ({ readonly kind: 'cosine' } & CosineBetaOptions)
+  | ({ readonly kind: 'scaled-linear' } & LinearBetaOptions)
+  | ({ readonly kind: 'betas' } & ExplicitBetaOptions);
 
 /** A noise schedule with every option resolved; `noiseScheduleFromConfig(schedule.config)` rebuilds it. */
 export type ResolvedNoiseScheduleConfig =
   | { readonly kind: 'linear'; readonly betaStart: number; readonly betaEnd: number; readonly trainTimesteps: number }
-  | { readonly kind: 'cosine'; readonly trainTimesteps: number; readonly s: number; readonly maxBeta: number };
+  | { readonly kind: 'cosine'; readonly trainTimesteps: number; readonly s: number; readonly maxBeta: number }
+  | { readonly kind: 'scaled-linear'; readonly betaStart: number; readonly betaEnd: number; readonly trainTimesteps: number }
+  | { readonly kind: 'betas'; readonly betas: readonly number[]; readonly trainTimesteps: number };
+
+/** The kinds of noise schedule (`NoiseScheduleConfig.kind`). */
+export const noiseScheduleKinds = ['linear', 'cosine', 'scaled-linear', 'betas'] as const;
 
 /**
  * A discrete noise schedule. Every array has length `trainTimesteps` and is indexed by the
  * timestep t = 0..T-1. Treat the arrays as read-only: they may be shared.
  */
 export interface NoiseSchedule {
-  readonly kind: 'linear' | 'cosine';
+  readonly kind: (typeof noiseScheduleKinds)[number];
   /** T, the number of diffusion steps. */
   readonly trainTimesteps: number;
   /** The options the schedule was built with, defaults filled in. */
@@ -112,18 +133,62 @@ function fromBetas(config: ResolvedNoiseScheduleConfig, betas: Float64Array): No
  */
 export function linearBetaSchedule({ betaStart = 1e-4, betaEnd = 0.02, trainTimesteps = 1000 }: LinearBetaOptions = {}): NoiseSchedule {
   const T = checkTrainTimesteps('linear', trainTimesteps);
+  checkBetaRange('linear', betaStart, betaEnd);
+  return fromBetas({ kind: 'linear', betaStart, betaEnd, trainTimesteps: T }, linspace(betaStart, betaEnd, T));
+}
+
+function checkBetaRange(schedule: string, betaStart: unknown, betaEnd: unknown): void {
   if (!(typeof betaStart === 'number' && betaStart > 0 && betaStart < 1)) {
-    throw optionError('linear', 'betaStart', 'a number in (0, 1) (1e-4 in DDPM)', betaStart);
+    throw optionError(schedule, 'betaStart', 'a number in (0, 1) (1e-4 in DDPM)', betaStart);
   }
   if (!(typeof betaEnd === 'number' && betaEnd >= betaStart && betaEnd < 1)) {
-    throw optionError('linear', 'betaEnd', `a number in [betaStart, 1) = [${betaStart}, 1) (0.02 in DDPM)`, betaEnd);
+    throw optionError(schedule, 'betaEnd', `a number in [betaStart, 1) = [${betaStart}, 1) (0.02 in DDPM)`, betaEnd);
   }
-  const betas = new Float64Array(T);
-  // numpy.linspace's formula: start + i·step, then the endpoint set exactly.
-  const step = T > 1 ? (betaEnd - betaStart) / (T - 1) : 0;
-  for (let t = 0; t < T; t++) betas[t] = betaStart + t * step;
-  if (T > 1) betas[T - 1] = betaEnd;
-  return fromBetas({ kind: 'linear', betaStart, betaEnd, trainTimesteps: T }, betas);
+}
+
+/** numpy.linspace(start, end, count): start + i·step, then the endpoint set exactly. */
+function linspace(start: number, end: number, count: number): Float64Array {
+  const out = new Float64Array(count);
+  const step = count > 1 ? (end - start) / (count - 1) : 0;
+  for (let i = 0; i < count; i++) out[i] = start + i * step;
+  if (count > 1) out[count - 1] = end;
+  return out;
+}
+
+/**
+ * The "scaled linear" schedule of latent diffusion (Rombach et al. 2022; diffusers
+ * `beta_schedule="scaled_linear"`): β_t = (√betaStart + t · (√betaEnd - √betaStart)/(T - 1))²,
+ * i.e. `linspace(betaStart ** 0.5, betaEnd ** 0.5, T) ** 2`.
+ *
+ * @throws LevelskipError `INVALID_OPTION` naming the field when an option is out of range.
+ */
+export function scaledLinearBetaSchedule({ betaStart = 1e-4, betaEnd = 0.02, trainTimesteps = 1000 }: LinearBetaOptions = {}): NoiseSchedule {
+  const T = checkTrainTimesteps('scaled-linear', trainTimesteps);
+  checkBetaRange('scaled-linear', betaStart, betaEnd);
+  const betas = linspace(Math.sqrt(betaStart), Math.sqrt(betaEnd), T).map((root) => root * root);
+  return fromBetas({ kind: 'scaled-linear', betaStart, betaEnd, trainTimesteps: T }, betas);
+}
+
+/**
+ * A schedule given β by β (diffusers' `trained_betas`).
+ *
+ * @throws LevelskipError `INVALID_OPTION` naming the field when `betas` is empty, holds a value
+ *   outside (0, 1), or `trainTimesteps` differs from its length.
+ */
+export function explicitBetaSchedule({ betas, trainTimesteps }: ExplicitBetaOptions): NoiseSchedule {
+  if (!Array.isArray(betas) || betas.length === 0) {
+    throw optionError('betas', 'betas', 'a non-empty array of numbers in (0, 1), one per training timestep', betas);
+  }
+  const T = checkTrainTimesteps('betas', trainTimesteps ?? betas.length);
+  if (T !== betas.length) {
+    throw optionError('betas', 'trainTimesteps', `equal to the number of betas (${betas.length})`, trainTimesteps);
+  }
+  const values = new Float64Array(T);
+  betas.forEach((beta: unknown, t) => {
+    if (!(typeof beta === 'number' && beta > 0 && beta < 1)) throw optionError('betas', `betas[${t}]`, 'a number in (0, 1)', beta);
+    values[t] = beta;
+  });
+  return fromBetas({ kind: 'betas', betas: Object.freeze([...values]), trainTimesteps: T }, values);
 }
 
 /**
@@ -151,10 +216,12 @@ export function cosineBetaSchedule({ trainTimesteps = 1000, s = 0.008, maxBeta =
 const CONFIG_FIELDS = {
   linear: ['kind', 'betaStart', 'betaEnd', 'trainTimesteps'],
   cosine: ['kind', 'trainTimesteps', 's', 'maxBeta'],
+  'scaled-linear': ['kind', 'betaStart', 'betaEnd', 'trainTimesteps'],
+  betas: ['kind', 'betas', 'trainTimesteps'],
 } as const;
 
 /**
- * Builds a schedule from its serialised form, `{ kind: 'linear' | 'cosine', ...options }`.
+ * Builds a schedule from its serialised form, `{ kind: 'linear' | 'cosine' | 'scaled-linear' | 'betas', ...options }`.
  * Unknown fields are rejected so that a typo cannot silently fall back to a default.
  *
  * @throws LevelskipError `INVALID_OPTION` naming the field for an unknown kind or field, or a bad value.
@@ -164,16 +231,25 @@ export function noiseScheduleFromConfig(config: NoiseScheduleConfig): NoiseSched
     throw new LevelskipError('INVALID_OPTION', `noise schedule config: expected an object such as { "kind": "linear" }, got ${String(config)}`);
   }
   const kind: unknown = config.kind;
-  if (kind !== 'linear' && kind !== 'cosine') {
-    const message = `kind must be "linear" or "cosine", got ${JSON.stringify(kind) ?? String(kind)}`;
+  if (!(noiseScheduleKinds as readonly unknown[]).includes(kind)) {
+    const message = `kind must be "linear", "cosine", "scaled-linear" or "betas", got ${JSON.stringify(kind) ?? String(kind)}`;
     throw new LevelskipError('INVALID_OPTION', `noise schedule config: ${message}`, { issues: [{ path: ['kind'], message }] });
   }
-  const allowed: readonly string[] = CONFIG_FIELDS[kind];
+  const allowed: readonly string[] = CONFIG_FIELDS[kind as (typeof noiseScheduleKinds)[number]];
   for (const key of Object.keys(config)) {
     if (!allowed.includes(key)) {
       const message = `unknown field "${key}" for a ${kind} schedule (allowed: ${allowed.join(', ')})`;
       throw new LevelskipError('INVALID_OPTION', `noise schedule config: ${message}`, { issues: [{ path: [key], message }] });
     }
   }
-  return config.kind === 'linear' ? linearBetaSchedule(config) : cosineBetaSchedule(config);
+  switch (config.kind) {
+    case 'linear':
+      return linearBetaSchedule(config);
+    case 'cosine':
+      return cosineBetaSchedule(config);
+    case 'scaled-linear':
+      return scaledLinearBetaSchedule(config);
+    case 'betas':
+      return explicitBetaSchedule(config);
+  }
 }

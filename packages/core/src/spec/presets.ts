@@ -8,6 +8,18 @@ import type { UNetSpecInput } from './unet-spec.js';
  * The DDPM CIFAR-10 U-Net (Ho et al. 2020; diffusers `google/ddpm-cifar10-32`):
  * 128 base channels, multipliers [1, 2, 2, 2], 2 res blocks per level, attention at
  * 16×16 (level 1) and in the middle block: 35.7M parameters.
+ *
+ * Checked field by field against the model's config.json on the Hub (huggingface.co/google/ddpm-cifar10-32,
+ * snapshot 16ad61fe82b762ff20c1e48dd3b2c0673b2e099d, as copied with its `_name_or_path` into
+ * derived repositories such as huggingface.co/newsyctw/res_DDPM-CIFAR10-32_CIFAR10_ep50_c1.0_p0.5_NONE-FASHION_new-set,
+ * unet/config.json): sample_size 32, in/out_channels 3, block_out_channels [128, 256, 256, 256],
+ * layers_per_block 2, down_block_types [Down, AttnDown, Down, Down], up_block_types
+ * [Up, Up, AttnUp, Up] (deepest first, so attention at level 1 both ways), attention_head_dim
+ * null (one head), norm_num_groups 32, norm_eps 1e-6, act_fn silu, flip_sin_to_cos false,
+ * freq_shift 1, downsample_padding 0, time_embedding_type positional, mid_block_scale_factor 1,
+ * center_input_sample false. `unetSpecFromDiffusersConfig` of that config equals this preset but
+ * for dropout: config.json has none (diffusers' default 0, inference only); 0.1 is the paper's
+ * training value for CIFAR-10 (Ho et al. 2020, Appendix B).
  */
 export const ddpmCifar10 = {
   imageSize: 32,
@@ -17,7 +29,9 @@ export const ddpmCifar10 = {
   resBlocks: 2,
   attentionLevels: [1],
   midAttention: true,
+  attentionHeads: 1,
   groups: 32,
+  normEps: 1e-6,
   dropout: 0.1,
   flipSinToCos: false,
   freqShift: 1,

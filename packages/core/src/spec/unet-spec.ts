@@ -133,8 +133,13 @@ export const unetSpecSchema = z
     ),
     /** Number of diffusion training timesteps T (maps timesteps to normalised t). */
     trainTimesteps: z._default(boundedInt(unetSpecLimits.trainTimesteps, 'DDPM uses 1,000'), 1000),
-    /** What the network predicts. */
-    prediction: z._default(z.literal('eps'), 'eps'),
+    /**
+     * What the network outputs: `eps` the noise ε (default), `v` the velocity
+     * v = √ᾱ_t ε − √(1 − ᾱ_t) x₀, `sample` the clean image x₀ (diffusers' `prediction_type`
+     * `epsilon`, `v_prediction`, `sample`). Samplers convert it to ε (`sample()` reads it from
+     * here); levelskip's trainer trains `eps` models only.
+     */
+    prediction: z._default(z.enum(['eps', 'v', 'sample']), 'eps'),
   })
   .check(
     z.superRefine((spec, ctx) => {

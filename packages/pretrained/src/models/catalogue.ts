@@ -1,8 +1,10 @@
 /**
  * The models this package knows, trained by levelskip's own code (`scripts/train-models.mjs`,
- * recipes in `scripts/recipes.mjs`). A model is *available* once its weights are in `models/<name>/`;
- * the catalogue also names models whose training has not been done yet, so that asking for one
- * gets a precise answer instead of "not found".
+ * recipes in `scripts/recipes.mjs`). Each model's weights ship in a package of their own,
+ * `@levelskip/model-<name>` (model.json + fp16 model.safetensors), so that a user who wants one
+ * model downloads one (1.3–8.7 MB) rather than all of them (26.7 MB). A model is *available* in
+ * Node once its package is installed; the catalogue names every model, so that asking for one that
+ * is not installed gets the install command instead of "not found".
  */
 export interface CatalogueEntry {
   readonly name: string;
@@ -15,9 +17,11 @@ export interface CatalogueEntry {
   /** The core preset its architecture is (`presets[preset]`, plus side paths when `sidePaths`). */
   readonly preset: 'mnistSmall' | 'mnistMultistage' | 'mnistOde2';
   readonly sidePaths: boolean;
+  /** The npm package its weights ship in: `@levelskip/model-<name>`. */
+  readonly packageName: string;
 }
 
-export const catalogue: readonly CatalogueEntry[] = [
+const entries: readonly Omit<CatalogueEntry, 'packageName'>[] = [
   {
     name: 'mnist-zero-c2',
     description: 'mnistSmall U-Net, schedule-aware training for the power schedule c = 2 with zero fill',
@@ -56,5 +60,12 @@ export const catalogue: readonly CatalogueEntry[] = [
   },
 ];
 
-/** Names of every catalogued model, trained or not. */
+export const catalogue: readonly CatalogueEntry[] = entries.map((entry) => ({ ...entry, packageName: modelPackageName(entry.name) }));
+
+/** The npm package that holds the weights of the catalogued model `name`. */
+export function modelPackageName(name: string): string {
+  return `@levelskip/model-${name}`;
+}
+
+/** Names of every catalogued model, installed or not. */
 export const pretrainedModelNames: readonly string[] = catalogue.map((entry) => entry.name);

@@ -3,7 +3,7 @@
  * installed): `<baseUrl>/<name>/model.json` + `model.safetensors`, i.e. this package's `models/`
  * directory served as static files.
  */
-import { LevelskipError, fetchCheckpoint, type FetchCheckpointOptions, type LoadedCheckpoint, type RecommendedSampling } from '@levelskip/core';
+import { LevelskipError, fetchCheckpoint, type FetchCheckpointOptions, type LoadedCheckpoint, type RecommendedSampling, type TrainingRecord } from '@levelskip/core';
 import { catalogue, type CatalogueEntry } from './catalogue.js';
 
 export interface LoadPretrainedOptions extends FetchCheckpointOptions {
@@ -17,12 +17,12 @@ export interface LoadPretrainedOptions extends FetchCheckpointOptions {
 
 /** A shipped model's catalogue entry and training record. */
 export interface PretrainedInfo extends CatalogueEntry {
-  /** Where it was loaded from: the checkpoint directory, or the URL it was fetched from. */
+  /** Where it was loaded from: its package's directory, or the URL it was fetched from. */
   readonly directory: string;
-  /** Whether its weights are present (trained and shipped). */
-  readonly available: boolean;
+  /** Its weights are present (its package is installed, or the server has them). */
+  readonly available: true;
   /** The training record from its model.json (scheme, steps, batch, seed, duration, final loss, …). */
-  readonly training?: Readonly<Record<string, unknown>>;
+  readonly training?: TrainingRecord;
   /**
    * The sampling settings it is recommended with (model.json's `sampling`: sampler, steps, η,
    * clipping, a suggested schedule and fill, and a note with the measurement behind them), which
@@ -30,6 +30,17 @@ export interface PretrainedInfo extends CatalogueEntry {
    */
   readonly sampling?: RecommendedSampling;
 }
+
+/** A catalogued model whose package is not installed (from `listPretrained()`). */
+export interface UnavailablePretrained extends CatalogueEntry {
+  readonly available: false;
+  readonly directory?: undefined;
+  /** The command that installs it, e.g. `npm install @levelskip/model-mnist-full`. */
+  readonly install: string;
+}
+
+/** One row of `listPretrained()`: an installed model's info, or how to install it. */
+export type PretrainedListing = PretrainedInfo | UnavailablePretrained;
 
 /** What `loadPretrained` returns: spec, weights and manifest, plus the model's info. */
 export type LoadedPretrained = LoadedCheckpoint & { readonly info: PretrainedInfo };
@@ -61,18 +72,18 @@ export async function fetchPretrained(name: string, options: LoadPretrainedOptio
   const base = String(options.baseUrl);
   const directory = `${base.endsWith('/') ? base : `${base}/`}${encodeURIComponent(name)}/`;
   const loaded = await fetchCheckpoint(directory, options);
-  const info: PretrainedInfo = {
+  return { ...loaded, info: pretrainedInfo(entry, directory, loaded.manifest) };
+}
+
+/**
+ * An available model's info: its catalogue entry, where it is, and the parts of its model.json that
+ * `PretrainedInfo` carries (training record, recommended sampling).
+ */
+export function pretrainedInfo(entry: CatalogueEntry, directory: string, manifest: Pick<LoadedCheckpoint['manifest'], 'training' | 'sampling'>): PretrainedInfo {
+  return {
     ...entry,
     directory,
     available: true,
-    ...manifestInfo(loaded.manifest),
-  };
-  return { ...loaded, info };
-}
-
-/** The parts of a model.json that `PretrainedInfo` carries: its training record and recommended sampling. */
-export function manifestInfo(manifest: Pick<LoadedCheckpoint['manifest'], 'training' | 'sampling'>): Pick<PretrainedInfo, 'training' | 'sampling'> {
-  return {
     ...(manifest.training === undefined ? {} : { training: manifest.training }),
     ...(manifest.sampling === undefined ? {} : { sampling: manifest.sampling }),
   };

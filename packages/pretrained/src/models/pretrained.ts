@@ -1,95 +1,117 @@
 /**
- * The shipped models in Node: their weights live in this package's `models/` directory (one core
- * checkpoint directory per model: model.json + fp16 model.safetensors) and are read through core's
- * checkpoint reader, so they load offline on any backend. With `baseUrl` they are fetched instead,
- * as in browsers (`pretrained-url.ts`).
+ * The shipped models in Node: each model's weights live in a package of its own,
+ * `@levelskip/model-<name>` (one core checkpoint directory: model.json + fp16 model.safetensors),
+ * found with Node's module resolution and read through core's checkpoint reader, so they load
+ * offline on any backend. With `baseUrl` they are fetched instead, as in browsers
+ * (`pretrained-url.ts`).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { LevelskipError, loadCheckpoint, parseCheckpointManifest } from '@levelskip/core';
-import { catalogue } from './catalogue.js';
-import { catalogueEntry, fetchPretrained, manifestInfo, type LoadPretrainedOptions, type LoadedPretrained, type PretrainedInfo } from './pretrained-url.js';
-
-let root: string | undefined;
+import { catalogue, type CatalogueEntry } from './catalogue.js';
+import {
+  catalogueEntry,
+  fetchPretrained,
+  pretrainedInfo,
+  type LoadPretrainedOptions,
+  type LoadedPretrained,
+  type PretrainedListing,
+} from './pretrained-url.js';
 
 /**
- * This package's root: the nearest directory above this module with our package.json. Found by
- * walking up, because the module runs from `src/models/` in tests and from `dist/` when installed.
+ * Where module resolution starts: from this module (the model packages are this package's optional
+ * peer dependencies, so a package manager links them beside it), then from the working directory
+ * (an app that installed a model package itself, under a strict layout that did not link the peer).
  */
-function packageRoot(): string {
-  if (root !== undefined) return root;
+function resolutionBases(): string[] {
   // ESM (and the sources) have import.meta.url; in the CJS build import.meta is empty and __filename
   // is the module's path. Not `typeof __filename` first: `node -e` defines a global __filename.
-  let dir = dirname(import.meta.url ? fileURLToPath(import.meta.url) : __filename);
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@levelskip/pretrained') {
-      root = dir;
-      return dir;
+  const self = import.meta.url ? import.meta.url : pathToFileURL(__filename).href;
+  return [self, pathToFileURL(join(process.cwd(), 'package.json')).href];
+}
+
+/** The installed directory of a model's package, or undefined when it is not installed. */
+function installedDirectory(entry: CatalogueEntry): string | undefined {
+  for (const base of resolutionBases()) {
+    try {
+      return dirname(createRequire(base).resolve(`${entry.packageName}/package.json`));
+    } catch {
+      // not resolvable from here; try the next base
     }
-    const parent = dirname(dir);
-    if (parent === dir) throw new LevelskipError('IO_ERROR', '@levelskip/pretrained cannot find its own package.json above its module; reinstall the package');
-    dir = parent;
   }
+  return undefined;
 }
 
-function entryOf(name: string) {
-  return catalogueEntry(name, catalogue.some((e) => e.name === name) ? undefined : availableNames());
+function installCommand(entry: CatalogueEntry): string {
+  return `npm install ${entry.packageName}`;
 }
 
-function availableNames(): string[] {
-  return catalogue.filter((e) => existsSync(join(pretrainedDirectory(e.name), 'model.json'))).map((e) => e.name);
+function installedNames(): string[] {
+  return catalogue.filter((e) => installedDirectory(e) !== undefined).map((e) => e.name);
 }
 
-/** The checkpoint directory of a catalogued model (whether or not it has been trained). */
-export function pretrainedDirectory(name: string): string {
-  if (!catalogue.some((e) => e.name === name)) entryOf(name);
-  return join(packageRoot(), 'models', name);
+function notInstalled(entry: CatalogueEntry): LevelskipError {
+  return new LevelskipError(
+    'CHECKPOINT_MISSING',
+    `The pretrained model ${JSON.stringify(entry.name)} ships in the package ${entry.packageName}, which is not installed; install it with \`${installCommand(entry)}\` (installed now: ${
+      installedNames().join(', ') || 'none'
+    })`,
+  );
 }
 
 /**
- * Every catalogued model, with whether it is available and, if so, how it was trained and the
- * sampling settings it is recommended with (model.json, checked by core's manifest parser).
+ * The checkpoint directory of a catalogued model: its installed package's directory.
  *
- * @throws LevelskipError `CHECKPOINT_CORRUPT` when a shipped model.json is damaged.
+ * @throws LevelskipError `CHECKPOINT_MISSING` for an unknown name (naming the catalogue) or a model
+ *   whose package is not installed (naming the install command).
  */
-export function listPretrained(): PretrainedInfo[] {
-  return catalogue.map((entry) => {
-    const directory = pretrainedDirectory(entry.name);
+export function pretrainedDirectory(name: string): string {
+  const entry = catalogueEntry(name);
+  const directory = installedDirectory(entry);
+  if (directory === undefined) throw notInstalled(entry);
+  return directory;
+}
+
+/**
+ * Every catalogued model: for an installed one, where it is, how it was trained and the sampling
+ * settings it is recommended with (model.json, checked by core's manifest parser); for the others,
+ * the command that installs them.
+ *
+ * @throws LevelskipError `CHECKPOINT_CORRUPT` when an installed model.json is damaged.
+ */
+export function listPretrained(): PretrainedListing[] {
+  return catalogue.map((entry): PretrainedListing => {
+    const directory = installedDirectory(entry);
+    if (directory === undefined || !existsSync(join(directory, 'model.json'))) {
+      return { ...entry, available: false, install: installCommand(entry) };
+    }
     const manifestPath = join(directory, 'model.json');
-    if (!existsSync(manifestPath)) return { ...entry, directory, available: false };
-    const manifest = parseCheckpointManifest(readFileSync(manifestPath, 'utf8'), manifestPath);
-    return { ...entry, directory, available: true, ...manifestInfo(manifest) };
+    return pretrainedInfo(entry, directory, parseCheckpointManifest(readFileSync(manifestPath, 'utf8'), manifestPath));
   });
 }
 
 /**
  * Loads a shipped model: its spec (validated) and weights (fp16 on disk, float32 in memory),
- * ready for `backend.createDenoiser(spec, weights)`. From the installed package, or, with
- * `options.baseUrl`, fetched from where its `models/` directory is served.
+ * ready for `backend.createDenoiser(spec, weights)`. From its installed package
+ * (`@levelskip/model-<name>`), or, with `options.baseUrl`, fetched from where the model
+ * directories are served.
  *
- * @throws LevelskipError `CHECKPOINT_MISSING` for an unknown name or a model not trained yet,
- *   naming the available ones; `CHECKPOINT_CORRUPT` if the files are damaged.
+ * @throws LevelskipError `CHECKPOINT_MISSING` for an unknown name or a model whose package is not
+ *   installed (naming `npm install @levelskip/model-<name>`); `CHECKPOINT_CORRUPT` if the files are
+ *   damaged.
  */
 export async function loadPretrained(name: string, options: LoadPretrainedOptions = {}): Promise<LoadedPretrained> {
   if (options.baseUrl !== undefined) return fetchPretrained(name, options);
-  const entry = entryOf(name);
+  const entry = catalogueEntry(name, catalogue.some((e) => e.name === name) ? undefined : installedNames());
   const directory = pretrainedDirectory(name);
   if (!existsSync(join(directory, 'model.json'))) {
     throw new LevelskipError(
       'CHECKPOINT_MISSING',
-      `The pretrained model ${JSON.stringify(name)} has not been trained and shipped yet (no ${join(directory, 'model.json')}); available now: ${
-        availableNames().join(', ') || 'none'
-      }. Train it with \`pnpm --filter @levelskip/pretrained train:models -- --model ${name}\``,
+      `The package ${entry.packageName} at ${directory} has no model.json; reinstall it with \`${installCommand(entry)}\``,
     );
   }
   const loaded = await loadCheckpoint(directory);
-  const info: PretrainedInfo = {
-    ...entry,
-    directory,
-    available: true,
-    ...manifestInfo(loaded.manifest),
-  };
-  return { ...loaded, info };
+  return { ...loaded, info: pretrainedInfo(entry, directory, loaded.manifest) };
 }

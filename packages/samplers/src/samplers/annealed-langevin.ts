@@ -29,7 +29,7 @@
  * final x̃ (data scale), without an extra denoising step, as in Algorithm 1.
  */
 import type { NoiseSchedule, TensorOps } from '@levelskip/core';
-import { linearCombinationWithNoise, type Term } from '../linear-combination.js';
+import { epsilonTerms, linearCombinationWithNoise, type Term } from '../linear-combination.js';
 import type { NoiseDraw, Sampler, SamplerRun } from '../sampler.js';
 import { alphaCumprodAt, checkInteger, checkNoiseSchedule, checkOptionKeys, checkPositive, checkSpacing } from '../sampler-options.js';
 import { inferenceTimesteps, type TimestepSpacing } from '../timesteps.js';
@@ -112,12 +112,12 @@ export function annealedLangevin(options: AnnealedLangevinOptions = {}): Sampler
         // x_{t_1} = z, so x̃ = z/√ᾱ_{t_1}.
         initialSample: (z) => ops.scale(z, 1 / (levels[0] as LangevinLevel).inputScale),
         modelInputScale: (step) => levelOf(step).inputScale,
-        async step(x: T, eps: T, index: number, noise: NoiseDraw<T>): Promise<T> {
+        async step(x: T, eps: T, index: number, noise: NoiseDraw<T>, epsilon?: readonly Term<T>[]): Promise<T> {
           const { sigma, stepSize: alpha } = levelOf(index);
           // x̃ + (α/2)·s_θ + √α·z with s_θ = -ε̂/σ.
           const terms: Term<T>[] = [
             [1, x],
-            [-alpha / (2 * sigma), eps],
+            ...epsilonTerms(-alpha / (2 * sigma), eps, epsilon),
           ];
           return linearCombinationWithNoise(ops, terms, Math.sqrt(alpha), noise);
         },

@@ -17,7 +17,7 @@
  */
 import type { NoiseSchedule, TensorOps } from '@levelskip/core';
 import { clippedX0 } from '../clip-sample.js';
-import { linearCombinationWithNoise, type Term } from '../linear-combination.js';
+import { epsilonTerms, linearCombinationWithNoise, type Term } from '../linear-combination.js';
 import type { NoiseDraw, Sampler, SamplerRun } from '../sampler.js';
 import { alphaCumprodAt, checkBoolean, checkInteger, checkNoiseSchedule, checkOptionKeys, checkPositive, checkSpacing, optionError } from '../sampler-options.js';
 import { inferenceTimesteps, type TimestepSpacing } from '../timesteps.js';
@@ -106,22 +106,22 @@ export function ddim(options: DdimOptions = {}): Sampler {
       return {
         initialSample: (z) => ops.clone(z),
         modelInputScale: () => 1,
-        async step(x: T, eps: T, index: number, noise: NoiseDraw<T>): Promise<T> {
+        async step(x: T, eps: T, index: number, noise: NoiseDraw<T>, epsilon?: readonly Term<T>[]): Promise<T> {
           const c = coefficients[index] as DdimCoefficients;
           if (!clipSample) {
             // x̂₀ substituted into eq. 12, so the step is two scales and an add (plus the noise).
             const terms: Term<T>[] = [
               [c.nextFromX0 * c.x0FromX, x],
-              [c.nextFromEps - c.nextFromX0 * c.x0FromEps, eps],
+              ...epsilonTerms(c.nextFromEps - c.nextFromX0 * c.x0FromEps, eps, epsilon),
             ];
             return linearCombinationWithNoise(ops, terms, c.sigma, noise);
           }
           // As diffusers with use_clipped_model_output = False: the clipped x̂₀, the model's own ε.
-          const x0 = clippedX0(ops, x, eps, c.x0FromX, c.x0FromEps, clipSampleRange);
+          const x0 = clippedX0(ops, x, eps, c.x0FromX, c.x0FromEps, clipSampleRange, epsilon);
           try {
             const terms: Term<T>[] = [
               [c.nextFromX0, x0],
-              [c.nextFromEps, eps],
+              ...epsilonTerms(c.nextFromEps, eps, epsilon),
             ];
             return linearCombinationWithNoise(ops, terms, c.sigma, noise);
           } finally {

@@ -21,7 +21,7 @@
  */
 import type { NoiseSchedule, TensorOps } from '@levelskip/core';
 import { clippedX0 } from '../clip-sample.js';
-import { linearCombinationWithNoise, type Term } from '../linear-combination.js';
+import { epsilonTerms, linearCombinationWithNoise, type Term } from '../linear-combination.js';
 import type { NoiseDraw, Sampler, SamplerRun } from '../sampler.js';
 import {
   alphaCumprodAt,
@@ -122,17 +122,17 @@ export function ddpm(options: DdpmOptions = {}): Sampler {
       return {
         initialSample: (z) => ops.clone(z),
         modelInputScale: () => 1,
-        async step(x: T, eps: T, index: number, noise: NoiseDraw<T>): Promise<T> {
+        async step(x: T, eps: T, index: number, noise: NoiseDraw<T>, epsilon?: readonly Term<T>[]): Promise<T> {
           const c = coefficients[index] as DdpmCoefficients;
           if (!clipSample) {
             // Eq. 15 substituted into eq. 7: μ̃ = (meanFromX0·x0FromX + meanFromX)·x_t - meanFromX0·x0FromEps·ε.
             const terms: Term<T>[] = [
               [c.meanFromX0 * c.x0FromX + c.meanFromX, x],
-              [-c.meanFromX0 * c.x0FromEps, eps],
+              ...epsilonTerms(-c.meanFromX0 * c.x0FromEps, eps, epsilon),
             ];
             return linearCombinationWithNoise(ops, terms, c.sigma, noise);
           }
-          const clipped = clippedX0(ops, x, eps, c.x0FromX, c.x0FromEps, clipSampleRange);
+          const clipped = clippedX0(ops, x, eps, c.x0FromX, c.x0FromEps, clipSampleRange, epsilon);
           try {
             const terms: Term<T>[] = [
               [c.meanFromX0, clipped],

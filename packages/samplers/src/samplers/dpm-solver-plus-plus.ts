@@ -20,8 +20,8 @@
  * e^{-h} = 0) the first-order step returns x_θ itself.
  */
 import type { NoiseSchedule, TensorOps } from '@levelskip/core';
-import { linearCombination } from '../linear-combination.js';
-import type { Sampler, SamplerRun } from '../sampler.js';
+import { epsilonTerms, linearCombination, type Term } from '../linear-combination.js';
+import type { NoiseDraw, Sampler, SamplerRun } from '../sampler.js';
 import { alphaCumprodAt, checkBoolean, checkChoice, checkInteger, checkNoiseSchedule, checkOptionKeys, checkSpacing } from '../sampler-options.js';
 import { dpmSolverTimesteps, type TimestepSpacing } from '../timesteps.js';
 
@@ -152,12 +152,9 @@ export function dpmSolverPlusPlus(options: DpmSolverPlusPlusOptions = {}): Sampl
       return {
         initialSample: (z) => ops.clone(z),
         modelInputScale: () => 1,
-        async step(x: T, eps: T, index: number): Promise<T> {
+        async step(x: T, eps: T, index: number, _noise?: NoiseDraw<T>, epsilon?: readonly Term<T>[]): Promise<T> {
           const p = plan[index] as DpmSolverStep;
-          const x0 = linearCombination(ops, [
-            [p.x0FromX, x],
-            [-p.x0FromEps, eps],
-          ]);
+          const x0 = linearCombination(ops, [[p.x0FromX, x], ...epsilonTerms(-p.x0FromEps, eps, epsilon)]);
           // σ_to = 0: the first-order step is exactly x_θ.
           if (p.toZero) {
             forget();

@@ -1,6 +1,6 @@
 /**
  * The Gaussian sampling check shared by the tests in this folder: sample 4096 images of 1×4×4
- * with the exact ε-predictor of N(μ, s²I) (test/helpers/gaussian-denoiser.ts) and compare the
+ * with the exact ε-predictor (or v- or x₀-predictor) of N(μ, s²I) (test/helpers/gaussian-denoiser.ts) and compare the
  * samples' statistics with (a) the exact output distribution of the sampler, computed
  * independently by scripts/dev/sampler-reference.py, up to sampling error only, and (b) the data
  * distribution itself, within a tolerance stated per sampler (its discretisation error).
@@ -8,7 +8,7 @@
 import { linearBetaSchedule } from '@levelskip/core';
 import { referenceOps } from '@levelskip/core/testing';
 import { expect } from 'vitest';
-import { sample, type Sampler } from '../../src/index.js';
+import { sample, type PredictionType, type Sampler } from '../../src/index.js';
 import { gaussianDenoiser } from '../helpers/gaussian-denoiser.js';
 import { tinySpec } from '../helpers/recording-denoiser.js';
 
@@ -35,9 +35,16 @@ export interface GaussianMeasurement {
 }
 
 /** Samples, checks (a) and (b), and returns the measurement for the report. */
-export async function checkGaussian(name: string, sampler: Sampler, exact: ExactOutput, stdTolerance: number, seed = 20240): Promise<GaussianMeasurement> {
-  const denoiser = gaussianDenoiser(referenceOps, tinySpec, linearBetaSchedule(), DATA_MEAN, DATA_STD);
-  const { images } = await sample({ denoiser, sampler, batch: BATCH, seed });
+export async function checkGaussian(
+  name: string,
+  sampler: Sampler,
+  exact: ExactOutput,
+  stdTolerance: number,
+  seed = 20240,
+  prediction: PredictionType = 'epsilon',
+): Promise<GaussianMeasurement> {
+  const denoiser = gaussianDenoiser(referenceOps, tinySpec, linearBetaSchedule(), DATA_MEAN, DATA_STD, prediction);
+  const { images } = await sample({ denoiser, sampler, batch: BATCH, seed, prediction });
   expect(denoiser.calls).toBe(sampler.timesteps.length);
   const pixels = DATA_MEAN.length;
   const sums = new Float64Array(pixels);

@@ -24,6 +24,8 @@ import type { ResolvedConformanceOptions } from './report.js';
 
 export interface SuiteContext<T> {
   readonly backend: Backend<T>;
+  /** Makes another backend under test, for checks that must dispose one (the caller disposes it). */
+  readonly createBackend: () => Backend<T> | Promise<Backend<T>>;
   readonly reference: Backend<ReferenceTensor>;
   readonly options: ResolvedConformanceOptions;
 }

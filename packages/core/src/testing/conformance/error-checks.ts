@@ -1,12 +1,18 @@
 /**
  * Error conformance: bad input a user can pass gets the same `LevelskipError` code on every
  * backend (the codes `resolvePrediction` and weight validation define), and a rejected call
- * leaves the denoiser usable.
+ * leaves the denoiser usable. The codes pinned here:
+ *
+ * - a bad k (out of [0, N-1], or not an integer), at predict and at prepare: `INVALID_OPTION`;
+ * - a fill the model or the call cannot run (interpolate without side paths, an unknown fill kind,
+ *   cache without a cache), at createDenoiser, predict and prepare: `INVALID_FILL`;
+ * - bad shapes: `INVALID_SHAPE`; bad weights: `WEIGHTS_MISMATCH`;
+ * - use after dispose: `DISPOSED` (lifecycle-checks.ts).
  */
 import type { Denoiser, PredictOptions } from '../../backend/denoiser.js';
 import type { HostTensor, NamedTensors } from '../../backend/tensor-ops.js';
 import type { LevelskipErrorCode } from '../../errors/levelskip-error.js';
-import { cacheFill, customFill, interpolateFill } from '../../fills/fill-strategy.js';
+import { cacheFill, customFill, interpolateFill, type FillStrategy } from '../../fills/fill-strategy.js';
 import { fixtureInput } from '../fixtures.js';
 import {
   closePair,
@@ -22,7 +28,7 @@ import {
   type ModelPair,
   type SuiteContext,
 } from './context.js';
-import { assertClose, assertLevelskipError, assertShape, runCheck, skipCheck, type ConformanceCheck } from './report.js';
+import { assertClose, assertLevelskipError, assertShape, fail, runCheck, skipCheck, type ConformanceCheck } from './report.js';
 
 /** Calls `predict` on host data of any shape, expecting `code`. */
 async function expectPredictError<T>(
@@ -95,6 +101,10 @@ export async function errorChecks<T>(ctx: SuiteContext<T>): Promise<ConformanceC
     for (const k of [N, -1, 1.5]) {
       await check(`k = ${k} → INVALID_OPTION`, () => expectPredictError(subject, `k = ${k}`, 'INVALID_OPTION', input, timesteps, { k }));
     }
+    await check('prepare with k out of range or not an integer → INVALID_OPTION', async () => {
+      if (typeof subject.prepare !== 'function') fail('the denoiser has no prepare() method');
+      for (const k of [N, -1, 1.5]) await assertLevelskipError(`prepare({ ks: [${k}] })`, 'INVALID_OPTION', () => subject.prepare!({ ks: [k] }));
+    });
     await check('interpolate fill without side paths, at createDenoiser → INVALID_FILL', () =>
       assertLevelskipError('createDenoiser with { fill: interpolate }', 'INVALID_FILL', async () => {
         (await ctx.backend.createDenoiser(spec, f.weights, { fill: interpolateFill })).dispose();
@@ -103,6 +113,21 @@ export async function errorChecks<T>(ctx: SuiteContext<T>): Promise<ConformanceC
     await check('interpolate fill without side paths, at predict → INVALID_FILL', () =>
       expectPredictError(subject, 'predict with fill interpolate', 'INVALID_FILL', input, timesteps, { k: 1, fill: interpolateFill }),
     );
+    // A fill kind no backend knows (what a typo or a newer package's fill looks like here).
+    const unknownFill = { kind: 'blur' } as unknown as FillStrategy<T>;
+    await check('unknown fill kind, at createDenoiser → INVALID_FILL', () =>
+      assertLevelskipError('createDenoiser with { fill: { kind: "blur" } }', 'INVALID_FILL', async () => {
+        (await ctx.backend.createDenoiser(spec, f.weights, { fill: unknownFill })).dispose();
+      }),
+    );
+    await check('unknown fill kind, at predict → INVALID_FILL', () =>
+      expectPredictError(subject, 'predict with fill { kind: "blur" }', 'INVALID_FILL', input, timesteps, { k: 1, fill: unknownFill }),
+    );
+    await check('unsupported or unknown fill, at prepare → INVALID_FILL', async () => {
+      if (typeof subject.prepare !== 'function') fail('the denoiser has no prepare() method');
+      await assertLevelskipError('prepare with fill interpolate', 'INVALID_FILL', () => subject.prepare!({ ks: [1], fills: [interpolateFill] }));
+      await assertLevelskipError('prepare with fill { kind: "blur" }', 'INVALID_FILL', () => subject.prepare!({ ks: [1], fills: [unknownFill] }));
+    });
     await check('cache fill without a cache → INVALID_FILL', () =>
       expectPredictError(subject, 'predict with fill cache and no cache', 'INVALID_FILL', input, timesteps, { k: 1, fill: cacheFill }),
     );

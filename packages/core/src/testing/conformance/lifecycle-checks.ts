@@ -1,7 +1,8 @@
 /**
  * Determinism and resource conformance: identical calls give bitwise-identical results, predict
  * leaves its input alone, and (when the backend reports its live tensors) nothing leaks across
- * predictions, feature caches or denoiser lifetimes; a disposed denoiser refuses to predict.
+ * predictions, feature caches or denoiser lifetimes; a disposed denoiser or backend refuses to be
+ * used with `LevelskipError('DISPOSED')`, the one code every backend uses for use after dispose.
  */
 import type { Denoiser } from '../../backend/denoiser.js';
 import { fixtureInput } from '../fixtures.js';
@@ -153,18 +154,43 @@ export async function disposalChecks<T>(ctx: SuiteContext<T>): Promise<Conforman
     checks.push(live === undefined ? skipCheck(name, 'no liveTensors option: pass the backend\'s live-tensor count to check for leaks') : await runCheck(name, () => body(live)));
   }
   const f = fixture(lifecycleFixture);
+  /** Expects predict on `denoiser` to reject with DISPOSED (the input made by the suite's live backend). */
+  const expectDisposedPredict = async (what: string, denoiser: Denoiser<T>, seed: number): Promise<void> => {
+    const ops = ctx.backend.ops;
+    const input = fixtureInput(f.spec, 1, seed);
+    const x = ops.fromFloat32(input.data, input.shape);
+    try {
+      await assertLevelskipError(what, 'DISPOSED', () => predictAndDispose(denoiser, x, stageTimesteps(f, 0, 1)));
+    } finally {
+      ops.dispose(x);
+    }
+  };
   checks.push(
-    await runCheck('disposal: predict after dispose → LevelskipError', async () => {
+    await runCheck('disposal: predict after dispose → DISPOSED', async () => {
       const denoiser = await ctx.backend.createDenoiser(f.spec, f.weights);
       denoiser.dispose();
-      const ops = ctx.backend.ops;
-      const input = fixtureInput(f.spec, 1, 92);
-      const x = ops.fromFloat32(input.data, input.shape);
+      await expectDisposedPredict('predict on a disposed denoiser', denoiser, 92);
+    }),
+  );
+  checks.push(
+    await runCheck('disposal: prepare after dispose → DISPOSED', async () => {
+      const denoiser = await ctx.backend.createDenoiser(f.spec, f.weights);
+      denoiser.dispose();
+      if (typeof denoiser.prepare !== 'function') fail('the denoiser has no prepare() method');
+      await assertLevelskipError('prepare on a disposed denoiser', 'DISPOSED', () => denoiser.prepare!({ ks: [0] }));
+    }),
+  );
+  checks.push(
+    await runCheck('disposal: a disposed backend refuses createDenoiser, and its denoisers refuse predict → DISPOSED', async () => {
+      const backend = await ctx.createBackend();
+      let denoiser: Denoiser<T>;
       try {
-        await assertLevelskipError('predict on a disposed denoiser', undefined, () => predictAndDispose(denoiser, x, stageTimesteps(f, 0, 1)));
+        denoiser = await backend.createDenoiser(f.spec, f.weights);
       } finally {
-        ops.dispose(x);
+        backend.dispose();
       }
+      await assertLevelskipError('createDenoiser on a disposed backend', 'DISPOSED', () => backend.createDenoiser(f.spec, f.weights));
+      await expectDisposedPredict('predict on a denoiser of a disposed backend', denoiser, 95);
     }),
   );
   checks.push(
@@ -173,14 +199,7 @@ export async function disposalChecks<T>(ctx: SuiteContext<T>): Promise<Conforman
       if (typeof denoiser[Symbol.dispose] !== 'function') fail('the denoiser has no [Symbol.dispose]() method, so `using denoiser = …` does not type-check or run');
       if (typeof ctx.backend[Symbol.dispose] !== 'function') fail('the backend has no [Symbol.dispose]() method, so `using backend = …` does not type-check or run');
       denoiser[Symbol.dispose]();
-      const ops = ctx.backend.ops;
-      const input = fixtureInput(f.spec, 1, 93);
-      const x = ops.fromFloat32(input.data, input.shape);
-      try {
-        await assertLevelskipError('predict after [Symbol.dispose]()', undefined, () => predictAndDispose(denoiser, x, stageTimesteps(f, 0, 1)));
-      } finally {
-        ops.dispose(x);
-      }
+      await expectDisposedPredict('predict after [Symbol.dispose]()', denoiser, 93);
     }),
   );
   checks.push(

@@ -74,7 +74,7 @@ export async function checkBackendConformance<T>(
     return { backend: '(not created)', checks: [await runCheck('create backend', () => Promise.reject(error))] };
   }
   const reference = createReferenceBackend();
-  const ctx: SuiteContext<T> = { backend, reference, options: resolved };
+  const ctx: SuiteContext<T> = { backend, createBackend, reference, options: resolved };
   const checks: ConformanceCheck[] = [];
   try {
     for (const group of conformanceGroups(resolved)) checks.push(...(await runConformanceGroup(group, ctx)));

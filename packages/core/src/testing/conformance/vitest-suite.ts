@@ -46,7 +46,7 @@ export function runBackendConformance<T>(
         group.name,
         async () => {
           if (backend === undefined || reference === undefined) throw new Error(`backend "${name}" was not created`);
-          const ctx: SuiteContext<T> = { backend, reference, options: resolved };
+          const ctx: SuiteContext<T> = { backend, createBackend, reference, options: resolved };
           const checks = await runConformanceGroup(group, ctx);
           const failures = checks.filter((c) => !c.passed && c.skipped !== true).map((c) => `${c.name}: ${c.detail ?? 'failed'}`);
           expect(failures, `${failures.length} of ${checks.length} conformance checks failed`).toEqual([]);

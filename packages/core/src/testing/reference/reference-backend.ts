@@ -25,7 +25,12 @@ const capabilities: BackendCapabilities = Object.freeze({
   devices: Object.freeze(['cpu']),
 });
 
-function createReferenceDenoiser(spec: UNetSpec, weights: NamedTensors): DisposableDenoiser<ReferenceTensor> {
+/** Use after dispose: `DISPOSED`, as on every backend (pinned by the conformance suite). */
+function disposedError(what: 'denoiser' | 'backend'): LevelskipError {
+  return new LevelskipError('DISPOSED', `this ${what} has been disposed; create a new one with ${what === 'backend' ? 'createReferenceBackend()' : 'backend.createDenoiser'}`);
+}
+
+function createReferenceDenoiser(spec: UNetSpec, weights: NamedTensors, onDispose: () => void): DisposableDenoiser<ReferenceTensor> {
   const arch = describeArchitecture(spec);
   const blocks = createReferenceBlocks(arch, weights);
   let disposed = false;
@@ -38,22 +43,24 @@ function createReferenceDenoiser(spec: UNetSpec, weights: NamedTensors): Disposa
     predict(x: ReferenceTensor, timesteps: number | readonly number[], options?: PredictOptions<ReferenceTensor>): Promise<ReferenceTensor> {
       // An async body turns every throw into a rejected promise, as callers of predict expect.
       return (async () => {
-        if (disposed) throw new LevelskipError('DISPOSED', 'this denoiser has been disposed; create a new one with backend.createDenoiser');
+        if (disposed) throw disposedError('denoiser');
         const prediction = resolvePrediction(arch, referenceOps.shape(x), timesteps, options);
         return runLevelSkippingUNet(arch, blocks, referenceOps, x, prediction);
       })();
     },
     createFeatureCache: () => new FeatureCache(referenceOps),
     async prepare(options?: PrepareOptions<ReferenceTensor>): Promise<void> {
-      if (disposed) throw new LevelskipError('DISPOSED', 'this denoiser has been disposed; create a new one with backend.createDenoiser');
+      if (disposed) throw disposedError('denoiser');
       // Nothing is compiled; checking the options (and that each variant runs) is what is left.
       await prepareByPrediction(denoiser, arch.decoders.length, options);
     },
     dispose() {
+      if (disposed) return;
       disposed = true;
+      onDispose();
     },
     [Symbol.dispose]() {
-      disposed = true;
+      denoiser.dispose();
     },
   };
   return denoiser;
@@ -64,19 +71,32 @@ function createReferenceDenoiser(spec: UNetSpec, weights: NamedTensors): Disposa
  * Slow by design: use it on tiny specs to check other backends, not to sample.
  */
 export function createReferenceBackend(): Backend<ReferenceTensor> {
-  return {
+  const live = new Set<DisposableDenoiser<ReferenceTensor>>();
+  let disposed = false;
+  const backend: Backend<ReferenceTensor> = {
     specificationVersion,
     name: 'reference',
     capabilities,
     ops: referenceOps,
     createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, options: DenoiserOptions<ReferenceTensor> = {}) {
       return (async () => {
+        if (disposed) throw disposedError('backend');
         // Parsing an already parsed spec is idempotent (defaults are already filled in).
         const spec = checkDenoiserInputs(specInput, weights, options);
-        return createReferenceDenoiser(spec, weights);
+        const denoiser = createReferenceDenoiser(spec, weights, () => live.delete(denoiser));
+        live.add(denoiser);
+        return denoiser;
       })();
     },
-    dispose() {},
-    [Symbol.dispose]() {},
+    // As the other backends: disposing the backend disposes the denoisers it made.
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const denoiser of [...live]) denoiser.dispose();
+    },
+    [Symbol.dispose]() {
+      backend.dispose();
+    },
   };
+  return backend;
 }

@@ -1,0 +1,417 @@
+/**
+ * Calibrated skip schedules: the depth k of every step of a sampler, chosen from a model's
+ * calibration table to minimise the error the skipping adds to the final sample within a time
+ * budget. Beyond the paper's one-parameter family (eq. 1) and DeepCache's uniform refresh interval,
+ * the schedule looks at the model it runs.
+ *
+ * The objective is Σ_i w_i · err_i(k_i): err_i the calibrated mean ‖ε_k − ε_0‖² at step i's
+ * timestep (`calibration-lookup.ts`), w_i how much an ε error at step i moves the final sample
+ * (`error-weights.ts`, derived for DDIM and DDPM there). The constraint: the steps' summed cost, from
+ * the table (measured ms per predict, or FLOPs), saves at least the budget's fraction of the
+ * full-depth run. Both are additive over steps, so dynamic programming over steps × saved cost
+ * (discretised, `budgeted-search.ts`) finds the exact optimum of the discretised problem.
+ *
+ * The cache fill (training-free, DeepCache-like) has memory: a step that skips reads deep features
+ * computed at the last full-depth step, and its error grows with that step's age. The same DP then
+ * carries a state, the cache's age and the smallest depth used since its refresh, and chooses
+ * which steps refresh at full depth. Depths within a refresh cycle never increase, so every cached
+ * step reads features of the full-depth step itself (what the calibration measured), never features
+ * that an earlier skipping step recomputed from the cache; core's `cacheDepths` then runs exactly
+ * the depths planned (the run must use the `cache` fill without an interval).
+ *
+ * The result is a stage-table schedule (one row per step, rows split halfway between steps), so it
+ * serialises, and every backend and sampler runs it; `plan` tells what was optimised.
+ */
+import { LevelskipError } from '../../errors/levelskip-error.js';
+import { cacheFill, duplicateFill, interpolateFill, zeroFill, type BuiltinFill } from '../../fills/fill-strategy.js';
+import { noiseScheduleFromConfig, type NoiseSchedule } from '../../noise/noise-schedule.js';
+import type { SkipSchedule, SkipScheduleJSON, StageEntry } from '../skip-schedule.js';
+import { stageSchedule } from '../stage-schedule.js';
+import { solveBudgeted, type BudgetedProblem, type ScheduleAction } from './budgeted-search.js';
+import { cacheErrorAt, statelessErrorAt } from './calibration-lookup.js';
+import { calibratedFillKinds, type CalibratedCacheFill, type CalibratedFill, type CalibratedFillKind, type CalibrationPropagation, type CalibrationTable } from './calibration-table.js';
+import { calibratedSamplerKind, errorWeights, type CalibratedSamplerKind } from './error-weights.js';
+
+/** A time budget: a fraction of the full-depth run's time to save (e.g. 0.4), or a target time in ms for the whole run (tables with `costUnit: 'ms'`). */
+export type ScheduleBudget = number | { readonly fractionSaved: number } | { readonly ms: number };
+
+/** The sampler a schedule is planned for: its kind, DDIM's η, and optionally its timesteps and noise schedule (a samplers-package `Sampler` spread with its η fits). */
+export interface CalibratedSamplerDescription {
+  /** `ddim`, `ddpm`, `dpm-solver` (or the samplers package's kinds: `dpmSolverPlusPlus`). */
+  readonly kind: string;
+  /** DDIM's η in [0, 1] (default 0). */
+  readonly eta?: number;
+  /** The sampler's timesteps in step order; `steps` may give them instead. */
+  readonly timesteps?: readonly number[];
+  /** Default: the calibration table's noise schedule. */
+  readonly noiseSchedule?: NoiseSchedule;
+}
+
+export interface OptimalScheduleOptions {
+  /** `'ddim' | 'ddpm' | 'dpm-solver'`, or a description with η and timesteps. */
+  readonly sampler: string | CalibratedSamplerDescription;
+  /**
+   * The sampler's timesteps in step order (e.g. `sampler.timesteps`), or a step count for DDIM and
+   * DDPM meaning diffusers' default "leading" spacing ⌊T/n⌋·(n − 1 − i). Default: the sampler
+   * description's `timesteps`.
+   */
+  readonly steps?: number | readonly number[];
+  readonly budget: ScheduleBudget;
+  /** The fill the run uses (default: the table's first fill). It must be in the table. */
+  readonly fill?: CalibratedFillKind;
+  /**
+   * How the steps' errors add up in the final sample: `coherent` (default) as parallel vectors,
+   * ‖Σ δ_i‖ = Σ ‖δ_i‖, so the DP minimises Σ √(w_i err_i) and predicts (Σ √(w_i err_i))²; or
+   * `independent`, in quadrature, minimising and predicting Σ w_i err_i. Skipping errors are
+   * systematic (the same missing features, or the same stale cache, step after step), and on the
+   * shipped MNIST models coherent addition predicts the measured deviation far better.
+   */
+  readonly errorModel?: 'coherent' | 'independent';
+  /**
+   * s² of the error weights' Gaussian-data Jacobian (`errorWeights`); default the table's
+   * `dataVariance`, else 1. Given, it also replaces the table's measured `propagation`.
+   */
+  readonly dataVariance?: number;
+}
+
+/** What a calibrated schedule was optimised for and what it predicts. */
+export interface CalibratedSchedulePlan {
+  readonly fill: CalibratedFillKind;
+  readonly sampler: CalibratedSamplerKind;
+  readonly eta: number;
+  /** s² the weights were computed with (when they come from the Gaussian-data model). */
+  readonly dataVariance: number;
+  /** Where the weights' propagation to the final sample comes from: the table's measurement, or the Gaussian-data model. */
+  readonly weightModel: 'measured' | 'gaussian';
+  /** The steps' diffusion timesteps, in step order. */
+  readonly timesteps: readonly number[];
+  /** The depth of every step (with the cache fill, 0 at its full-depth refreshes). */
+  readonly ks: readonly number[];
+  /** w_i of every step. */
+  readonly weights: readonly number[];
+  /** w_i · err_i(k_i) of every step. */
+  readonly stepErrors: readonly number[];
+  /** The predicted squared error added to each final sample (first order): (Σ √(w_i err_i))² for coherent errors, Σ w_i err_i for independent ones. */
+  readonly predictedError: number;
+  readonly errorModel: 'coherent' | 'independent';
+  /** The fraction of the full-depth run's cost saved, from the table's costs. */
+  readonly fractionSaved: number;
+  /** The fraction the budget asked for. */
+  readonly requiredFractionSaved: number;
+  /** The run's cost and the full-depth run's, in `costUnit` (ms at the table's `costBatch`, or FLOPs per sample). */
+  readonly cost: number;
+  readonly fullCost: number;
+  readonly costUnit: 'ms' | 'flops';
+  /** Cost units per full-depth step of the discretisation (savings are rounded down to them). */
+  readonly resolution: number;
+}
+
+/** A calibrated schedule: a stage-table `SkipSchedule` with its plan. */
+export interface CalibratedSchedule extends SkipSchedule {
+  readonly kind: 'stage';
+  readonly plan: CalibratedSchedulePlan;
+  toJSON(): SkipScheduleJSON;
+}
+
+/** A calibrated schedule with the fill it was planned for: spread into `sample()`'s options. */
+export interface AutoScheduleSettings {
+  readonly skip: CalibratedSchedule;
+  readonly fill: BuiltinFill;
+}
+
+/** Work bound of the search (cells × actions); the discretisation is chosen to stay below it. */
+const searchWork = 1.5e8;
+/** Bound on the backtracking table (bytes at one byte per cell). */
+const searchCells = 6e7;
+const maxResolution = 1000;
+const minResolution = 4;
+
+function optionError(field: string, message: string): LevelskipError {
+  return new LevelskipError('INVALID_OPTION', `optimalSchedule: ${field} ${message}`, { issues: [{ path: [field], message }] });
+}
+
+function resolveSampler(options: OptimalScheduleOptions, table: CalibrationTable): { kind: CalibratedSamplerKind; eta: number; timesteps: readonly number[]; noiseSchedule: NoiseSchedule } {
+  const description: CalibratedSamplerDescription = typeof options.sampler === 'string' ? { kind: options.sampler } : options.sampler;
+  if (typeof description !== 'object' || description === null) throw optionError('sampler', `must be 'ddim', 'ddpm', 'dpm-solver' or { kind, eta, timesteps }, got ${String(description)}`);
+  const kind = calibratedSamplerKind(description.kind);
+  const eta = kind === 'ddim' ? (description.eta ?? 0) : 0;
+  const noiseSchedule = description.noiseSchedule ?? noiseScheduleFromConfig(table.noiseSchedule);
+  const T = noiseSchedule.trainTimesteps;
+  if (T !== table.noiseSchedule.trainTimesteps) {
+    throw optionError('sampler', `uses a noise schedule with T = ${T}, but the model was calibrated with T = ${table.noiseSchedule.trainTimesteps}; plan with the model's own schedule`);
+  }
+  const steps = options.steps ?? description.timesteps;
+  let timesteps: readonly number[];
+  if (steps === undefined) throw optionError('steps', "is needed: the sampler's timesteps (sampler.timesteps) or, for ddim and ddpm, a step count");
+  if (typeof steps === 'number') {
+    if (!(Number.isInteger(steps) && steps >= 1 && steps <= T)) throw optionError('steps', `must be an integer in [1, ${T}] or a list of timesteps, got ${String(steps)}`);
+    if (kind === 'dpm-solver') throw optionError('steps', "must be the sampler's timestep list for dpm-solver (its default spacing differs from DDIM's): pass sampler.timesteps");
+    const ratio = Math.floor(T / steps);
+    timesteps = Array.from({ length: steps }, (_, i) => ratio * (steps - 1 - i));
+  } else if (Array.isArray(steps)) {
+    timesteps = steps;
+  } else {
+    throw optionError('steps', `must be a step count or a list of timesteps, got ${String(steps)}`);
+  }
+  return { kind, eta, timesteps, noiseSchedule };
+}
+
+/** The budget as a fraction of the full-depth cost to save. */
+function requiredFraction(budget: ScheduleBudget, table: CalibrationTable, fullCost: number): number {
+  const fraction = typeof budget === 'number' ? budget : typeof budget === 'object' && budget !== null && 'fractionSaved' in budget ? budget.fractionSaved : undefined;
+  if (fraction !== undefined) {
+    if (!(typeof fraction === 'number' && fraction >= 0 && fraction < 1)) throw optionError('budget', `must be a fraction of the time to save in [0, 1), e.g. 0.4, got ${String(fraction)}`);
+    return fraction;
+  }
+  const ms = typeof budget === 'object' && budget !== null && 'ms' in budget ? budget.ms : undefined;
+  if (!(typeof ms === 'number' && Number.isFinite(ms) && ms > 0)) throw optionError('budget', `must be a fraction to save (e.g. 0.4), { fractionSaved } or { ms } with a positive time, got ${JSON.stringify(budget)}`);
+  if (table.costUnit !== 'ms') {
+    throw optionError('budget', `{ ms: ${ms} } needs a table with measured times, but this one holds FLOPs (costUnit "flops"); give a fraction to save, or recalibrate with measured costs`);
+  }
+  return Math.max(0, 1 - ms / fullCost);
+}
+
+/**
+ * P(s) between the measured timesteps: linear in log P, from P = 1 at s = −1 (the final sample)
+ * through the measurements, constant beyond the last.
+ */
+export function propagationLookup(propagation: CalibrationPropagation): (timestep: number) => number {
+  const xs = [-1, ...propagation.timesteps];
+  const logs = [0, ...propagation.factors.map(Math.log)];
+  return (s) => {
+    if (s >= xs[xs.length - 1]!) return Math.exp(logs[logs.length - 1]!);
+    let hi = 1;
+    while (xs[hi]! < s) hi++;
+    const w = (s - xs[hi - 1]!) / (xs[hi]! - xs[hi - 1]!);
+    return Math.exp(logs[hi - 1]! + w * (logs[hi]! - logs[hi - 1]!));
+  };
+}
+
+/** Decoder stage of a diffusion timestep (`stageEnds` as `stageForTime` reads decoder stages). */
+function stageOf(table: CalibrationTable, timestep: number): number {
+  const t = timestep / table.noiseSchedule.trainTimesteps;
+  let stage = 0;
+  while (stage < table.stageEnds.length && t >= table.stageEnds[stage]!) stage++;
+  return stage;
+}
+
+/** One stage-table row per step, split halfway between consecutive steps' normalised times, equal neighbours merged. */
+export function stageTableFromSteps(timesteps: readonly number[], ks: readonly number[], trainTimesteps: number): StageEntry[] {
+  const order = timesteps.map((t, i) => ({ t: t / trainTimesteps, k: ks[i]! })).sort((a, b) => a.t - b.t);
+  const rows: StageEntry[] = [];
+  order.forEach((step, i) => {
+    const tStart = i === 0 ? 0 : (order[i - 1]!.t + step.t) / 2;
+    const tEnd = i === order.length - 1 ? 1 : (step.t + order[i + 1]!.t) / 2;
+    const last = rows[rows.length - 1];
+    if (last !== undefined && last.k === step.k) rows[rows.length - 1] = { tStart: last.tStart, tEnd, k: step.k };
+    else rows.push({ tStart, tEnd, k: step.k });
+  });
+  return rows;
+}
+
+/** Runs the search for one fill. */
+function plan(table: CalibrationTable, entry: CalibratedFill, options: OptimalScheduleOptions): CalibratedSchedulePlan {
+  const sampler = resolveSampler(options, table);
+  const { timesteps } = sampler;
+  const dataVariance = options.dataVariance ?? table.dataVariance ?? 1;
+  const propagation = options.dataVariance === undefined && table.propagation !== undefined ? propagationLookup(table.propagation) : undefined;
+  const weights = errorWeights({ sampler: sampler.kind, eta: sampler.eta, noiseSchedule: sampler.noiseSchedule, timesteps, dataVariance, ...(propagation === undefined ? {} : { propagation }) });
+  const n = timesteps.length;
+  const levels = table.levels;
+  const costOf = (k: number): number => (k === 0 ? entry.cost[0]! : entry.cost[table.ks.indexOf(k) + 1]!);
+  const fullStep = entry.cost[0]!;
+  const fullCost = n * fullStep;
+  const required = requiredFraction(options.budget, table, fullCost);
+
+  const cache = entry.fill === 'cache' ? (entry as CalibratedCacheFill) : undefined;
+  // The oldest cache (in this run's steps) any step may read: its gap stays within the ages measured.
+  let maxAge = 0;
+  if (cache !== undefined) {
+    const maxGap = cache.ages[cache.ages.length - 1]! * cache.stepSpacing;
+    for (let i = 0; i < n; i++) {
+      let a = maxAge + 1;
+      while (i - a >= 0 && timesteps[i - a]! - timesteps[i]! <= maxGap) a++;
+      maxAge = Math.max(maxAge, a - 1);
+    }
+  }
+  // Cache states: age 0 (empty) … maxAge + 1 (too old to read) × smallest depth since the refresh (1 … N, N = none yet).
+  const states = cache === undefined ? 1 : (maxAge + 2) * levels;
+  const actionsPerState = table.ks.length + 1;
+  const byWork = Math.floor(searchWork / (n * n * states * actionsPerState));
+  const byCells = Math.floor(searchCells / (n * n * states));
+  const resolution = Math.min(maxResolution, byWork, byCells);
+  if (resolution < minResolution) {
+    throw new LevelskipError(
+      'UNSUPPORTED',
+      `optimalSchedule: ${n} steps${cache === undefined ? '' : ` with cache ages up to ${maxAge} steps`} make the search too large; plan for fewer steps${cache === undefined ? '' : ', or calibrate fewer cache ages'}`,
+    );
+  }
+  // Savings are rounded down, so the true saving is at least the quantised one.
+  const savingUnits = (k: number): number => Math.max(0, Math.floor((resolution * (fullStep - costOf(k))) / fullStep + 1e-9));
+  const requiredUnits = Math.max(0, Math.ceil(required * n * resolution - 1e-9));
+  const errorOf = new Map<string, number>();
+  const errorModel = options.errorModel ?? 'coherent';
+  // What the DP sums per step: the squared error (independent errors add in quadrature) or its root (coherent errors add in amplitude).
+  const term = (squared: number): number => (errorModel === 'coherent' ? Math.sqrt(squared) : squared);
+
+  const problem: BudgetedProblem = {
+    steps: n,
+    states,
+    initialState: cache === undefined ? 0 : levels - 1,
+    required: requiredUnits,
+    actions(step, state) {
+      const t = timesteps[step]!;
+      const w = weights[step]!;
+      if (cache === undefined) {
+        const list: ScheduleAction[] = [{ k: 0, next: 0, saving: 0, error: 0 }];
+        table.ks.forEach((k, j) => list.push({ k, next: 0, saving: savingUnits(k), error: term(w * statelessErrorAt(table.timesteps, entry as Exclude<CalibratedFill, CalibratedCacheFill>, t, j)) }));
+        return list;
+      }
+      const age = Math.floor(state / levels);
+      const smallest = (state % levels) + 1;
+      const list: ScheduleAction[] = [{ k: 0, next: levels + levels - 1, saving: 0, error: 0 }];
+      if (age === 0 || age > maxAge) return list;
+      const refresh = step - age;
+      if (stageOf(table, timesteps[refresh]!) !== stageOf(table, t)) return list;
+      const gap = timesteps[refresh]! - t;
+      table.ks.forEach((k, j) => {
+        if (k > smallest) return;
+        const error = cacheErrorAt(table.timesteps, cache, t, j, gap);
+        if (error === undefined) return;
+        errorOf.set(`${step}:${k}:${age}`, error);
+        list.push({ k, next: Math.min(age + 1, maxAge + 1) * levels + (k - 1), saving: savingUnits(k), error: term(w * error) });
+      });
+      return list;
+    },
+  };
+  const { solution, maxSaving } = solveBudgeted(problem);
+  if (solution === undefined) {
+    const most = maxSaving / (n * resolution);
+    throw new LevelskipError(
+      'INVALID_OPTION',
+      `optimalSchedule: budget asks to save ${(100 * required).toFixed(1)}% of the time, but with the ${entry.fill} fill this model saves at most about ${(100 * most).toFixed(1)}% ` +
+        `over ${n} steps${cache === undefined ? '' : ' (the first step of each decoder stage must run at full depth to fill the cache, and caches older than the ages calibrated are not used)'}; ask for less`,
+      { issues: [{ path: ['budget'], message: `at most about ${most.toFixed(3)}` }] },
+    );
+  }
+  const { ks } = solution;
+  // Errors recomputed per step from the chosen depths (and, for the cache, the age each step reads).
+  let lastRefresh = -1;
+  const stepErrors = ks.map((k, i) => {
+    if (k === 0) {
+      lastRefresh = i;
+      return 0;
+    }
+    if (cache === undefined) return weights[i]! * statelessErrorAt(table.timesteps, entry as Exclude<CalibratedFill, CalibratedCacheFill>, timesteps[i]!, table.ks.indexOf(k));
+    return weights[i]! * errorOf.get(`${i}:${k}:${i - lastRefresh}`)!;
+  });
+  const cost = ks.reduce((sum, k) => sum + costOf(k), 0);
+  return {
+    fill: entry.fill,
+    sampler: sampler.kind,
+    eta: sampler.eta,
+    dataVariance,
+    weightModel: propagation === undefined ? 'gaussian' : 'measured',
+    timesteps: [...timesteps],
+    ks: [...ks],
+    weights,
+    stepErrors,
+    predictedError: errorModel === 'coherent' ? stepErrors.reduce((sum, e) => sum + Math.sqrt(e), 0) ** 2 : stepErrors.reduce((sum, e) => sum + e, 0),
+    errorModel,
+    fractionSaved: 1 - cost / fullCost,
+    requiredFractionSaved: required,
+    cost,
+    fullCost,
+    costUnit: table.costUnit,
+    resolution,
+  };
+}
+
+function checkTable(table: unknown): CalibrationTable {
+  const t = table as Partial<CalibrationTable> | null;
+  if (typeof t !== 'object' || t === null || t.format !== 'levelskip-calibration' || !Array.isArray(t.fills)) {
+    throw new LevelskipError('INVALID_OPTION', 'optimalSchedule: calibration must be a calibration table from calibrate() or parseCalibrationTable(json)', {
+      issues: [{ path: ['calibration'], message: 'not a calibration table' }],
+    });
+  }
+  return t as CalibrationTable;
+}
+
+function toSchedule(table: CalibrationTable, result: CalibratedSchedulePlan): CalibratedSchedule {
+  const rows = stageTableFromSteps(result.timesteps, result.ks, table.noiseSchedule.trainTimesteps);
+  const inner = stageSchedule(rows);
+  const description = `auto(fill=${result.fill}, saves ${(100 * result.fractionSaved).toFixed(1)}%, ${result.sampler} ${result.timesteps.length} steps)`;
+  return Object.freeze({
+    kind: 'stage' as const,
+    description,
+    kAt: (t: number, levels: number) => inner.kAt(t, levels),
+    toJSON: () => inner.toJSON() as SkipScheduleJSON,
+    plan: Object.freeze(result),
+  });
+}
+
+/**
+ * The skip schedule that adds the least error to the final sample for a time budget, on a
+ * calibrated model (see the file comment): k per step by dynamic programming over steps × saved
+ * cost, and with the cache fill the steps that refresh at full depth.
+ *
+ * @param calibration A table from `calibrate()` or `parseCalibrationTable(json)` (model.json's `calibration`).
+ * @throws LevelskipError `INVALID_OPTION` naming the option for an unknown sampler, bad steps or
+ *   budget, a fill the table lacks, or a budget the model cannot reach (saying how much it can);
+ *   `UNSUPPORTED` when the search would be too large (thousands of steps with the cache fill).
+ *
+ * @example
+ * ```ts
+ * const sampler = ddim({ steps: 50, eta: 1 });
+ * const skip = optimalSchedule(calibration, { sampler: { kind: 'ddim', eta: 1 }, steps: sampler.timesteps, budget: 0.4, fill: 'cache' });
+ * await sample({ denoiser, sampler, skip, fill: cacheFill, seed: 0 });
+ * ```
+ */
+export function optimalSchedule(calibration: CalibrationTable, options: OptimalScheduleOptions): CalibratedSchedule {
+  const table = checkTable(calibration);
+  if (typeof options !== 'object' || options === null) throw optionError('options', 'must be an object { sampler, steps, budget, fill? }');
+  const fill = options.fill ?? table.fills[0]!.fill;
+  const entry = table.fills.find((f) => f.fill === fill);
+  if (entry === undefined) {
+    const known = table.fills.map((f) => f.fill).join(', ');
+    throw optionError('fill', `"${String(fill)}" was not calibrated for this model (the table has ${known}); pick one of those, or recalibrate with it${(calibratedFillKinds as readonly string[]).includes(String(fill)) ? '' : ` (fills: ${calibratedFillKinds.join(', ')})`}`);
+  }
+  return toSchedule(table, plan(table, entry, options));
+}
+
+const fillStrategies: Readonly<Record<CalibratedFillKind, BuiltinFill>> = { zero: zeroFill, duplicate: duplicateFill, interpolate: interpolateFill, cache: cacheFill };
+
+/**
+ * The calibrated schedule and fill to sample with: `optimalSchedule` for `options.fill`, or, when no
+ * fill is given, for every fill in the table, keeping the one with the least predicted error.
+ * With the cache fill the returned fill is `cacheFill` (no interval: the schedule places the refreshes).
+ *
+ * @throws LevelskipError as `optimalSchedule`; when no fill reaches the budget, the error of the
+ *   fill that came closest.
+ *
+ * @example
+ * ```ts
+ * const { skip, fill } = autoSchedule(calibration, { sampler: { kind: 'ddim', eta: 1 }, steps: 50, budget: 0.4 });
+ * await sample({ denoiser, sampler: ddim({ steps: 50, eta: 1 }), skip, fill, seed: 0 });
+ * ```
+ */
+export function autoSchedule(calibration: CalibrationTable, options: OptimalScheduleOptions): AutoScheduleSettings {
+  const table = checkTable(calibration);
+  if (options?.fill !== undefined) {
+    const skip = optimalSchedule(table, options);
+    return Object.freeze({ skip, fill: fillStrategies[skip.plan.fill] });
+  }
+  let best: CalibratedSchedule | undefined;
+  let firstError: unknown;
+  for (const entry of table.fills) {
+    try {
+      const candidate = optimalSchedule(table, { ...options, fill: entry.fill });
+      if (best === undefined || candidate.plan.predictedError < best.plan.predictedError) best = candidate;
+    } catch (error) {
+      if (!(LevelskipError.is(error) && error.code === 'INVALID_OPTION' && error.issues[0]?.path[0] === 'budget')) throw error;
+      firstError ??= error;
+    }
+  }
+  if (best === undefined) throw firstError;
+  return Object.freeze({ skip: best, fill: fillStrategies[best.plan.fill] });
+}
