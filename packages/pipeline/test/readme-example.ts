@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { createPipeline } from '@levelskip/pipeline';
 
-// A shipped model, on ONNX Runtime (npm i @levelskip/pipeline @levelskip/backend-onnx onnxruntime-node).
+// A shipped model, on ONNX Runtime (npm i @levelskip/pipeline @levelskip/model-mnist-full @levelskip/backend-onnx onnxruntime-node).
 await using pipe = await createPipeline({ model: 'mnist-full', backend: 'onnx' });
 console.log(`recommended: ${pipe.settings.description}`);
 
