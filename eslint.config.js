@@ -1,24 +1,14 @@
-// Flat config. The architectural rules: only backend packages may import compute runtimes, and
-// the package-boundary rules (issue 26, item 5; eslint/package-boundaries.js) say which
-// @levelskip package may import which: core imports none, samplers import no backend, a backend
-// imports no other backend and no samplers, and only packages/cli imports the CLI.
+// Flat config. The architectural rules: only backend packages may import compute runtimes (and
+// the tfjs trainer, @levelskip/train-tfjs, TensorFlow.js), and the package-boundary rules (issue
+// 26, items 4 and 5; eslint/package-boundaries.js) say which @levelskip package may import which:
+// core imports none, samplers import no backend, a backend imports no other backend, no samplers
+// and no trainer (tests and scripts included: cross-backend tests live in test/integration), the
+// trainer imports only core, backend-tfjs and datasets, and only packages/cli imports the CLI.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import packageBoundaries from './eslint/package-boundaries.js';
 
 const code = ['**/*.{js,mjs,cjs,jsx,ts,mts,cts,tsx}'];
-
-/**
- * Files allowed to cross the "a backend imports no other backend and no samplers" boundary:
- * cross-backend parity tests and benchmarks that still live inside a backend package. Issue 26
- * (item 4) plans a private integration package (or test/integration at the root) for them; move
- * each file there and delete its line here. Every src/ file stays under the rule.
- */
-export const backendBoundaryExceptions = [
-  'packages/backend-onnx/test/parity-tfjs.test.ts', // ONNX vs tfjs predictions and samples (imports backend-tfjs, samplers)
-  'packages/backend-tfjs/test/integration/samplers.test.ts', // tfjs vs reference samples (imports samplers)
-  'packages/backend-onnx/scripts/bench-predict.mjs', // predict() timings, ONNX beside tfjs (imports backend-tfjs, samplers)
-];
 
 const runtimeImports = {
   patterns: [
@@ -60,6 +50,17 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
+    // The tfjs trainer drives tfjs itself (tf.Variable, tf.grad, the optimiser), on the engine
+    // backend-tfjs selects; it has no business with ONNX Runtime.
+    files: ['packages/train-tfjs/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['onnxruntime-*'], message: '@levelskip/train-tfjs trains on TensorFlow.js only; ONNX Runtime belongs to packages/backend-onnx.' }] },
+      ],
+    },
+  },
+  {
     // Examples are user code: a user picks the runtime and hands it to the backend
     // (createOnnxBackend({ ort })), so importing onnxruntime-web or tfjs there is the intended use.
     files: ['examples/**'],
@@ -86,19 +87,33 @@ export default tseslint.config(
     rules: {
       'levelskip/samplers-import-no-backend': [
         'error',
-        { forbid: ['@levelskip/backend-*'], because: 'samplers run on any backend through core interfaces (Denoiser, TensorOps); test them with the reference backend from @levelskip/core/testing' },
+        { forbid: ['@levelskip/backend-*', '@levelskip/train-*'], because: 'samplers run on any backend through core interfaces (Denoiser, TensorOps); test them with the reference backend from @levelskip/core/testing' },
       ],
     },
   },
   {
+    // Every file of a backend package, tests and scripts included.
     files: ['packages/backend-*/**'],
-    ignores: backendBoundaryExceptions,
     rules: {
       'levelskip/backends-stand-alone': [
         'error',
         {
-          forbid: ['@levelskip/backend-*', '@levelskip/samplers'],
-          because: 'a backend depends only on core; cross-backend tests belong in the integration package (issue 26), not inside a backend',
+          forbid: ['@levelskip/backend-*', '@levelskip/samplers', '@levelskip/train-*'],
+          because:
+            'a backend depends only on core (a trainer depends on its backend, not the reverse); cross-backend tests and benchmarks belong in test/integration, not inside a backend',
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/train-tfjs/**'],
+    rules: {
+      'levelskip/trainer-imports-only-its-backend': [
+        'error',
+        {
+          forbid: ['@levelskip/*'],
+          allow: ['@levelskip/core', '@levelskip/backend-tfjs', '@levelskip/datasets'],
+          because: 'the tfjs trainer trains backend-tfjs models: it builds on core, backend-tfjs and datasets only; code that also needs samplers or another backend belongs in test/integration',
         },
       ],
     },

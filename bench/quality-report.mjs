@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The Markdown section of a quality results file (schema `levelskip-bench-quality/1`, written by
  * bench/quality.mjs) and its Pareto chart (SVG + PNG beside the report).
@@ -29,20 +30,48 @@ import { cs, recipeBaselines, sameWeights, shippedIdentities, table1Rows, table1
 import { median } from './lib/timing.mjs';
 import { loadPackage } from './lib/workspace.mjs';
 
+/** @typedef {import('./lib/types.js').QualityDocument} QualityDocument */
+/** @typedef {import('./lib/types.js').QualityCell} QualityCell */
+
+/** @type {(v: number | null | undefined, digits?: number) => string} */
 const num = (v, digits = 1) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+/** @type {(v: number | null | undefined) => string} */
 const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
 
+/**
+ * A GitHub-flavoured Markdown table, the first column left-aligned and the others right-aligned.
+ *
+ * @param {unknown[]} header
+ * @param {unknown[][]} rows
+ * @returns {string}
+ */
 function table(header, rows) {
   if (rows.length === 0) return '_(no data)_\n';
-  const line = (cells) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
+  const line = (/** @type {unknown[]} */ cells) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
   return [line(header), line(header.map((_, i) => (i === 0 ? ':---' : '---:'))), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** @typedef {Pick<import('./lib/types.js').QualityConfiguration, 'sampler' | 'steps' | 'eta'>} SamplerFields */
+/** @typedef {Pick<import('./lib/types.js').QualityConfiguration, 'model' | 'fill' | 'c' | 'k' | 'auto'> & SamplerFields} ConfigurationFields */
+/** @type {(x: SamplerFields) => boolean} */
 const isTable1Sampler = (x) => x.sampler === table1Sampler.sampler && x.steps === table1Sampler.steps && x.eta === table1Sampler.eta;
+/** @type {(c: SamplerFields) => string} */
 const samplerLabel = (c) => (c.sampler === 'ddim' ? `DDIM-${c.steps} η=${c.eta}` : `DPM-Solver++ ${c.steps}`);
+/** @type {(c: ConfigurationFields) => string} */
 const scheduleLabel = (c) => (c.auto !== undefined && c.auto !== null ? `auto:${c.auto}` : c.c === null ? `k=${c.k}` : `c=${c.c}`);
+/**
+ * A configuration in words: `mnist-full zero c=2 DDIM-50 η=1`.
+ *
+ * @type {(c: ConfigurationFields) => string}
+ */
 export const configLabel = (c) => `${c.model} ${c.fill} ${scheduleLabel(c)} ${samplerLabel(c)}`;
 
+/**
+ * Writes a file atomically (temporary file + rename).
+ *
+ * @param {string} path
+ * @param {string | Uint8Array} data
+ */
 function writeAtomic(path, data) {
   const temporary = `${path}.tmp-${process.pid}`;
   try {
@@ -54,8 +83,15 @@ function writeAtomic(path, data) {
   }
 }
 
+/**
+ * Table 1 analogue: FD-LeNet per model / fill and c, then the time per image with the time saved.
+ *
+ * @param {QualityDocument} doc
+ * @returns {string}
+ */
 function table1Section(doc) {
   const cells = Object.values(doc.cells);
+  /** @type {(model: string, fill: string, c: number) => QualityCell | undefined} */
   const find = (model, fill, c) => cells.find((x) => x.model === model && x.c === c && isTable1Sampler(x) && (c === 0 || x.fill === fill));
   const rows = [];
   const times = [];
@@ -86,6 +122,12 @@ Sampling time per image on this machine (batch ${doc.config.batch}, ${doc.config
 ${table(['model / fill', ...cs.map((c) => `c = ${c}`)], times)}`;
 }
 
+/**
+ * Table 3 analogue: FD-LeNet by sampler and step count, per row of `table3`.
+ *
+ * @param {QualityDocument} doc
+ * @returns {string}
+ */
 function table3Section(doc) {
   const cells = Object.values(doc.cells).filter((x) => x.tables.includes('table3') || isTable1Sampler(x));
   const blocks = [];
@@ -98,12 +140,12 @@ function table3Section(doc) {
         if (byEta.every((x) => x === undefined)) return undefined;
         // The η runs cost nearly the same (η > 0 only adds a noise draw per step): their median
         // is the row's time, steadier than any single run.
-        return [`DDIM-${steps}`, ...byEta.map((x) => num(x?.fdLenet)), `${num(median(byEta.filter(Boolean).map((x) => x.msPerImage)))} ms`];
+        return [`DDIM-${steps}`, ...byEta.map((x) => num(x?.fdLenet)), `${num(median(byEta.filter((x) => x !== undefined).map((x) => x.msPerImage)))} ms`];
       })
-      .filter(Boolean);
+      .filter((row) => row !== undefined);
     const dpm = table3.dpmSteps
       .map((steps) => mine.find((x) => x.sampler === 'dpm-solver' && x.steps === steps))
-      .filter(Boolean)
+      .filter((x) => x !== undefined)
       .map((x) => [`DPM-Solver++ ${x.steps}`, num(x.fdLenet), '', '', `${num(x.msPerImage)} ms`]);
     blocks.push(`**${row.model}, ${row.fill} fill, c = ${row.c}**\n\n${table(['sampler', ...table3.etas.map((e) => `η = ${e}`), 'time per image'], [...ddim, ...dpm])}`);
   }
@@ -111,6 +153,12 @@ function table3Section(doc) {
   return `FD-LeNet by sampler and step count (DDIM's η: 0 deterministic, 1 DDPM-like noise; DPM-Solver++ 2M is deterministic, its row uses the η = 0 column). A DDIM row's time per image is the median of its η runs, which cost nearly the same (η > 0 only adds a noise draw per step); each run is timed once.\n\n${blocks.join('\n')}`;
 }
 
+/**
+ * Table 4: feature caching without retraining, per model of `table4`.
+ *
+ * @param {QualityDocument} doc
+ * @returns {string}
+ */
 function table4Section(doc) {
   const cells = Object.values(doc.cells);
   const blocks = [];
@@ -119,10 +167,11 @@ function table4Section(doc) {
     const cached = table4.rows
       .filter((row) => row.model === model)
       .flatMap((row) => row.intervals.map((m) => cells.find((x) => x.model === model && x.fill === `cache:${m}` && x.c === null && x.k === row.k && isTable1Sampler(x))))
-      .filter(Boolean);
+      .filter((x) => x !== undefined);
     if (cached.length === 0) continue;
     const paper = cells.find((x) => x.model === 'mnist-zero-c2' && x.fill === 'zero' && x.c === 2 && isTable1Sampler(x));
-    const saved = (x) => (base === undefined ? null : 1 - x.msPerImage / base.msPerImage);
+    const saved = (/** @type {QualityCell} */ x) => (base === undefined ? null : 1 - x.msPerImage / base.msPerImage);
+    /** @type {(label: string, x: QualityCell, fullSteps: number) => string[]} */
     const line = (label, x, fullSteps) => [label, String(fullSteps), num(x.fdLenet), `${num(x.msPerImage)} ms`, pct(saved(x)), pct(x.predictedFractionSaved)];
     const rows = [];
     if (base) rows.push(line(`${model}, c = 0 (every level at every step)`, base, base.steps));
@@ -141,24 +190,28 @@ ${blocks.join('\n')}`;
  * sorted by FLOP-predicted saving, each marked when it is on the Pareto front of its row by FLOPs
  * (no other configuration of the row saves more FLOPs and scores better): cells timed on a busy
  * machine cannot be ranked by time, FLOPs can.
+ *
+ * @param {Pick<QualityDocument, 'machine' | 'cells'>} doc
+ * @returns {string}
  */
 export function table5Section(doc) {
   const cells = Object.values(doc.cells);
   const blocks = [];
   for (const row of table5.rows) {
     const base = cells.find((x) => x.model === row.model && x.c === 0 && isTable1Sampler(x));
+    const rowFamily = row.family;
     const family =
-      row.family.kind === 'cache'
-        ? row.family.intervals.map((m) => cells.find((x) => x.model === row.model && x.fill === `cache:${m}` && x.c === null && x.k === row.family.k && isTable1Sampler(x)))
-        : row.family.cs.map((c) => cells.find((x) => x.model === row.model && x.fill === row.fill && x.c === c && isTable1Sampler(x)));
+      rowFamily.kind === 'cache'
+        ? rowFamily.intervals.map((m) => cells.find((x) => x.model === row.model && x.fill === `cache:${m}` && x.c === null && x.k === rowFamily.k && isTable1Sampler(x)))
+        : rowFamily.cs.map((c) => cells.find((x) => x.model === row.model && x.fill === row.fill && x.c === c && isTable1Sampler(x)));
     const autos = row.budgets.map((auto) => cells.find((x) => x.model === row.model && x.fill === row.fill && x.auto === auto && isTable1Sampler(x)));
-    const present = [...family, ...autos].filter(Boolean);
+    const present = [...family, ...autos].filter((x) => x !== undefined);
     if (!autos.some(Boolean)) continue;
     const front = new Set(paretoFrontier(present.map((x) => ({ x: 1 - x.predictedFractionSaved, y: x.fdLenet, cell: x }))).map((p) => p.cell));
-    const busy = (x) => timedOnBusyMachine(x, doc.machine.cores);
-    const saved = (x) => (base === undefined ? null : 1 - x.msPerImage / base.msPerImage);
+    const busy = (/** @type {QualityCell} */ x) => timedOnBusyMachine(x, doc.machine.cores);
+    const saved = (/** @type {QualityCell} */ x) => (base === undefined ? null : 1 - x.msPerImage / base.msPerImage);
     const rows = [];
-    const time = (x) => `${num(x.msPerImage)} ms${busy(x) ? ' (busy machine)' : ''}`;
+    const time = (/** @type {QualityCell} */ x) => `${num(x.msPerImage)} ms${busy(x) ? ' (busy machine)' : ''}`;
     if (base) rows.push([`c = 0 (full depth)`, num(base.fdLenet), time(base), '—', '—', '', '']);
     for (const x of [...present].sort((a, b) => b.predictedFractionSaved - a.predictedFractionSaved)) {
       const label = x.auto !== undefined ? `auto:${x.auto}, ${x.fill}` : x.c === null ? `${x.fill}, k = ${x.k}` : `eq. (1), c = ${x.c}`;
@@ -176,13 +229,24 @@ ${table(['schedule', 'FD-LeNet', 'time per image', 'saved, measured', 'saved, FL
 ${blocks.join('\n')}`;
 }
 
-/** `mnist-c2-distill@3000` → ['mnist-c2-distill', 3000]; a label without a step sorts last. */
+/**
+ * `mnist-c2-distill@3000` → ['mnist-c2-distill', 3000]; a label without a step sorts last.
+ *
+ * @param {string} label
+ * @returns {[string, number]}
+ */
 function recipeOrder(label) {
   const at = label.lastIndexOf('@');
   const step = at < 0 ? Number.POSITIVE_INFINITY : Number(label.slice(at + 1));
   return [at < 0 ? label : label.slice(0, at), Number.isFinite(step) ? step : Number.POSITIVE_INFINITY];
 }
 
+/**
+ * The recipes table: FD-LeNet of the --checkpoint models by c, beside the shipped baselines.
+ *
+ * @param {QualityDocument} doc
+ * @returns {string}
+ */
 export function recipesSection(doc) {
   const cells = Object.values(doc.cells).filter(isTable1Sampler);
   const labels = [...new Set(cells.filter((x) => x.checkpoint !== undefined).map((x) => x.model))].sort((a, b) => {
@@ -194,15 +258,19 @@ export function recipesSection(doc) {
   const rows = [
     ...recipeBaselines.map((b) => ({ model: b.model, fill: b.fill, describe: 'shipped' })),
     ...labels.map((label) => {
-      const sample = cells.find((x) => x.model === label);
-      /** @type {import('@levelskip/core').TrainingRecord} */
+      // A label of `labels` names a cell of `cells`.
+      const sample = /** @type {QualityCell} */ (cells.find((x) => x.model === label));
+      /** @type {Partial<import('@levelskip/core').TrainingRecord>} */
       const t = sample.training ?? {};
-      const describe = [t.initFrom ? `from ${t.initFrom}` : 'from scratch', t.teacher ? `distilled from ${t.teacher} (mix ${t.mix})` : null, `${t.scheme}${t.schedule?.c !== undefined ? ` c = ${t.schedule.c}` : ''}`, `${t.steps} steps`]
+      // A schedule in its JSON form (`{ kind: 'power', c }`); a string one names no c.
+      const schedule = /** @type {{ c?: number } | undefined} */ (typeof t.schedule === 'object' ? t.schedule : undefined);
+      const describe = [t.initFrom ? `from ${t.initFrom}` : 'from scratch', t.teacher ? `distilled from ${t.teacher} (mix ${t.mix})` : null, `${t.scheme}${schedule?.c !== undefined ? ` c = ${schedule.c}` : ''}`, `${t.steps} steps`]
         .filter(Boolean)
         .join(', ');
       return { model: label, fill: sample.fill, describe };
     }),
   ];
+  /** @type {(model: string, fill: string, c: number) => QualityCell | undefined} */
   const find = (model, fill, c) => cells.find((x) => x.model === model && x.c === c && (c === 0 || x.fill === fill));
   const real = cells.find((x) => x.realRecognisable !== undefined)?.realRecognisable;
   const body = rows
@@ -221,7 +289,7 @@ export function recipesSection(doc) {
         at2 === undefined ? '—' : `${busy ? 'busy machine' : pct(measured)} / ${pct(at2.predictedFractionSaved)}`,
       ];
     })
-    .filter(Boolean);
+    .filter((row) => row !== undefined);
   return `FD-LeNet by power-schedule curvature c, as Table 1 (DDIM-50 η = 1, ${doc.config.samples} images), for checkpoints of the training recipes (\`packages/pretrained/scripts/recipes.mjs\`; a label \`<recipe>@<step>\` is the recipe's weights after that many steps) beside the shipped full-depth and from-scratch models. *Recognisable*: the share of the c = 2 samples the project's LeNet classifies with p > 0.9${real === undefined ? '' : ` (held-out real digits: ${pct(real)})`}; LeNet is confident on much that is not a digit, so read it beside FD-LeNet. *Saved at c = 2*: time per image at c = 2 against the same model's c = 0 in this file, measured / FLOP-predicted; "busy machine" where either cell was timed while other work shared the cores (its FD-LeNet is unaffected).
 
 ${table(['model / fill', 'training', ...cs.map((c) => `c = ${c}`), 'recognisable, c = 2', 'saved at c = 2'], body)}`;
@@ -231,12 +299,16 @@ ${table(['model / fill', 'training', ...cs.map((c) => `c = ${c}`), 'recognisable
  * One row per scored model: what it costs (parameters, FLOPs per DDIM-50 step at full depth and
  * with its schedule, stage-aware for multi-decoder models) beside what it gives (FD-LeNet) and
  * the time it took, at c = 0 and at the c it was trained for (2 for uniform-k and full models).
+ *
+ * @param {QualityDocument} doc
+ * @returns {Promise<string>}
  */
 async function modelsSection(doc) {
   const cells = Object.values(doc.cells);
   const [core, pretrained] = await Promise.all([loadPackage('core'), loadPackage('pretrained')]);
   const entries = pretrained.catalogue.filter((e) => cells.some((c) => c.model === e.name));
   if (entries.length === 0) return '';
+  /** @type {(model: string, fill: string, c: number) => QualityCell | undefined} */
   const find = (model, fill, c) => cells.find((x) => x.model === model && x.c === c && isTable1Sampler(x) && (c === 0 || x.fill === fill));
   const rows = entries.map((e) => {
     const spec = core.parseUNetSpec({ ...core.presets[e.preset], sidePaths: e.sidePaths });
@@ -245,7 +317,7 @@ async function modelsSection(doc) {
     const skipped = core.predictedTimeSaved(spec, core.powerSchedule({ c }), 50, { fill: e.fill });
     const at0 = find(e.name, e.fill, 0);
     const atC = find(e.name, e.fill, c);
-    const mflops = (v) => `${(v / 50 / 1e6).toFixed(0)}`;
+    const mflops = (/** @type {number} */ v) => `${(v / 50 / 1e6).toFixed(0)}`;
     return [
       e.name,
       `${e.preset}${e.sidePaths ? ' + side paths' : ''}`,
@@ -265,14 +337,21 @@ Cost and quality of each scored model with DDIM-50 (η = 1): parameters, mean FL
 ${table(['model', 'architecture', 'parameters', 'MFLOPs / step, c = 0', 'MFLOPs / step, skipping', 'FD-LeNet, c = 0', 'FD-LeNet, skipping', 'time / image, c = 0', 'time / image, skipping'], rows)}`;
 }
 
-/** Every configuration of a shipped model as a point (recipe checkpoints have their own table); one series per model / fill. */
+/**
+ * Every configuration of a shipped model as a point (recipe checkpoints have their own table); one series per model / fill.
+ *
+ * @param {QualityDocument} doc
+ * @param {number | undefined} floor the real-vs-real floor, drawn as a reference line
+ * @returns {{ frontier: Array<{ x: number, y: number, cell: QualityCell }>, spec: import('./lib/types.js').ChartSpec }}
+ */
 function chartSpec(doc, floor) {
   const cells = Object.values(doc.cells).filter((c) => c.checkpoint === undefined);
+  /** @type {Map<string, Array<{ x: number, y: number, cell: QualityCell }>>} */
   const series = new Map();
   for (const c of cells) {
     const name = c.auto !== undefined && c.auto !== null ? `${c.model} / auto, ${c.fill}` : c.c === null && c.fill.startsWith('cache:') ? `${c.model} / cache:m, k = ${c.k}` : `${c.model} / ${c.fill}`;
     if (!series.has(name)) series.set(name, []);
-    series.get(name).push({ x: c.msPerImage, y: c.fdLenet, cell: c });
+    /** @type {Array<{ x: number, y: number, cell: QualityCell }>} */ (series.get(name)).push({ x: c.msPerImage, y: c.fdLenet, cell: c });
   }
   const frontier = paretoFrontier(cells.map((c) => ({ x: c.msPerImage, y: c.fdLenet, cell: c })));
   const onFrontier = new Set(frontier.map((p) => p.cell));
@@ -297,6 +376,10 @@ function chartSpec(doc, floor) {
  * than a tenth of the cores (measured from /proc/stat less the benchmark's own CPU time); cells
  * from before that measurement fall back to a 1-minute load average above a quarter of the cores
  * (which also counts the benchmark's own threads, so it flags more than it should).
+ *
+ * @param {{ otherCores?: number, stealCores?: number, loadAverage: number[] }} cell
+ * @param {number} cores the machine's
+ * @returns {boolean}
  */
 export function timedOnBusyMachine(cell, cores) {
   if (cell.otherCores !== undefined) return cell.otherCores + (cell.stealCores ?? 0) > cores * 0.1;
@@ -308,10 +391,16 @@ export function timedOnBusyMachine(cell, cores) {
  * and links it by `assetName` (the report and its assets live in one folder). Cells measured with
  * other weights than a model has now (`currentWeights`, by default the shipped ones) are left out
  * and counted in a note: a retrained model's old scores are not its scores.
+ *
+ * @param {QualityDocument} fullDoc
+ * @param {string} path the file, as the report shows it
+ * @param {import('./lib/types.js').RenderContext} context
+ * @returns {Promise<string>}
  */
 export async function renderQuality(fullDoc, path, { outDirectory, assetName, currentWeights }) {
   const current = currentWeights ?? shippedIdentities((await loadPackage('pretrained')).listPretrained());
-  const isStale = (c) => current.has(c.model) && !sameWeights(c.weights, current.get(c.model));
+  /** @type {(c: QualityCell) => boolean} */
+  const isStale = (c) => current.has(c.model) && !sameWeights(c.weights, /** @type {import('./lib/types.js').WeightsIdentity} */ (current.get(c.model)));
   const staleCells = Object.values(fullDoc.cells).filter(isStale);
   const doc = { ...fullDoc, cells: Object.fromEntries(Object.entries(fullDoc.cells).filter(([, c]) => !isStale(c))) };
   const cells = Object.values(doc.cells);

@@ -35,11 +35,21 @@ import { cpuSample, gitInfo, loadAverage, machineInfo, machineSlug, otherCpu, ru
 import { checkCompatible, readResults, writeResults } from './lib/results-file.mjs';
 import { loadPackage, repositoryRoot } from './lib/workspace.mjs';
 
+/** @typedef {import('./lib/types.js').QualityOptions} QualityOptions */
+/** @typedef {import('./lib/types.js').QualityConfiguration} QualityConfiguration */
+/** @typedef {import('./lib/types.js').KeyedConfiguration} KeyedConfiguration */
+/** @typedef {import('./lib/types.js').QualityDocument} QualityDocument */
+/** @typedef {import('./lib/types.js').QualitySession} QualitySession */
+/** @typedef {import('./lib/types.js').WeightsIdentity} WeightsIdentity */
+
+/** The quality results file's schema. */
 export const qualitySchema = 'levelskip-bench-quality/1';
 
+/** The power-schedule curvatures Tables 1 and the recipes table score. */
 export const cs = [0, 1, 2, 3, 5];
 /** Table 1's sampler (Table 3 varies it). */
 export const table1Sampler = { sampler: 'ddim', steps: 50, eta: 1 };
+/** Table 3: the samplers and step counts, and the rows (models) they are run on. */
 export const table3 = {
   ddimSteps: [10, 20, 50, 100],
   etas: [0, 0.5, 1],
@@ -66,6 +76,8 @@ export const table4 = {
  * Table 5: calibrated schedules. Each row: a model, the fill its auto schedules use, the budgets
  * (fractions of the time to save: the FLOP-predicted savings of the family it is compared with, on
  * these 4-level MNIST U-Nets with DDIM-50: `levelskip info`), and that family's cells.
+ *
+ * @type {{ rows: Array<{ model: string, fill: string, budgets: number[], family: { kind: 'cache', k: number, intervals: number[] } | { kind: 'power', cs: number[] } }> }}
  */
 export const table5 = {
   rows: [
@@ -73,8 +85,10 @@ export const table5 = {
     { model: 'mnist-full', fill: 'cache', budgets: [0.337, 0.445, 0.499, 0.539], family: { kind: 'cache', k: 3, intervals: [2, 3, 4, 5] } },
     // Eq. (1) at c = 1, 2, 3, 5: 26.7, 41.4, 47.9, 54.3 % predicted.
     { model: 'mnist-zero-c2', fill: 'zero', budgets: [0.267, 0.414, 0.479, 0.543], family: { kind: 'power', cs: [1, 2, 3, 5] } },
+    { model: 'mnist-c2-distill', fill: 'zero', budgets: [0.267, 0.414, 0.479, 0.543], family: { kind: 'power', cs: [1, 2, 3, 5] } },
   ],
 };
+
 
 /**
  * Table 1 rows: model and the fills it is scored with. `trainedFor` false marks a fill the model
@@ -83,6 +97,7 @@ export const table5 = {
 export const table1Rows = [
   { model: 'mnist-full', fills: [{ fill: 'zero', trainedFor: false }], note: 'trained at full depth only: the paper\'s DDPM row at c = 0; c > 0 shows skipping without skip-aware training' },
   { model: 'mnist-zero-c2', fills: [{ fill: 'zero', trainedFor: true }, { fill: 'duplicate', trainedFor: false }, { fill: 'cache', trainedFor: false }] },
+  { model: 'mnist-c2-distill', fills: [{ fill: 'zero', trainedFor: true }], note: 'mnist-full fine-tuned for c = 2 (zero fill) and distilled from it: the quality issue\'s recipe B, 3,000 steps' },
   { model: 'mnist-interpolate', fills: [{ fill: 'interpolate', trainedFor: true }] },
   { model: 'mnist-multistage', fills: [{ fill: 'zero', trainedFor: true }] },
   { model: 'mnist-ode2', fills: [{ fill: 'zero', trainedFor: true }] },
@@ -103,6 +118,7 @@ const tables = ['table1', 'table3', 'table4', 'recipes', 'table5'];
 /** Tables measured without --only (recipes need --checkpoint; table5 needs calibration tables, or time to calibrate). */
 const defaultTables = ['table1', 'table3', 'table4'];
 
+/** `pnpm bench quality --help`. */
 const usage = `usage: pnpm bench quality [flags]
 
 FD-LeNet of the shipped MNIST models (Tables 1 and 3 of the paper, MNIST analogues) with the
@@ -130,19 +146,39 @@ real-vs-real floor, and the sampling time of each configuration (for the Pareto 
 A full run (every model shipped, 500 images) takes about an hour on 2 cores; run it on a quiet
 machine, since the times feed the Pareto chart (each cell records the load average).`;
 
+/**
+ * A flag's value as a positive integer.
+ *
+ * @param {string | undefined} value
+ * @param {string} flag
+ * @returns {number}
+ */
 function positiveInteger(value, flag) {
   const n = Number(value);
   if (value === undefined || !Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
+/**
+ * A flag's comma-separated value as a non-empty list.
+ *
+ * @param {string} value
+ * @param {string} flag
+ * @returns {string[]}
+ */
 function commaList(value, flag) {
   const list = value.split(',').filter(Boolean);
   if (list.length === 0) throw new Error(`${flag} needs a comma-separated list`);
   return list;
 }
 
-/** Parses the quality suite's flags; throws with the fix for anything malformed. */
+/**
+ * Parses the quality suite's flags; throws with the fix for anything malformed.
+ *
+ * @param {string[]} argv
+ * @param {string} slug the machine's, for the default results file
+ * @returns {QualityOptions}
+ */
 export function parseQualityArgs(argv, slug) {
   let values;
   try {
@@ -167,7 +203,7 @@ export function parseQualityArgs(argv, slug) {
       },
     }));
   } catch (error) {
-    throw new Error(`${error.message.replace(/\.$/, '')}; see --help`);
+    throw new Error(`${/** @type {Error} */ (error).message.replace(/\.$/, '')}; see --help`);
   }
   const checkpoints = (values.checkpoint ?? []).map((value) => {
     const at = value.indexOf('=');
@@ -209,6 +245,9 @@ export function parseQualityArgs(argv, slug) {
 /**
  * A configuration's key in `cells`: the same configuration in two tables is measured once. The
  * schedule part is `c<c>` for the power schedule, `k<k>` for a constant one (Table 4).
+ *
+ * @param {Pick<QualityConfiguration, 'model' | 'fill' | 'c' | 'k' | 'auto' | 'sampler' | 'steps' | 'eta'>} config
+ * @returns {string}
  */
 export function configKey(config) {
   const sampler = config.sampler === 'ddim' ? `ddim${config.steps}-eta${config.eta}` : `${config.sampler}${config.steps}`;
@@ -216,9 +255,17 @@ export function configKey(config) {
   return `${config.model}|${config.fill}|${schedule}|${sampler}`;
 }
 
-/** Every configuration of the chosen tables, for the models given; each lists the tables it belongs to. */
+/**
+ * Every configuration of the chosen tables, for the models given; each lists the tables it belongs to.
+ *
+ * @param {Pick<QualityOptions, 'tables' | 'quick' | 'recipeCs' | 'recipeModels'>} options
+ * @param {string[]} models the shipped models to score
+ * @returns {KeyedConfiguration[]}
+ */
 export function configurations(options, models) {
+  /** @type {Map<string, KeyedConfiguration>} */
   const byKey = new Map();
+  /** @type {(table: string, config: QualityConfiguration) => void} */
   const add = (table, config) => {
     const key = configKey(config);
     const existing = byKey.get(key);
@@ -296,6 +343,7 @@ export function configurations(options, models) {
  *
  * @param {{ readCheckpointManifest: typeof import('@levelskip/core').readCheckpointManifest }} core the built @levelskip/core
  * @param {{ label: string, dir: string }} checkpoint
+ * @returns {import('./lib/types.js').RecipeModel}
  */
 export function describeCheckpoint(core, { label, dir }) {
   const path = join(dir, 'model.json');
@@ -303,13 +351,13 @@ export function describeCheckpoint(core, { label, dir }) {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`--checkpoint ${label}: cannot read ${path} (${error.code}); pass a directory written by saveCheckpoint or train`);
+    throw new Error(`--checkpoint ${label}: cannot read ${path} (${/** @type {NodeJS.ErrnoException} */ (error).code}); pass a directory written by saveCheckpoint or train`);
   }
   let manifest;
   try {
     ({ manifest } = core.readCheckpointManifest(text, path));
   } catch (error) {
-    throw new Error(`--checkpoint ${label}: ${error.message}; pass a directory written by saveCheckpoint or train`, { cause: error });
+    throw new Error(`--checkpoint ${label}: ${/** @type {Error} */ (error).message}; pass a directory written by saveCheckpoint or train`, { cause: error });
   }
   const t = manifest.training ?? {};
   if (t.fill === undefined) throw new Error(`--checkpoint ${label}: ${path} has no training.fill; the recipes table scores models with the fill they were trained with`);
@@ -320,38 +368,63 @@ export function describeCheckpoint(core, { label, dir }) {
   return { label, dir, fill, weights: weightsIdentity(manifest), training };
 }
 
+/**
+ * A path for messages: relative inside the repository, absolute outside it.
+ *
+ * @type {(path: string) => string}
+ */
 const shown = (path) => {
   const inside = relative(repositoryRoot, path);
   return inside.startsWith('..') ? path : inside;
 };
+/**
+ * A line on stderr.
+ *
+ * @param {string} message
+ */
 const log = (message) => process.stderr.write(`${message}\n`);
 
 /**
  * The shipped weights a cell was measured with; a cell of other weights is stale.
  *
- * @param {{ training?: import('@levelskip/core').TrainingRecord }} info a model.json manifest or a catalogue entry
+ * @param {{ training?: Partial<import('@levelskip/core').TrainingRecord> }} info a model.json manifest or a catalogue entry
+ * @returns {WeightsIdentity}
  */
 export function weightsIdentity(info) {
   return { steps: info.training?.steps ?? null, images: info.training?.images ?? null, durationMs: info.training?.durationMs ?? null };
 }
 
-/** The weights each available model of a catalogue has now (model name → `weightsIdentity`). */
+/**
+ * The weights each available model of a catalogue has now (model name → `weightsIdentity`).
+ *
+ * @param {ReadonlyArray<{ name: string, available: boolean, training?: Partial<import('@levelskip/core').TrainingRecord> }>} catalogue
+ * @returns {Map<string, WeightsIdentity>}
+ */
 export function shippedIdentities(catalogue) {
   return new Map(catalogue.filter((m) => m.available).map((m) => [m.name, weightsIdentity(m)]));
 }
 
+/**
+ * Whether a cell's weights (`a`, undefined for a cell not measured yet) are the model's now (`b`).
+ *
+ * @param {WeightsIdentity | undefined} a
+ * @param {WeightsIdentity} b
+ * @returns {boolean}
+ */
 export function sameWeights(a, b) {
   return a !== undefined && a.steps === b.steps && a.images === b.images && a.durationMs === b.durationMs;
 }
 
-export async function runQuality(argv) {
-  const machine = machineInfo();
-  const options = parseQualityArgs(argv, machineSlug(machine));
-  if (options.help) {
-    console.log(usage);
-    return;
-  }
-  const [core, pretrained, cli] = await Promise.all([loadPackage('core'), loadPackage('pretrained'), loadPackage('cli')]);
+/**
+ * The catalogue models the flags ask for, split into those installed (scored) and those not
+ * (listed as missing), and the --checkpoint models read from their model.json.
+ *
+ * @param {QualityOptions} options
+ * @param {import('./lib/types.js').CorePackage} core
+ * @param {import('./lib/types.js').PretrainedPackage} pretrained
+ * @returns {{ models: import('@levelskip/pretrained').PretrainedInfo[], missing: string[], recipeModels: import('./lib/types.js').RecipeModel[] }}
+ */
+function selectModels(options, core, pretrained) {
   const catalogue = pretrained.listPretrained();
   const known = catalogue.map((m) => m.name);
   for (const name of options.models ?? []) {
@@ -359,21 +432,26 @@ export async function runQuality(argv) {
   }
   const wanted = options.models ?? known;
   const missing = catalogue.filter((m) => wanted.includes(m.name) && !m.available).map((m) => m.name);
-  const models = catalogue.filter((m) => wanted.includes(m.name) && m.available);
-  options.recipeModels = options.checkpoints.map((checkpoint) => describeCheckpoint(core, checkpoint));
-  for (const r of options.recipeModels) if (known.includes(r.label)) throw new Error(`--checkpoint: the label ${r.label} is a catalogue model's name; choose another`);
-  const configs = configurations(options, models.map((m) => m.name));
-  if (missing.length > 0) log(`[quality] not shipped yet, not scored: ${missing.join(', ')}`);
-  if (options.dryRun) {
-    for (const c of configs) console.log(`${c.key}  (${c.tables.join(', ')})`);
-    console.log(`${configs.length} configurations × ${options.samples} images`);
-    return;
-  }
-  if (configs.length === 0) throw new Error('nothing to measure: no shipped model matches --models/--only');
+  const models = catalogue.filter(/** @returns {m is import('@levelskip/pretrained').PretrainedInfo} */ (m) => wanted.includes(m.name) && m.available);
+  const recipeModels = options.checkpoints.map((checkpoint) => describeCheckpoint(core, checkpoint));
+  for (const r of recipeModels) if (known.includes(r.label)) throw new Error(`--checkpoint: the label ${r.label} is a catalogue model's name; choose another`);
+  return { models, missing, recipeModels };
+}
 
+/**
+ * The results file (read to resume, or fresh) with this invocation's session added, written at once.
+ *
+ * @param {QualityOptions} options
+ * @param {import('./lib/types.js').Machine} machine
+ * @param {string[]} argv
+ * @returns {{ doc: QualityDocument, session: QualitySession }}
+ */
+function openResults(options, machine, argv) {
   const config = { quick: options.quick, samples: options.samples, batch: options.batch, seed: options.seed, backend: options.backend };
+  /** @type {QualityDocument} */
   const doc = readResults(options.out, () => ({ schema: qualitySchema, machine, config, sessions: [], cells: {} }), qualitySchema);
   checkCompatible(doc, options.out, { machine, config }, ['quick', 'samples', 'batch', 'seed', 'backend']);
+  /** @type {QualitySession} */
   const session = {
     id: doc.sessions.length + 1,
     startedAt: new Date().toISOString(),
@@ -385,68 +463,119 @@ export async function runQuality(argv) {
   };
   doc.sessions.push(session);
   writeResults(options.out, doc);
+  return { doc, session };
+}
 
+/**
+ * The `levelskip eval` flags that score configuration `c` (the CLI's planEval).
+ *
+ * @param {KeyedConfiguration} c
+ * @param {QualityOptions} options
+ * @returns {import('@levelskip/cli').EvalFlags}
+ */
+function evalFlags(c, options) {
+  return {
+    ...(c.checkpoint === undefined ? { model: c.model } : { checkpoint: c.checkpoint }),
+    backend: options.backend,
+    sampler: c.sampler,
+    steps: String(c.steps),
+    ...(c.eta === null ? {} : { eta: String(c.eta) }),
+    // Every table is measured without x0 clipping, whatever a model.json recommends (the CLI
+    // applies a recommended clip when no flag says otherwise).
+    ...(c.sampler === 'ddim' || c.sampler === 'ddpm' ? { clipSample: false } : {}),
+    ...(c.auto !== undefined ? { schedule: `auto:${c.auto}` } : c.c === null ? { kTable: `0:1=${c.k}` } : { c: String(c.c) }),
+    fill: c.fill,
+    samples: String(options.samples),
+    batch: String(options.batch),
+    seed: String(options.seed),
+    progress: Boolean(process.stderr.isTTY),
+    json: true,
+  };
+}
+
+/**
+ * Scores configuration `c` as `levelskip eval` does, timing it, and returns its cell.
+ *
+ * @param {import('./lib/types.js').CliPackage} cli
+ * @param {KeyedConfiguration} c
+ * @param {{ options: QualityOptions, session: QualitySession, identities: Map<string, WeightsIdentity> }} run
+ * @returns {Promise<import('./lib/types.js').QualityCell>}
+ */
+async function scoreConfiguration(cli, c, { options, session, identities }) {
+  const io = { stdout: { write: () => true }, stderr: process.stderr, env: process.env };
+  const loadBefore = loadAverage();
+  const cpuBefore = cpuSample();
+  const cellStarted = performance.now();
+  const summary = await cli.runEval(cli.planEval(evalFlags(c, options)), io);
+  const cpu = otherCpu(cpuBefore, cpuSample());
+  const { key: _key, tables: cellTables, ...configuration } = c;
+  return {
+    ...configuration,
+    tables: cellTables,
+    // Every scored model has an identity: the catalogue's and the --checkpoint ones.
+    weights: /** @type {WeightsIdentity} */ (identities.get(c.model)),
+    fdLenet: summary.fdLenet,
+    floor: summary.floor,
+    recognisable: summary.recognisable,
+    realRecognisable: summary.realRecognisable,
+    ...(c.checkpoint === undefined ? {} : { checkpoint: shown(c.checkpoint), training: options.recipeModels?.find((r) => r.label === c.model)?.training }),
+    samplerDescription: summary.sampler,
+    schedule: summary.schedule,
+    backendName: summary.backend,
+    predictedFractionSaved: summary.predictedFractionSaved,
+    kHistogram: histogram(summary.ks),
+    sampleMs: summary.sampleMs,
+    msPerImage: summary.sampleMs / options.samples,
+    wallMs: performance.now() - cellStarted,
+    loadAverage: [loadBefore[0], loadAverage()[0]],
+    ...(cpu ?? {}),
+    session: session.id,
+    measuredAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * Runs the quality suite with the given command-line arguments.
+ *
+ * @param {string[]} argv
+ */
+export async function runQuality(argv) {
+  const machine = machineInfo();
+  const options = parseQualityArgs(argv, machineSlug(machine));
+  if (options.help) {
+    console.log(usage);
+    return;
+  }
+  const [core, pretrained, cli] = await Promise.all([loadPackage('core'), loadPackage('pretrained'), loadPackage('cli')]);
+  const { models, missing, recipeModels } = selectModels(options, core, pretrained);
+  options.recipeModels = recipeModels;
+  const configs = configurations(options, models.map((m) => m.name));
+  if (missing.length > 0) log(`[quality] not shipped yet, not scored: ${missing.join(', ')}`);
+  if (options.dryRun) {
+    for (const c of configs) console.log(`${c.key}  (${c.tables.join(', ')})`);
+    console.log(`${configs.length} configurations × ${options.samples} images`);
+    return;
+  }
+  if (configs.length === 0) throw new Error('nothing to measure: no shipped model matches --models/--only');
+
+  const { doc, session } = openResults(options, machine, argv);
   const identities = shippedIdentities(models);
-  for (const r of options.recipeModels) identities.set(r.label, r.weights);
-  const todo = configs.filter((c) => options.force || !sameWeights(doc.cells[c.key]?.weights, identities.get(c.model)));
-  const stepsOf = (c) => c.steps * Math.ceil(options.samples / options.batch);
+  for (const r of recipeModels) identities.set(r.label, r.weights);
+  const todo = configs.filter((c) => options.force || !sameWeights(doc.cells[c.key]?.weights, /** @type {WeightsIdentity} */ (identities.get(c.model))));
+  const stepsOf = (/** @type {KeyedConfiguration} */ c) => c.steps * Math.ceil(options.samples / options.batch);
   const totalSteps = todo.reduce((s, c) => s + stepsOf(c), 0);
   log(`[quality] ${configs.length} configurations, ${configs.length - todo.length} already measured, ${todo.length} to run (${options.samples} images each) → ${shown(options.out)}`);
-  const io = { stdout: { write: () => true }, stderr: process.stderr, env: process.env };
   const started = performance.now();
   let stepsDone = 0;
   try {
     for (const [i, c] of todo.entries()) {
-      const flags = {
-        ...(c.checkpoint === undefined ? { model: c.model } : { checkpoint: c.checkpoint }),
-        backend: options.backend,
-        sampler: c.sampler,
-        steps: String(c.steps),
-        ...(c.eta === null ? {} : { eta: String(c.eta) }),
-        // Every table is measured without x0 clipping, whatever a model.json recommends (the CLI
-        // applies a recommended clip when no flag says otherwise).
-        ...(c.sampler === 'ddim' || c.sampler === 'ddpm' ? { clipSample: false } : {}),
-        ...(c.auto !== undefined ? { schedule: `auto:${c.auto}` } : c.c === null ? { kTable: `0:1=${c.k}` } : { c: String(c.c) }),
-        fill: c.fill,
-        samples: String(options.samples),
-        batch: String(options.batch),
-        seed: String(options.seed),
-        progress: Boolean(process.stderr.isTTY),
-        json: true,
-      };
-      const loadBefore = loadAverage();
-      const cpuBefore = cpuSample();
-      const cellStarted = performance.now();
-      const summary = await cli.runEval(cli.planEval(flags), io);
-      const cpu = otherCpu(cpuBefore, cpuSample());
+      const cell = await scoreConfiguration(cli, c, { options, session, identities });
       stepsDone += stepsOf(c);
-      const { key, tables: cellTables, ...configuration } = c;
-      doc.cells[key] = {
-        ...configuration,
-        tables: cellTables,
-        weights: identities.get(c.model),
-        fdLenet: summary.fdLenet,
-        floor: summary.floor,
-        recognisable: summary.recognisable,
-        realRecognisable: summary.realRecognisable,
-        ...(c.checkpoint === undefined ? {} : { checkpoint: shown(c.checkpoint), training: options.recipeModels.find((r) => r.label === c.model)?.training }),
-        samplerDescription: summary.sampler,
-        schedule: summary.schedule,
-        backendName: summary.backend,
-        predictedFractionSaved: summary.predictedFractionSaved,
-        kHistogram: histogram(summary.ks),
-        sampleMs: summary.sampleMs,
-        msPerImage: summary.sampleMs / options.samples,
-        wallMs: performance.now() - cellStarted,
-        loadAverage: [loadBefore[0], loadAverage()[0]],
-        ...(cpu ?? {}),
-        session: session.id,
-        measuredAt: new Date().toISOString(),
-      };
+      doc.cells[c.key] = cell;
       writeResults(options.out, doc);
       const elapsed = performance.now() - started;
       const eta = stepsDone > 0 ? ((totalSteps - stepsDone) * elapsed) / stepsDone : 0;
-      log(`[quality] ${i + 1}/${todo.length} ${key}: FD-LeNet ${summary.fdLenet.toFixed(2)} (floor ${summary.floor?.mean.toFixed(2) ?? 'n/a'}), ${(summary.sampleMs / options.samples).toFixed(1)} ms/image${cpu ? `, other CPU ${cpu.otherCores} cores` : ''}; eta ${(eta / 60_000).toFixed(1)} min`);
+      log(`[quality] ${i + 1}/${todo.length} ${c.key}: FD-LeNet ${cell.fdLenet.toFixed(2)} (floor ${cell.floor?.mean.toFixed(2) ?? 'n/a'}), ${cell.msPerImage.toFixed(1)} ms/image${cell.otherCores !== undefined ? `, other CPU ${cell.otherCores} cores` : ''}; eta ${(eta / 60_000).toFixed(1)} min`);
     }
     session.status = 'complete';
   } catch (error) {
@@ -461,8 +590,14 @@ export async function runQuality(argv) {
   log(`[quality] done in ${((performance.now() - started) / 60_000).toFixed(1)} min; \`pnpm bench report\` renders the tables and the Pareto chart`);
 }
 
-/** Steps at each depth k = 0 .. max. */
+/**
+ * Steps at each depth k = 0 .. max.
+ *
+ * @param {readonly number[]} ks
+ * @returns {number[]}
+ */
 function histogram(ks) {
+  /** @type {number[]} */
   const counts = [];
   for (const k of ks) counts[k] = (counts[k] ?? 0) + 1;
   return Array.from(counts, (v) => v ?? 0);

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * `pnpm bench report`: renders docs/results.md from every results file in bench/results/*.json
  * (not sub-folders: bench/results/quick/ holds smoke runs and is left out).
@@ -80,10 +81,21 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { builtinFillKinds } from '@levelskip/core';
 import { speedSchema } from './lib/results-file.mjs';
 import { loadPackage, repositoryRoot } from './lib/workspace.mjs';
 
-/** A path for the report: relative inside the repository, absolute outside it. */
+/** @typedef {import('./lib/types.js').SpeedDocument} SpeedDocument */
+/** @typedef {import('./lib/types.js').SpeedTables} SpeedTables */
+/** @typedef {import('./lib/types.js').SpeedSession} SpeedSession */
+/** @typedef {import('./lib/types.js').SpeedCell} SpeedCell */
+
+/**
+ * A path for the report: relative inside the repository, absolute outside it.
+ *
+ * @param {string} path
+ * @returns {string}
+ */
 function shown(path) {
   const inside = relative(repositoryRoot, path);
   return inside.startsWith('..') ? path : inside || '.';
@@ -92,6 +104,7 @@ import { deriveSpeedTables, samplerIds, sessionPeak } from './speed-tables.mjs';
 import { recipesSection, renderQuality, timedOnBusyMachine } from './quality-report.mjs';
 import { qualitySchema } from './quality.mjs';
 
+/** @type {Record<string, string | undefined>} */
 const backendLabels = {
   onnx: 'levelskip-ORT',
   'tfjs-wasm': 'levelskip-tfjs (wasm)',
@@ -100,39 +113,75 @@ const backendLabels = {
   torch: 'PyTorch',
 };
 const backendOrder = ['onnx', 'tfjs-wasm', 'tfjs-node', 'tfjs-cpu', 'torch'];
-const fillOrder = ['zero', 'duplicate', 'interpolate', 'cache'];
+/**
+ * Tables list fills in the order of core's fill registry.
+ *
+ * @type {string[]}
+ */
+const fillOrder = [...builtinFillKinds];
 const samplerLabels = { ddim50: 'DDIM-50', ddpm1000: 'DDPM-1000' };
 
+/** @type {(backend: string) => string} */
 const label = (backend) => backendLabels[backend] ?? backend;
+/** @type {(order: string[]) => (a: string, b: string) => number} */
 const byOrder = (order) => (a, b) => order.indexOf(a) - order.indexOf(b);
+/** @type {(v: number | null | undefined) => string} */
 const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+/** @type {(v: number | null | undefined, digits?: number) => string} */
 const num = (v, digits = 2) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+/** @type {(v: number | null | undefined) => string} */
 const ms = (v) => (v === null || v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : v >= 100 ? `${v.toFixed(0)} ms` : `${v.toFixed(2)} ms`);
 
-/** A GitHub-flavoured Markdown table; numbers right-aligned when `align` says 'r'. */
+/**
+ * A GitHub-flavoured Markdown table; numbers right-aligned when `align` says 'r'.
+ *
+ * @param {unknown[]} header
+ * @param {unknown[][]} rows
+ * @param {string[]} [align] 'l' or 'r' per column (default: the first left, the others right)
+ * @returns {string}
+ */
 function table(header, rows, align = header.map((_, i) => (i === 0 ? 'l' : 'r'))) {
   if (rows.length === 0) return '_(no data)_\n';
-  const line = (cells) => `| ${cells.join(' | ')} |`;
+  const line = (/** @type {unknown[]} */ cells) => `| ${cells.join(' | ')} |`;
   // A literal | ends a cell in GitHub's tables (even inside code spans): escape it.
-  const cell = (c) => String(c).replace(/\|/g, '\\|');
+  const cell = (/** @type {unknown} */ c) => String(c).replace(/\|/g, '\\|');
   return [line(header.map(cell)), line(align.map((a) => (a === 'r' ? '---:' : ':---'))), ...rows.map((r) => line(r.map(cell)))].join('\n') + '\n';
 }
 
+/**
+ * The values without repeats, in first-seen order.
+ *
+ * @template T
+ * @param {Iterable<T>} values
+ * @returns {T[]}
+ */
 function unique(values) {
   return [...new Set(values)];
 }
 
-/** The sessions a file's cells come from (a session whose cells were all re-measured later is none). */
+/**
+ * The sessions a file's cells come from (a session whose cells were all re-measured later is none).
+ *
+ * @param {SpeedDocument} doc
+ * @returns {SpeedSession[]}
+ */
 function sourceSessions(doc) {
   return doc.sessions.filter((s) => Object.values(doc.cells).some((c) => c.session === s.id));
 }
 
+/**
+ * The machine, runtime versions and PyTorch peer a file was measured with.
+ *
+ * @param {SpeedDocument} doc
+ * @returns {string}
+ */
 function machineSection(doc) {
   const { machine } = doc;
   const sources = sourceSessions(doc);
   const sessions = sources.length > 0 ? sources : doc.sessions;
   const last = [...sessions].reverse().find((s) => s.torch) ?? sessions[sessions.length - 1];
   const versions = unique(sessions.map((s) => JSON.stringify(s.versions)));
+  /** @type {Partial<import('./lib/types.js').RuntimeVersions>} */
   const v = sessions[sessions.length - 1]?.versions ?? {};
   const torchUnavailable = sessions.map((s) => s.unavailable?.torch).find(Boolean);
   const rows = [
@@ -155,7 +204,14 @@ function machineSection(doc) {
   return text;
 }
 
+/**
+ * One row per session: when, status, load, other CPU use, peak, commit, cells and arguments.
+ *
+ * @param {SpeedDocument} doc
+ * @returns {string}
+ */
 function sessionsSection(doc) {
+  /** @type {Map<number, number>} */
   const counts = new Map();
   for (const cell of Object.values(doc.cells)) counts.set(cell.session, (counts.get(cell.session) ?? 0) + 1);
   return table(
@@ -176,7 +232,13 @@ function sessionsSection(doc) {
   );
 }
 
-/** A session's onnxruntime conv peak (the machine's speed that day), or where it comes from. */
+/**
+ * A session's onnxruntime conv peak (the machine's speed that day), or where it comes from.
+ *
+ * @param {SpeedDocument} doc
+ * @param {SpeedSession} session
+ * @returns {string}
+ */
 function peakText(doc, session) {
   const peak = sessionPeak(doc, session.id, 'onnx');
   if (peak === null) return '—';
@@ -184,9 +246,14 @@ function peakText(doc, session) {
   return `${num(peak.conv, 1)} GFLOP/s${borrowed ? ` (session ${session.peaksFrom}'s)` : ''}`;
 }
 
-/** The most other work (other processes plus the hypervisor's steal, in cores) seen during any of `cells`; '—' when none recorded it. */
+/**
+ * The most other work (other processes plus the hypervisor's steal, in cores) seen during any of `cells`; '—' when none recorded it.
+ *
+ * @param {SpeedCell[]} cells
+ * @returns {string}
+ */
 function maxOtherCores(cells) {
-  const measured = cells.filter((c) => c.otherCores !== undefined).map((c) => c.otherCores + (c.stealCores ?? 0));
+  const measured = cells.filter((c) => c.otherCores !== undefined).map((c) => /** @type {number} */ (c.otherCores) + (c.stealCores ?? 0));
   return measured.length === 0 ? '—' : `${Math.max(...measured).toFixed(2)} cores`;
 }
 
@@ -195,15 +262,24 @@ function maxOtherCores(cells) {
  * hypervisor took more than a tenth of the cores during the cell (`otherCores` + `stealCores`,
  * measured per cell); cells from before that measurement count when their session started with a
  * 1-minute load average above a quarter of the cores. Parity cells time nothing and are left out.
+ *
+ * @param {Pick<SpeedDocument, 'machine' | 'sessions' | 'cells'>} doc
+ * @returns {string[]} the cells' keys
  */
 export function busySpeedCells(doc) {
   const startLoad = new Map(doc.sessions.map((s) => [s.id, s.loadAverageStart]));
   // The quality cells' rule, with the session's starting load average standing in for a cell's own.
   return Object.entries(doc.cells)
-    .filter(([, c]) => c.kind !== 'parity' && timedOnBusyMachine({ ...c, loadAverage: startLoad.get(c.session) }, doc.machine.cores))
+    .filter(([, c]) => c.kind !== 'parity' && timedOnBusyMachine({ ...c, loadAverage: /** @type {number[]} */ (startLoad.get(c.session)) }, doc.machine.cores))
     .map(([key]) => key);
 }
 
+/**
+ * The timed runs per predict() k and per sample() schedule, as a range over the file's cells.
+ *
+ * @param {SpeedDocument} doc
+ * @returns {{ predict: string, sample: string }}
+ */
 function runCounts(doc) {
   const predictRuns = Object.values(doc.cells)
     .filter((c) => c.kind === 'predict')
@@ -211,15 +287,20 @@ function runCounts(doc) {
   const sampleRuns = Object.values(doc.cells)
     .filter((c) => c.kind === 'sample')
     .flatMap((c) => c.schedules.map((s) => s.runs));
-  const range = (list) => (list.length === 0 ? '—' : Math.min(...list) === Math.max(...list) ? `${list[0]}` : `${Math.min(...list)}–${Math.max(...list)}`);
+  const range = (/** @type {number[]} */ list) => (list.length === 0 ? '—' : Math.min(...list) === Math.max(...list) ? `${list[0]}` : `${Math.min(...list)}–${Math.max(...list)}`);
   return { predict: range(predictRuns), sample: range(sampleRuns) };
 }
 
-/** The models of a file as the method section names them: levels, block kind, decoder stages, FLOPs. */
+/**
+ * The models of a file as the method section names them: levels, block kind, decoder stages, FLOPs.
+ *
+ * @param {SpeedTables} derived
+ * @returns {string}
+ */
 function modelsText(derived) {
   const models = derived.models ?? [];
   if (models.length === 0) return "core's presets";
-  const gflops = (stages) => `${stages.map((s) => num(s.gflopsFull)).join(' / ')} GFLOPs per step at k = 0`;
+  const gflops = (/** @type {import('./lib/types.js').ModelRow['stages']} */ stages) => `${stages.map((s) => num(s.gflopsFull)).join(' / ')} GFLOPs per step at k = 0`;
   const described = models.map((m) => {
     const details = [`N = ${m.levels}`];
     if (m.block !== 'resnet') details.push(`${m.block} blocks`);
@@ -230,7 +311,12 @@ function modelsText(derived) {
   return `core's preset${models.length > 1 ? 's' : ''} ${described.join(', ')}`;
 }
 
-/** The method bullet for multi-decoder U-Nets; empty when the file has none. */
+/**
+ * The method bullet for multi-decoder U-Nets; empty when the file has none.
+ *
+ * @param {SpeedTables} derived
+ * @returns {string}
+ */
 function multiStageText(derived) {
   const multi = (derived.models ?? []).filter((m) => m.stages.length > 1);
   if (multi.length === 0) return '';
@@ -239,7 +325,12 @@ function multiStageText(derived) {
 `;
 }
 
-/** Which backends have cells, and why the other engines levelskip supports do not. */
+/**
+ * Which backends have cells, and why the other engines levelskip supports do not.
+ *
+ * @param {SpeedDocument} doc
+ * @returns {string}
+ */
 function backendsText(doc) {
   const timed = unique(Object.values(doc.cells).map((c) => c.backend)).sort(byOrder(backendOrder));
   const notes = [];
@@ -251,6 +342,13 @@ function backendsText(doc) {
   return `${timed.map(label).join(', ')}. Not timed: ${notes.join('; ')}.`;
 }
 
+/**
+ * "How it was measured": models, timing, schedules, predictions, the PyTorch peer and the peaks.
+ *
+ * @param {SpeedDocument} doc
+ * @param {SpeedTables} derived
+ * @returns {string}
+ */
 function methodSection(doc, derived) {
   const counts = runCounts(doc);
   return `- **Models:** ${modelsText(derived)}, with random weights (${doc.config.weights}); timing does not depend on training. The interpolate fill needs learned side paths, so it runs on \`{...preset, sidePaths: true}\` (FLOPs at k = 0 are the same; the side paths' cost is counted where they run).
@@ -269,6 +367,10 @@ ${multiStageText(derived)}- Everything here is a benchmark, not a test: nothing 
 /**
  * One Table 2 block: per fill a c = 0 row (the full network's time per backend), then per c the
  * predicted saving and, per backend, run time, measured saving and measured / predicted.
+ *
+ * @param {import('./lib/types.js').Table2Row[]} subset one model and batch (and sampler)
+ * @param {string} title
+ * @returns {string}
  */
 function table2Block(subset, title) {
   const backends = unique(subset.map((r) => r.backend)).sort(byOrder(backendOrder));
@@ -292,6 +394,12 @@ function table2Block(subset, title) {
   return `\n**${title}**\n\n${table(header, body, header.map((_, i) => (i === 0 ? 'l' : 'r')))}`;
 }
 
+/**
+ * Table 2 from real DDIM-50 runs, per model and batch.
+ *
+ * @param {SpeedTables} derived
+ * @returns {string}
+ */
 function table2Section(derived) {
   const rows = derived.table2.filter((r) => r.source === 'sample');
   if (rows.length === 0) return '_(no real sample() runs in this file; see the per-step-cost equivalents below)_\n';
@@ -307,6 +415,12 @@ function table2Section(derived) {
   return out;
 }
 
+/**
+ * Table 2 as per-step-cost equivalents (Σ per-k medians), per sampler, model and batch.
+ *
+ * @param {SpeedTables} derived
+ * @returns {string}
+ */
 function equivalentSection(derived) {
   const rows = derived.table2.filter((r) => r.source === 'per-k');
   if (rows.length === 0) return '_(no per-k timings in this file)_\n';
@@ -322,11 +436,17 @@ function equivalentSection(derived) {
   return out;
 }
 
+/**
+ * t(PyTorch) / t(levelskip) per model, batch, fill and c: real runs where both sides have them, else per-k.
+ *
+ * @param {SpeedTables} derived
+ * @returns {string}
+ */
 function throughputSection(derived) {
   const rows = derived.throughputVsTorch;
   if (rows.length === 0) return '_(no PyTorch peer timings in this file)_\n';
   // Real runs where both sides have them, else per-step-cost equivalents.
-  const keyOf = (r) => `${r.model}|${r.batch}|${r.fill}|${r.c}`;
+  const keyOf = (/** @type {import('./lib/types.js').ThroughputRow} */ r) => `${r.model}|${r.batch}|${r.fill}|${r.c}`;
   const keys = unique(rows.map(keyOf));
   const backends = unique(rows.map((r) => r.backend)).sort(byOrder(backendOrder));
   const body = [];
@@ -337,18 +457,30 @@ function throughputSection(derived) {
       const chosen = mine.find((r) => r.source === 'sample') ?? mine.find((r) => r.source === 'per-k');
       return chosen ? `${num(chosen.ratio)}× (${chosen.source === 'sample' ? 'runs' : 'per-k'})` : '—';
     });
-    const torch = rows.find((r) => keyOf(r) === key && r.source === 'sample') ?? rows.find((r) => keyOf(r) === key);
+    // `key` is one of the rows' keys.
+    const torch = /** @type {import('./lib/types.js').ThroughputRow} */ (rows.find((r) => keyOf(r) === key && r.source === 'sample') ?? rows.find((r) => keyOf(r) === key));
     body.push([model, batch, fill, c, ms(torch.torchMs), ...cells]);
   }
   body.sort((a, b) => String(a[0]).localeCompare(String(b[0])) || Number(a[1]) - Number(b[1]) || fillOrder.indexOf(a[2]) - fillOrder.indexOf(b[2]) || Number(a[3]) - Number(b[3]));
   return table(['model', 'batch', 'fill', 'c', 'PyTorch DDIM-50', ...backends.map((b) => `${label(b)} / PyTorch`)], body, ['l', 'r', 'l', 'r', 'r', ...backends.map(() => 'r')]);
 }
 
-/** Models of the file with more than one decoder stage. */
+/**
+ * Models of the file with more than one decoder stage.
+ *
+ * @param {SpeedTables} derived
+ * @returns {Set<string>}
+ */
 function multiStageModels(derived) {
   return new Set((derived.models ?? []).filter((m) => m.stages.length > 1).map((m) => m.model));
 }
 
+/**
+ * Achieved GFLOP/s per model, batch, backend (and stage) beside the runtime's peak.
+ *
+ * @param {SpeedTables} derived
+ * @returns {string}
+ */
 function gflopsSection(derived) {
   const multi = multiStageModels(derived);
   const rows = [...derived.gflops].sort(
@@ -361,6 +493,12 @@ function gflopsSection(derived) {
   );
 }
 
+/**
+ * predict() per depth k, one table per model (per stage for multi-decoder U-Nets).
+ *
+ * @param {SpeedTables} derived
+ * @returns {string}
+ */
 function perKSection(derived) {
   const rows = derived.perK;
   const multi = multiStageModels(derived);
@@ -369,11 +507,12 @@ function perKSection(derived) {
     const subset = rows.filter((r) => r.model === model);
     const staged = multi.has(model);
     const backends = unique(subset.map((r) => r.backend)).sort(byOrder(backendOrder));
-    const keyOf = (r) => `${r.batch}|${r.fill}|${r.stage ?? 0}|${r.k}`;
+    const keyOf = (/** @type {import('./lib/types.js').PerKRow} */ r) => `${r.batch}|${r.fill}|${r.stage ?? 0}|${r.k}`;
     const keys = unique(subset.map(keyOf));
     const body = keys.map((key) => {
       const [batch, fill, stage, k] = key.split('|');
-      const first = subset.find((r) => keyOf(r) === key);
+      // `key` is one of the subset's keys.
+      const first = /** @type {import('./lib/types.js').PerKRow} */ (subset.find((r) => keyOf(r) === key));
       return [
         batch,
         fill,
@@ -386,7 +525,7 @@ function perKSection(derived) {
         }),
       ];
     });
-    const order = (row) => [Number(row[0]), fillOrder.indexOf(row[1]), ...(staged ? [parseInt(row[2], 10)] : []), Number(row[staged ? 3 : 2])];
+    const order = (/** @type {string[]} */ row) => [Number(row[0]), fillOrder.indexOf(row[1]), ...(staged ? [parseInt(row[2], 10)] : []), Number(row[staged ? 3 : 2])];
     body.sort((a, b) => {
       const [x, y] = [order(a), order(b)];
       for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] - y[i];
@@ -401,6 +540,12 @@ function perKSection(derived) {
   return out || '_(no per-k timings in this file)_\n';
 }
 
+/**
+ * The PyTorch peer's parity checks against levelskip-onnx.
+ *
+ * @param {SpeedDocument} doc
+ * @returns {string}
+ */
 function paritySection(doc) {
   const cells = Object.values(doc.cells).filter((c) => c.kind === 'parity');
   if (cells.length === 0) return '_(no PyTorch parity check in this file)_\n';
@@ -411,7 +556,14 @@ function paritySection(doc) {
   );
 }
 
-/** The Markdown section of one speed results file. */
+/**
+ * The Markdown section of one speed results file.
+ *
+ * @param {SpeedDocument} doc
+ * @param {SpeedTables} derived its derived tables (speed-tables.mjs deriveSpeedTables)
+ * @param {string} path the file, as the report shows it
+ * @returns {string}
+ */
 export function renderSpeed(doc, derived, path) {
   const quick = doc.config.quick
     ? '\n> **Quick smoke run** (`--quick`): minimal repeats on a possibly busy machine. These figures show that the harness works; they are not results.\n'
@@ -479,16 +631,27 @@ ${sessionsSection(doc)}`;
 /**
  * Renderers by schema: (doc, shown path, { outDirectory, assetName }) → Markdown. A renderer may
  * write assets (charts) into outDirectory, named from assetName (unique per results file).
+ *
+ * Each takes the parsed file, trusted to be of its schema.
+ *
+ * @type {Record<string, import('./lib/types.js').Renderer | undefined>}
  */
 export const renderers = {
   [speedSchema]: async (doc, path) => {
+    const speed = /** @type {SpeedDocument} */ (doc);
     const [core, samplers] = await Promise.all([loadPackage('core'), loadPackage('samplers')]);
-    return renderSpeed(doc, deriveSpeedTables(doc, { core, samplers }), path);
+    return renderSpeed(speed, deriveSpeedTables(speed, { core, samplers }), path);
   },
-  [qualitySchema]: renderQuality,
+  [qualitySchema]: (doc, path, context) => renderQuality(/** @type {import('./lib/types.js').QualityDocument} */ (doc), path, context),
 };
 
-/** Renders every results file in `resultsDirectory` into one Markdown document, its assets beside `outFile`. */
+/**
+ * Renders every results file in `resultsDirectory` into one Markdown document, its assets beside `outFile`.
+ *
+ * @param {string} resultsDirectory
+ * @param {string} [outFile]
+ * @returns {Promise<string>}
+ */
 export async function renderReport(resultsDirectory, outFile = join(repositoryRoot, 'docs', 'results.md')) {
   const files = existsSync(resultsDirectory)
     ? readdirSync(resultsDirectory)
@@ -512,14 +675,21 @@ ${sections.length === 0 ? '\n_No results yet: run `pnpm bench speed` and `pnpm b
 ${sections.join('\n')}`;
 }
 
+/**
+ * Parses the report's flags; throws with the fix for anything malformed.
+ *
+ * @param {string[]} argv
+ * @returns {{ results: string, out: string, help?: boolean }}
+ */
 function parseReportArgs(argv) {
+  /** @type {{ results: string, out: string, help?: boolean }} */
   const options = { results: join(repositoryRoot, 'bench', 'results'), out: join(repositoryRoot, 'docs', 'results.md') };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--results' || flag === '--out') {
       const value = argv[++i];
       if (value === undefined) throw new Error(`${flag} needs a path`);
-      options[flag.slice(2)] = value;
+      options[/** @type {'results' | 'out'} */ (flag.slice(2))] = value;
     } else if (flag === '--help' || flag === '-h') {
       options.help = true;
     } else {
@@ -529,7 +699,6 @@ function parseReportArgs(argv) {
   return options;
 }
 
-/** `pnpm bench report`: writes the Markdown report atomically. */
 const recipesBegin = '<!-- generated by pnpm bench report: recipes table -->';
 const recipesEnd = '<!-- end of generated recipes table -->';
 
@@ -537,6 +706,10 @@ const recipesEnd = '<!-- end of generated recipes table -->';
  * Replaces the text between the recipes markers of `markdown` (the root README) with the recipes
  * table of the quality results in `resultsDirectory`, so the README's copy is generated, never
  * typed. Returns the markdown unchanged when it has no markers or there is no quality file.
+ *
+ * @param {string} markdown
+ * @param {string} resultsDirectory
+ * @returns {string}
  */
 export function withRecipesTable(markdown, resultsDirectory) {
   const begin = markdown.indexOf(recipesBegin);
@@ -545,13 +718,18 @@ export function withRecipesTable(markdown, resultsDirectory) {
   const docs = readdirSync(resultsDirectory)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => JSON.parse(readFileSync(join(resultsDirectory, f), 'utf8')))
+    .map((f) => /** @type {import('./lib/types.js').QualityDocument} */ (JSON.parse(readFileSync(join(resultsDirectory, f), 'utf8'))))
     .filter((doc) => doc.schema === qualitySchema && !doc.config.quick);
   if (docs.length === 0) return markdown;
   const table = docs.map((doc) => recipesSection(doc)).join('\n');
   return `${markdown.slice(0, begin + recipesBegin.length)}\n\n${table}\n${markdown.slice(end)}`;
 }
 
+/**
+ * `pnpm bench report`: writes the Markdown report atomically (and the README's recipes table).
+ *
+ * @param {string[]} argv
+ */
 export async function runReport(argv) {
   const options = parseReportArgs(argv);
   if (options.help) {

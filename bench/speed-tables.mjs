@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The speed suite's derived figures, computed from the raw cells of a results file (see the
  * schema at the top of bench/report.mjs): the per-k table, the paper's Table 2 with our
@@ -26,13 +27,28 @@
  * - Ratio = measured / predicted (1 = the backend turns every skipped FLOP into saved time).
  */
 
-export const samplerIds = ['ddim50', 'ddpm1000'];
+/** @typedef {import('./lib/types.js').CorePackage} CorePackage */
+/** @typedef {import('./lib/types.js').SamplersPackage} SamplersPackage */
+/** @typedef {import('./lib/types.js').ModelContext} ModelContext */
+/** @typedef {import('./lib/types.js').SpeedDocument} SpeedDocument */
+/** @typedef {import('./lib/types.js').SpeedSampler} SpeedSampler */
+/** @typedef {import('./lib/types.js').PredictCell} PredictCell */
+/** @typedef {import('./lib/types.js').SampleCell} SampleCell */
+
+/** The samplers the derived tables price: real DDIM-50 runs, and DDPM-1000 from per-k timings. */
+export const samplerIds = /** @type {const} */ (['ddim50', 'ddpm1000']);
 
 /**
  * The effective depth of each step with the cache fill (core's rule, level-skipping-unet.ts).
  * `stages[i]` is step i's decoder stage (omitted: a single decoder); features are cached per stage.
+ *
+ * @param {readonly number[]} ks the schedule's k per step
+ * @param {number} levels N
+ * @param {readonly number[]} [stages] each step's decoder stage
+ * @returns {number[]}
  */
 export function effectiveCacheKs(ks, levels, stages = undefined) {
+  /** @type {Set<string>} */
   const cached = new Set();
   return ks.map((k, i) => {
     const stage = stages?.[i] ?? 0;
@@ -47,6 +63,12 @@ export function effectiveCacheKs(ks, levels, stages = undefined) {
  * The timestep per-k predict() timings of decoder stage `d` run at: the middle of the stage's
  * t-interval (for a single decoder, [0, 1): T/2 = 500). Checked to select that stage, since
  * predict() picks the decoder from the timestep.
+ *
+ * @param {CorePackage} core
+ * @param {import('./lib/types.js').Architecture} arch
+ * @param {import('./lib/types.js').Architecture['decoders'][number]} d the stage's decoder
+ * @param {number} T the diffusion steps the model was trained with
+ * @returns {number}
  */
 function stageTimestep(core, arch, d, T) {
   const timestep = Math.min(T - 1, Math.floor((T * (d.tStart + d.tEnd)) / 2));
@@ -56,9 +78,17 @@ function stageTimestep(core, arch, d, T) {
   return timestep;
 }
 
-/** Specs, FLOP tables, decoder stages and step lists of the presets; everything predicted depends only on these. */
+/**
+ * Specs, FLOP tables, decoder stages and step lists of the presets; everything predicted depends only on these.
+ *
+ * @param {CorePackage} core
+ * @param {SamplersPackage} samplers
+ * @param {string} name one of core's presets
+ * @returns {ModelContext}
+ */
 export function modelContext(core, samplers, name) {
-  const preset = core.presets[name];
+  // Named by a flag or a results file: looked up by name, checked below.
+  const preset = /** @type {Record<string, object | undefined>} */ (core.presets)[name];
   if (preset === undefined) throw new Error(`unknown preset ${name}; core's presets are ${Object.keys(core.presets).join(', ')}`);
   const spec = core.parseUNetSpec(preset);
   const sideSpec = core.parseUNetSpec({ ...preset, sidePaths: true });
@@ -81,18 +111,39 @@ export function modelContext(core, samplers, name) {
   };
 }
 
-/** Spec of the model a fill runs on: interpolate needs side paths. */
+/**
+ * Spec of the model a fill runs on: interpolate needs side paths.
+ *
+ * @param {ModelContext} context
+ * @param {string} fill
+ */
 export function specForFill(context, fill) {
   return fill === 'interpolate' ? context.sideSpec : context.spec;
 }
 
-/** The decoder stage of every step of `sampler` (all 0 for a single decoder). */
+/**
+ * The decoder stage of every step of `sampler` (all 0 for a single decoder).
+ *
+ * @param {CorePackage} core
+ * @param {ModelContext} context
+ * @param {SpeedSampler} sampler
+ * @returns {number[]}
+ */
 export function scheduleStages(core, context, sampler) {
   const T = context.spec.trainTimesteps;
   return context.timesteps[sampler].map((t) => core.stageForTime(context.arch, t / T));
 }
 
-/** The k of every step of `sampler` under powerSchedule(c), nominal and effective for `fill`, and each step's stage. */
+/**
+ * The k of every step of `sampler` under powerSchedule(c), nominal and effective for `fill`, and each step's stage.
+ *
+ * @param {CorePackage} core
+ * @param {ModelContext} context
+ * @param {SpeedSampler} sampler
+ * @param {number} c curvature; 0: the full network at every step
+ * @param {string} fill
+ * @returns {import('./lib/types.js').ScheduleKs}
+ */
 export function scheduleKs(core, context, sampler, c, fill) {
   const T = context.spec.trainTimesteps;
   const steps = context.timesteps[sampler];
@@ -102,7 +153,16 @@ export function scheduleKs(core, context, sampler, c, fill) {
   return { nominal, effective: fill === 'cache' ? effectiveCacheKs(nominal, context.levels, stages) : nominal, stages };
 }
 
-/** FLOP-predicted fraction saved (per sample) for effective ks, each step priced at its stage; cross-checked with core's predictedTimeSaved. */
+/**
+ * FLOP-predicted fraction saved (per sample) for effective ks, each step priced at its stage; cross-checked with core's predictedTimeSaved.
+ *
+ * @param {CorePackage} core
+ * @param {ModelContext} context
+ * @param {SpeedSampler} sampler
+ * @param {number} c
+ * @param {string} fill
+ * @returns {{ fraction: number, ks: number[], stages: number[] }}
+ */
 export function predictedSaved(core, context, sampler, c, fill) {
   const { effective, stages } = scheduleKs(core, context, sampler, c, fill);
   const table = fill === 'interpolate' ? context.sideTable : context.table;
@@ -122,29 +182,61 @@ export function predictedSaved(core, context, sampler, c, fill) {
   return { fraction, ks: effective, stages };
 }
 
+/**
+ * Steps at each value 0 .. levels-1.
+ *
+ * @param {readonly number[]} ks
+ * @param {number} levels
+ * @returns {number[]}
+ */
 function histogram(ks, levels) {
   const counts = new Array(levels).fill(0);
   for (const k of ks) counts[k]++;
   return counts;
 }
 
+/**
+ * The cells of one kind.
+ *
+ * @template {import('./lib/types.js').SpeedCell['kind']} Kind
+ * @param {SpeedDocument} doc
+ * @param {Kind} kind
+ * @returns {Array<Extract<import('./lib/types.js').SpeedCell, { kind: Kind }>>}
+ */
 function cellsOf(doc, kind) {
-  return Object.values(doc.cells).filter((cell) => cell.kind === kind);
+  return Object.values(doc.cells).filter(/** @returns {cell is Extract<import('./lib/types.js').SpeedCell, { kind: Kind }>} */ (cell) => cell.kind === kind);
 }
 
+/** @type {(value: number | null | undefined, digits?: number) => number | null} */
 const round = (value, digits = 4) => (value === null || value === undefined || !Number.isFinite(value) ? null : Number(value.toFixed(digits)));
 
-/** Decoder stage of a predict() ks entry; single-decoder cells (and files written before stages) have none: stage 0. */
+/**
+ * Decoder stage of a predict() ks entry; single-decoder cells (and files written before stages) have none: stage 0.
+ *
+ * @type {(entry: { stage?: number }) => number}
+ */
 const stageOf = (entry) => entry.stage ?? 0;
+/** @type {(stage: number, k: number) => string} */
 const stageK = (stage, k) => `${stage}|${k}`;
 
-/** Median ms of a predict cell per (stage, k). */
+/**
+ * Median ms of a predict cell per (stage, k).
+ *
+ * @param {PredictCell} cell
+ * @returns {Map<string, number>}
+ */
 function msByStageAndK(cell) {
   return new Map(cell.ks.map((entry) => [stageK(stageOf(entry), entry.k), entry.ms]));
 }
 
-/** Median ms of the full network per stage: the cache fill's no-cache baseline(s), otherwise k = 0. */
+/**
+ * Median ms of the full network per stage: the cache fill's no-cache baseline(s), otherwise k = 0.
+ *
+ * @param {PredictCell} cell
+ * @returns {Map<number, number>}
+ */
 function fullMsByStage(cell) {
+  /** @type {Map<number, number>} */
   const full = new Map();
   for (const entry of cell.ks) if (entry.k === 0) full.set(stageOf(entry), entry.ms);
   if (cell.baseline) full.set(0, cell.baseline.ms);
@@ -152,7 +244,13 @@ function fullMsByStage(cell) {
   return full;
 }
 
-/** The timestep a predict cell timed `stage` at. */
+/**
+ * The timestep a predict cell timed `stage` at.
+ *
+ * @param {PredictCell} cell
+ * @param {number} stage
+ * @returns {number | null}
+ */
 function timestepOf(cell, stage) {
   return cell.stages?.find((s) => s.stage === stage)?.timestep ?? cell.timestep ?? null;
 }
@@ -162,32 +260,43 @@ function timestepOf(cell, stage) {
  * session measured (`session.peaks`), else those of the session its `peaksFrom` names (set by hand
  * for sessions from before per-session peaks, when known to have run on the same machine), else
  * the `peak|<backend>` cell when that session measured it. Null when none did.
+ *
+ * @param {Pick<SpeedDocument, 'sessions' | 'cells'>} doc
+ * @param {number} id the session
+ * @param {string} backend
+ * @returns {import('./lib/types.js').PeakGflops | null}
  */
 export function sessionPeak(doc, id, backend) {
+  /** @type {(sessionId: number) => import('./lib/types.js').PeakGflops | null} */
   const measuredIn = (sessionId) => {
     const own = doc.sessions.find((s) => s.id === sessionId)?.peaks?.[backend];
     if (own) return own;
-    const cell = doc.cells[`peak|${backend}`];
+    const cell = /** @type {import('./lib/types.js').PeakCell | undefined} */ (doc.cells[`peak|${backend}`]);
     return cell?.session === sessionId ? { conv: cell.conv.gflops, matmul: cell.matmul.gflops } : null;
   };
   const from = doc.sessions.find((s) => s.id === id)?.peaksFrom;
   return measuredIn(id) ?? (from === undefined ? null : measuredIn(from));
 }
 
-/** Everything the report shows, from the raw cells. */
-export function deriveSpeedTables(doc, { core, samplers }) {
-  const contexts = new Map();
-  const contextOf = (model) => {
-    if (!contexts.has(model)) contexts.set(model, modelContext(core, samplers, model));
-    return contexts.get(model);
-  };
-  const predictCells = cellsOf(doc, 'predict');
-  const sampleCells = cellsOf(doc, 'sample');
-  const cs = [...new Set([0, ...doc.config.cs])].sort((a, b) => a - b);
+/**
+ * What the parts of deriveSpeedTables share: core, each model's context (built once per model) and
+ * the curvatures of the file, c = 0 included.
+ *
+ * @typedef {object} Derivation
+ * @property {CorePackage} core
+ * @property {(model: string) => ModelContext} contextOf
+ * @property {number[]} cs
+ */
 
-  // The models' shapes the report explains: block kind, levels, decoder stages, FLOPs at full depth.
-  const modelsSeen = [...new Set([...predictCells, ...sampleCells].map((cell) => cell.model))];
-  const models = modelsSeen.map((model) => {
+/**
+ * The models' shapes the report explains: block kind, levels, decoder stages, FLOPs at full depth.
+ *
+ * @param {Derivation} derivation
+ * @param {string[]} modelsSeen
+ * @returns {import('./lib/types.js').ModelRow[]}
+ */
+function modelRows({ core, contextOf }, modelsSeen) {
+  return modelsSeen.map((model) => {
     const context = contextOf(model);
     return {
       model,
@@ -196,10 +305,19 @@ export function deriveSpeedTables(doc, { core, samplers }) {
       stages: context.stages.map((s) => ({ ...s, gflopsFull: round(core.flopsAtDepth(context.table, 0, { stage: s.stage }) / 1e9, 4) })),
     };
   });
+}
 
-  // Predicted saved per (model, fill, c, sampler).
+/**
+ * Predicted saved per (model, fill, c, sampler).
+ *
+ * @param {Derivation} derivation
+ * @param {string[]} modelsSeen
+ * @param {string[]} fillsSeen
+ * @returns {import('./lib/types.js').PredictedRow[]}
+ */
+function predictedRows({ core, contextOf, cs }, modelsSeen, fillsSeen) {
+  /** @type {import('./lib/types.js').PredictedRow[]} */
   const predicted = [];
-  const fillsSeen = [...new Set([...predictCells, ...sampleCells].map((cell) => cell.fill))];
   for (const model of modelsSeen) {
     const context = contextOf(model);
     for (const fill of fillsSeen) {
@@ -219,9 +337,18 @@ export function deriveSpeedTables(doc, { core, samplers }) {
       }
     }
   }
-  const predictedOf = (model, fill, c, sampler) => predicted.find((p) => p.model === model && p.fill === fill && p.c === c && p.sampler === sampler);
+  return predicted;
+}
 
-  // Per-k table (per stage for multi-decoder U-Nets).
+/**
+ * Per-k table (per stage for multi-decoder U-Nets).
+ *
+ * @param {Derivation} derivation
+ * @param {PredictCell[]} predictCells
+ * @returns {import('./lib/types.js').PerKRow[]}
+ */
+function perKRows({ core, contextOf }, predictCells) {
+  /** @type {import('./lib/types.js').PerKRow[]} */
   const perK = [];
   for (const cell of predictCells) {
     const context = contextOf(cell.model);
@@ -230,6 +357,7 @@ export function deriveSpeedTables(doc, { core, samplers }) {
     for (const entry of cell.ks) {
       const stage = stageOf(entry);
       const flopsPerSample = core.flopsAtDepth(table, entry.k, { fill: cell.fill, stage });
+      const full = fullMs.get(stage);
       perK.push({
         model: cell.model,
         backend: cell.backend,
@@ -241,42 +369,88 @@ export function deriveSpeedTables(doc, { core, samplers }) {
         ms: entry.ms,
         runs: entry.runs,
         gflops: round((flopsPerSample * cell.batch) / (entry.ms / 1000) / 1e9, 2),
-        speedup: fullMs.has(stage) ? round(fullMs.get(stage) / entry.ms, 3) : null,
+        speedup: full !== undefined ? round(full / entry.ms, 3) : null,
         flopSpeedup: round(core.flopsAtDepth(table, 0, { stage }) / flopsPerSample, 3),
       });
     }
   }
+  return perK;
+}
 
-  // Table 2: real DDIM-50 runs, then per-step-cost equivalents for DDIM-50 and DDPM-1000.
-  const table2 = [];
+/**
+ * Σ over the sampler's steps of the full network's per-stage median: the c = 0 run priced from
+ * per-k timings (undefined when a stage the sampler visits has no full-network timing).
+ *
+ * @param {CorePackage} core
+ * @param {PredictCell} cell
+ * @param {ModelContext} context
+ * @param {SpeedSampler} sampler
+ * @returns {number | undefined}
+ */
+function fullRunMs(core, cell, context, sampler) {
+  const fullMs = fullMsByStage(cell);
+  const stages = scheduleStages(core, context, sampler);
+  return stages.every((s) => fullMs.has(s)) ? stages.reduce((sum, s) => sum + /** @type {number} */ (fullMs.get(s)), 0) : undefined;
+}
+
+/**
+ * One Table 2 row: measured against predicted saving.
+ *
+ * @param {SampleCell | PredictCell} cell
+ * @param {{ c: number, sampler: SpeedSampler, source: 'sample' | 'per-k', runMs: number | null, fullMs: number | null, measured: number }} figures
+ * @param {import('./lib/types.js').PredictedRow} p the prediction for the same model, fill, c and sampler
+ * @returns {import('./lib/types.js').Table2Row}
+ */
+function table2Row(cell, { c, sampler, source, runMs, fullMs, measured }, p) {
+  return {
+    model: cell.model,
+    backend: cell.backend,
+    batch: cell.batch,
+    fill: cell.fill,
+    c,
+    sampler,
+    source,
+    runMs,
+    fullMs,
+    measuredSaved: round(measured),
+    predictedSaved: p.predictedSaved,
+    ratio: /** @type {number} */ (p.predictedSaved) > 0 ? round(measured / /** @type {number} */ (p.predictedSaved), 3) : null,
+  };
+}
+
+/**
+ * Table 2 from real DDIM-50 runs: each c against the same cell's c = 0 run.
+ *
+ * @param {SampleCell[]} sampleCells
+ * @param {(model: string, fill: string, c: number, sampler: SpeedSampler) => import('./lib/types.js').PredictedRow} predictedOf
+ * @returns {import('./lib/types.js').Table2Row[]}
+ */
+function table2FromRuns(sampleCells, predictedOf) {
+  /** @type {import('./lib/types.js').Table2Row[]} */
+  const rows = [];
   for (const cell of sampleCells) {
     const t0 = cell.schedules.find((s) => s.c === 0)?.ms;
     for (const schedule of cell.schedules) {
       if (schedule.c === 0 || t0 === undefined) continue;
       const p = predictedOf(cell.model, cell.fill, schedule.c, 'ddim50');
-      const measured = 1 - schedule.ms / t0;
-      table2.push({
-        model: cell.model,
-        backend: cell.backend,
-        batch: cell.batch,
-        fill: cell.fill,
-        c: schedule.c,
-        sampler: 'ddim50',
-        source: 'sample',
-        runMs: schedule.ms,
-        fullMs: t0,
-        measuredSaved: round(measured),
-        predictedSaved: p.predictedSaved,
-        ratio: p.predictedSaved > 0 ? round(measured / p.predictedSaved, 3) : null,
-      });
+      rows.push(table2Row(cell, { c: schedule.c, sampler: 'ddim50', source: 'sample', runMs: schedule.ms, fullMs: t0, measured: 1 - schedule.ms / t0 }, p));
     }
   }
-  /** Σ over the sampler's steps of the full network's per-stage median: the c = 0 run priced from per-k timings. */
-  const fullRunMs = (cell, context, sampler) => {
-    const fullMs = fullMsByStage(cell);
-    const stages = scheduleStages(core, context, sampler);
-    return stages.every((s) => fullMs.has(s)) ? stages.reduce((sum, s) => sum + fullMs.get(s), 0) : undefined;
-  };
+  return rows;
+}
+
+/**
+ * Table 2 as per-step-cost equivalents for DDIM-50 and DDPM-1000: Σ per-k predict() medians at
+ * each step's (stage, k), against Σ of the full network's.
+ *
+ * @param {Derivation} derivation
+ * @param {PredictCell[]} predictCells
+ * @param {(model: string, fill: string, c: number, sampler: SpeedSampler) => import('./lib/types.js').PredictedRow} predictedOf
+ * @returns {import('./lib/types.js').Table2Row[]}
+ */
+function table2FromPerK({ core, contextOf, cs }, predictCells, predictedOf) {
+  /** @type {import('./lib/types.js').Table2Row[]} */
+  const rows = [];
   for (const cell of predictCells) {
     const context = contextOf(cell.model);
     const msOf = msByStageAndK(cell);
@@ -284,33 +458,32 @@ export function deriveSpeedTables(doc, { core, samplers }) {
     const complete = context.stages.every(({ stage }) => Array.from({ length: context.levels }, (_, k) => k).every((k) => msOf.has(stageK(stage, k))));
     if (!complete) continue;
     for (const sampler of samplerIds) {
-      const fullMs = fullRunMs(cell, context, sampler);
+      // Undefined when a stage has no full-network timing: the figures below are then NaN, which round() stores as null.
+      const fullMs = /** @type {number} */ (fullRunMs(core, cell, context, sampler));
       for (const c of cs) {
         if (c === 0) continue;
         const { effective, stages } = scheduleKs(core, context, sampler, c, cell.fill);
-        const runMs = effective.reduce((sum, k, i) => sum + msOf.get(stageK(stages[i], k)), 0);
-        const measured = 1 - runMs / fullMs;
+        const runMs = effective.reduce((sum, k, i) => sum + /** @type {number} */ (msOf.get(stageK(stages[i], k))), 0);
         const p = predictedOf(cell.model, cell.fill, c, sampler);
-        table2.push({
-          model: cell.model,
-          backend: cell.backend,
-          batch: cell.batch,
-          fill: cell.fill,
-          c,
-          sampler,
-          source: 'per-k',
-          runMs: round(runMs, 1),
-          fullMs: round(fullMs, 1),
-          measuredSaved: round(measured),
-          predictedSaved: p.predictedSaved,
-          ratio: p.predictedSaved > 0 ? round(measured / p.predictedSaved, 3) : null,
-        });
+        rows.push(table2Row(cell, { c, sampler, source: 'per-k', runMs: round(runMs, 1), fullMs: round(fullMs, 1), measured: 1 - runMs / fullMs }, p));
       }
     }
   }
+  return rows;
+}
 
-  // Throughput against the PyTorch peer: t_torch / t_backend for the same run (> 1: levelskip is faster).
-  const throughputVsTorch = [];
+/**
+ * Throughput against the PyTorch peer: t_torch / t_backend for the same run (> 1: levelskip is
+ * faster), from real runs and from per-k equivalents.
+ *
+ * @param {Derivation} derivation
+ * @param {PredictCell[]} predictCells
+ * @param {SampleCell[]} sampleCells
+ * @param {import('./lib/types.js').Table2Row[]} table2
+ * @returns {import('./lib/types.js').ThroughputRow[]}
+ */
+function throughputRows({ core, contextOf, cs }, predictCells, sampleCells, table2) {
+  /** @type {(model: string, backend: string, batch: number, fill: string, c: number, source: 'sample' | 'per-k', sampler: SpeedSampler) => number | null | undefined} */
   const runTime = (model, backend, batch, fill, c, source, sampler) => {
     if (source === 'sample') {
       const cell = sampleCells.find((s) => s.model === model && s.backend === backend && s.batch === batch && s.fill === fill);
@@ -318,35 +491,52 @@ export function deriveSpeedTables(doc, { core, samplers }) {
     }
     if (c === 0) {
       const cell = predictCells.find((s) => s.model === model && s.backend === backend && s.batch === batch && s.fill === fill);
-      return cell === undefined ? undefined : fullRunMs(cell, contextOf(model), sampler);
+      return cell === undefined ? undefined : fullRunMs(core, cell, contextOf(model), sampler);
     }
     return table2.find((r) => r.model === model && r.backend === backend && r.batch === batch && r.fill === fill && r.c === c && r.source === 'per-k' && r.sampler === sampler)?.runMs;
   };
+  /** @type {import('./lib/types.js').ThroughputRow[]} */
+  const rows = [];
   const groups = new Set([...predictCells, ...sampleCells].filter((cell) => cell.backend !== 'torch').map((cell) => `${cell.model}|${cell.backend}|${cell.batch}|${cell.fill}`));
   for (const group of groups) {
     const [model, backend, batchText, fill] = group.split('|');
     const batch = Number(batchText);
     for (const c of cs) {
-      for (const [source, sampler] of [
+      for (const [source, sampler] of /** @type {const} */ ([
         ['sample', 'ddim50'],
         ['per-k', 'ddim50'],
-      ]) {
+      ])) {
         const mine = runTime(model, backend, batch, fill, c, source, sampler);
         const torch = runTime(model, 'torch', batch, fill, c, source, sampler);
         if (mine === undefined || torch === undefined) continue;
-        throughputVsTorch.push({ model, backend, batch, fill, c, sampler, source, backendMs: round(mine, 1), torchMs: round(torch, 1), ratio: round(torch / mine, 3) });
+        // A per-k runMs is null where its cell's full network was not timed: the figures are then
+        // not finite, which round() stores as null.
+        const [mineMs, torchMs] = /** @type {[number, number]} */ ([mine, torch]);
+        rows.push({ model, backend, batch, fill, c, sampler, source, backendMs: round(mineMs, 1), torchMs: round(torchMs, 1), ratio: round(torchMs / mineMs, 3) });
       }
     }
   }
+  return rows;
+}
 
-  // Achieved GFLOP/s (zero fill, full depth and deepest skip; per decoder stage) against the runtime's
-  // peak as measured in the same session (sessionPeak): another session may have run on a faster or
-  // slower machine of the same name.
+/**
+ * Achieved GFLOP/s (zero fill, full depth and deepest skip; per decoder stage) against the
+ * runtime's peak as measured in the same session (sessionPeak): another session may have run on a
+ * faster or slower machine of the same name.
+ *
+ * @param {Derivation} derivation
+ * @param {SpeedDocument} doc
+ * @param {PredictCell[]} predictCells
+ * @returns {import('./lib/types.js').GflopsRow[]}
+ */
+function gflopsRows({ core, contextOf }, doc, predictCells) {
+  /** @type {import('./lib/types.js').GflopsRow[]} */
   const gflops = [];
   for (const cell of predictCells.filter((c) => c.fill === 'zero')) {
     const context = contextOf(cell.model);
     const peak = sessionPeak(doc, cell.session, cell.backend);
     for (const { stage } of context.stages) {
+      /** @type {(k: number) => number | null} */
       const at = (k) => {
         const entry = cell.ks.find((e) => e.k === k && stageOf(e) === stage);
         return entry === undefined ? null : round((core.flopsAtDepth(context.table, k, { stage }) * cell.batch) / (entry.ms / 1000) / 1e9, 2);
@@ -368,7 +558,42 @@ export function deriveSpeedTables(doc, { core, samplers }) {
       });
     }
   }
+  return gflops;
+}
 
+/**
+ * Everything the report shows, from the raw cells.
+ *
+ * @param {SpeedDocument} doc
+ * @param {{ core: CorePackage, samplers: SamplersPackage }} packages
+ * @returns {import('./lib/types.js').SpeedTables}
+ */
+export function deriveSpeedTables(doc, { core, samplers }) {
+  /** @type {Map<string, ModelContext>} */
+  const contexts = new Map();
+  /** @type {(model: string) => ModelContext} */
+  const contextOf = (model) => {
+    let context = contexts.get(model);
+    if (context === undefined) contexts.set(model, (context = modelContext(core, samplers, model)));
+    return context;
+  };
+  const predictCells = cellsOf(doc, 'predict');
+  const sampleCells = cellsOf(doc, 'sample');
+  /** @type {Derivation} */
+  const derivation = { core, contextOf, cs: [...new Set([0, ...doc.config.cs])].sort((a, b) => a - b) };
+  const modelsSeen = [...new Set([...predictCells, ...sampleCells].map((cell) => cell.model))];
+  const fillsSeen = [...new Set([...predictCells, ...sampleCells].map((cell) => cell.fill))];
+
+  const models = modelRows(derivation, modelsSeen);
+  const predicted = predictedRows(derivation, modelsSeen, fillsSeen);
+  /** @type {(model: string, fill: string, c: number, sampler: SpeedSampler) => import('./lib/types.js').PredictedRow} */
+  const predictedOf = (model, fill, c, sampler) =>
+    /** @type {import('./lib/types.js').PredictedRow} */ (predicted.find((p) => p.model === model && p.fill === fill && p.c === c && p.sampler === sampler));
+  const perK = perKRows(derivation, predictCells);
+  // Table 2: real DDIM-50 runs, then per-step-cost equivalents for DDIM-50 and DDPM-1000.
+  const table2 = [...table2FromRuns(sampleCells, predictedOf), ...table2FromPerK(derivation, predictCells, predictedOf)];
+  const throughputVsTorch = throughputRows(derivation, predictCells, sampleCells, table2);
+  const gflops = gflopsRows(derivation, doc, predictCells);
   const parity = cellsOf(doc, 'parity').map((cell) => ({ model: cell.model, passed: cell.passed, maxAbsDiff: cell.maxAbsDiff, tolerance: cell.tolerance, cases: cell.cases.length }));
   return { models, predicted, perK, table2, throughputVsTorch, gflops, parity };
 }

@@ -65,7 +65,10 @@ function literalValue(node) {
   return undefined;
 }
 
-/** A rule that reports imports of the packages in `options.forbid`, with `options.because` as the reason. */
+/**
+ * A rule that reports imports of the packages in `options.forbid` except those in `options.allow`
+ * (both patterns), with `options.because` as the reason.
+ */
 function boundaryRule(description) {
   return {
     meta: {
@@ -76,6 +79,7 @@ function boundaryRule(description) {
           type: 'object',
           properties: {
             forbid: { type: 'array', items: { type: 'string' }, minItems: 1 },
+            allow: { type: 'array', items: { type: 'string' } },
             because: { type: 'string' },
           },
           required: ['forbid', 'because'],
@@ -87,8 +91,9 @@ function boundaryRule(description) {
       },
     },
     create(context) {
-      const [{ forbid, because }] = context.options;
+      const [{ forbid, allow = [], because }] = context.options;
       const patterns = forbid.map(patternToRegExp);
+      const allowed = allow.map(patternToRegExp);
       const file = context.physicalFilename ?? context.filename;
       const self = packageOfPath(file) ?? path.relative(root, file);
       const check = (node, source) => {
@@ -96,7 +101,7 @@ function boundaryRule(description) {
         if (specifier === undefined) return;
         const target = targetPackage(specifier, file);
         if (target === undefined || target === self) return;
-        if (patterns.some((pattern) => pattern.test(target))) {
+        if (patterns.some((pattern) => pattern.test(target)) && !allowed.some((pattern) => pattern.test(target))) {
           context.report({ node, messageId: 'forbidden', data: { self, target, specifier, because } });
         }
       };
@@ -121,7 +126,8 @@ export default {
   rules: {
     'core-imports-no-package': boundaryRule('core is the root of the package graph: it imports no other @levelskip package'),
     'samplers-import-no-backend': boundaryRule('samplers run on any backend through core interfaces, so they import no backend'),
-    'backends-stand-alone': boundaryRule('a backend depends only on core: it imports no other backend and no samplers'),
+    'backends-stand-alone': boundaryRule('a backend depends only on core: it imports no other backend, no samplers and no trainer'),
+    'trainer-imports-only-its-backend': boundaryRule('the tfjs trainer imports only core, backend-tfjs and datasets'),
     'nothing-imports-cli': boundaryRule('the CLI is a leaf: nothing outside packages/cli imports @levelskip/cli'),
   },
 };

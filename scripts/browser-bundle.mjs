@@ -16,7 +16,7 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-/** Packages that must bundle for a browser. The CLI is Node-only by design. */
+/** Packages that must bundle for a browser. The CLI and @levelskip/train-tfjs (training: worker_threads, fs) are Node-only by design. */
 export const browserPackages = ['@levelskip/core', '@levelskip/samplers', '@levelskip/backend-onnx', '@levelskip/backend-tfjs', '@levelskip/pretrained', '@levelskip/metrics', '@levelskip/pipeline'];
 
 /** gzip bytes allowed for core + samplers + backend-onnx together, runtimes excluded. */

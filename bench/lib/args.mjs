@@ -1,21 +1,36 @@
+// @ts-check
 /**
  * Command-line flags of `pnpm bench speed`. Lists are comma-separated.
  */
 import { join } from 'node:path';
+import { builtinFillKinds } from '@levelskip/core';
 import { dependencyVersion, repositoryRoot } from './workspace.mjs';
 
 /**
  * core presets the speed suite times. mnistMultistage (shared encoder, one decoder per timestep
  * stage) and mnistOde2 (second-order neural-ODE blocks) are small 32×32 models, as mnistSmall.
+ *
+ * @type {import('./types.js').SpeedModel[]}
  */
 export const models = ['mnistSmall', 'ddpmCifar10', 'mnistMultistage', 'mnistOde2'];
 /** Models with real sample() runs by default: all but ddpmCifar10, whose DDIM-50 runs take minutes each. */
 export const defaultSampleModels = models.filter((m) => m !== 'ddpmCifar10');
-/** Backends the speed suite knows. `tfjs` is short for `tfjs-wasm`. */
+/**
+ * Backends the speed suite knows. `tfjs` is short for `tfjs-wasm`.
+ *
+ * @type {import('./types.js').SpeedBackend[]}
+ */
 export const backendIds = ['onnx', 'tfjs-wasm', 'tfjs-cpu', 'tfjs-node', 'torch'];
-export const fills = ['zero', 'duplicate', 'interpolate', 'cache'];
+/** Every built-in fill of core's fill registry. */
+export const fills = [...builtinFillKinds];
+/**
+ * Parts of the speed suite (`--parts`).
+ *
+ * @type {import('./types.js').SpeedPart[]}
+ */
 export const parts = ['peak', 'parity', 'predict', 'sample'];
 
+/** `pnpm bench speed --help`. */
 export const speedUsage = `usage: pnpm bench speed [flags]
 
 Times levelskip's backends (and a PyTorch CPU peer) on core's presets with random weights:
@@ -45,12 +60,23 @@ skipped: an interrupted run resumes); \`pnpm bench report\` then writes docs/res
   --quick                 smoke check: minimal repeats (figures are not results)
   --help                  this text`;
 
-/** Every engine that can run here, except tfjs-cpu (plain JavaScript: minutes per ddpmCifar10 step). */
+/**
+ * Every engine that can run here, except tfjs-cpu (plain JavaScript: minutes per ddpmCifar10 step).
+ *
+ * @returns {import('./types.js').SpeedBackend[]}
+ */
 function defaultBackends() {
   const tfjsNode = dependencyVersion('backend-tfjs', '@tensorflow/tfjs-node') !== null;
-  return ['onnx', 'tfjs-wasm', ...(tfjsNode ? ['tfjs-node'] : []), 'torch'];
+  return ['onnx', 'tfjs-wasm', ...(tfjsNode ? /** @type {const} */ (['tfjs-node']) : []), 'torch'];
 }
 
+/**
+ * A comma-separated flag value as a list.
+ *
+ * @param {string | undefined} value
+ * @param {string} flag
+ * @returns {string[]}
+ */
 function list(value, flag) {
   if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value; see --help`);
   return value
@@ -59,13 +85,30 @@ function list(value, flag) {
     .filter((s) => s.length > 0);
 }
 
+/**
+ * The values, each checked to be one of `allowed`.
+ *
+ * @template {string} T
+ * @param {string[]} values
+ * @param {readonly T[]} allowed
+ * @param {string} flag
+ * @returns {T[]}
+ */
 function oneOf(values, allowed, flag) {
   for (const v of values) {
-    if (!allowed.includes(v)) throw new Error(`${flag}: unknown value "${v}"; use ${allowed.join(', ')}`);
+    if (!allowed.includes(/** @type {T} */ (v))) throw new Error(`${flag}: unknown value "${v}"; use ${allowed.join(', ')}`);
   }
-  return values;
+  return /** @type {T[]} */ (values);
 }
 
+/**
+ * The values as positive (or, with allowZero, non-negative) integers.
+ *
+ * @param {string[]} values
+ * @param {string} flag
+ * @param {{ allowZero?: boolean }} [options]
+ * @returns {number[]}
+ */
 function positiveIntegers(values, flag, { allowZero = false } = {}) {
   return values.map((v) => {
     const n = Number(v);
@@ -74,8 +117,15 @@ function positiveIntegers(values, flag, { allowZero = false } = {}) {
   });
 }
 
-/** Parses the speed suite's flags; throws with the fix for anything malformed. */
+/**
+ * Parses the speed suite's flags; throws with the fix for anything malformed.
+ *
+ * @param {readonly string[]} argv
+ * @param {string} machineSlug names the default results file
+ * @returns {import('./types.js').SpeedOptions}
+ */
 export function parseSpeedArgs(argv, machineSlug) {
+  /** @type {Omit<import('./types.js').SpeedOptions, 'out' | 'timing'> & { out: string | undefined }} */
   const options = {
     models: [...models],
     backends: defaultBackends(),
@@ -158,10 +208,10 @@ export function parseSpeedArgs(argv, machineSlug) {
         throw new Error(`unknown flag ${flag}; see --help`);
     }
   }
-  options.out ??= join(repositoryRoot, 'bench', 'results', ...(options.quick ? ['quick'] : []), `speed-${machineSlug}.json`);
+  const out = options.out ?? join(repositoryRoot, 'bench', 'results', ...(options.quick ? ['quick'] : []), `speed-${machineSlug}.json`);
   // Quick: one warm-up, a couple of timed rounds, no time budget. The figures only show the harness works.
-  options.timing = options.quick
+  const timing = options.quick
     ? { warmupRounds: 1, minRounds: 2, minMs: 0, sampleRounds: 1 }
     : { warmupRounds: 1, minRounds: 5, minMs: options.minMs, sampleRounds: options.rounds };
-  return options;
+  return { ...options, out, timing };
 }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * A small scatter chart (log–log axes, series of points, an optional frontier line and reference
  * line) drawn once as a list of shapes and rendered two ways: SVG text, and PNG pixels through the
@@ -7,6 +8,7 @@
 
 const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 
+/** @type {(from: number, to: number, step: number) => number[]} */
 const range = (from, to, step) => Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => Number((from + i * step).toFixed(2)));
 
 /** Mantissa sets for log-axis ticks, coarse to fine. */
@@ -21,9 +23,14 @@ const tickMantissas = [
  * Tick values of a log axis: the coarsest of 1-2-5, 1…9, and finer mantissa sets × powers of ten
  * whose ticks inside [min, max] leave no gap (ends included) wider than 40 % of the axis, so a
  * narrow range is labelled across its whole width, not just in its lower decade.
+ *
+ * @param {number} min
+ * @param {number} max
+ * @returns {number[]}
  */
 export function logTicks(min, max) {
   const span = Math.log10(max / min);
+  /** @type {number[]} */
   let ticks = [];
   for (const mantissas of tickMantissas) {
     ticks = [];
@@ -40,14 +47,16 @@ export function logTicks(min, max) {
   return ticks;
 }
 
+/** @type {(v: number) => string} */
 const tickLabel = (v) => (v >= 1000 ? `${v / 1000}k` : String(Number(v.toPrecision(3))));
 
 /**
  * Lays out the chart as shapes.
  *
- * @param spec.series [{ name, points: [{ x, y, label? }] }]
- * @param spec.frontier optional [{ x, y }] drawn as a dashed line through the points
- * @param spec.reference optional { y, label }: a horizontal dotted line (e.g. the real-vs-real floor)
+ * @param {import('./types.js').ChartSpec} spec series: [{ name, points: [{ x, y, label? }] }];
+ *   frontier: optional [{ x, y }] drawn as a dashed line through the points; reference: optional
+ *   { y, label }, a horizontal dotted line (e.g. the real-vs-real floor)
+ * @returns {import('./types.js').Chart}
  */
 export function layoutChart(spec) {
   const width = spec.width ?? 960;
@@ -56,13 +65,14 @@ export function layoutChart(spec) {
   const all = spec.series.flatMap((s) => s.points);
   if (all.length === 0) throw new Error('layoutChart: no points');
   const ys = [...all.map((p) => p.y), ...(spec.reference ? [spec.reference.y] : [])];
-  const pad = (lo, hi) => [lo / 1.25, hi * 1.25];
+  const pad = (/** @type {number} */ lo, /** @type {number} */ hi) => [lo / 1.25, hi * 1.25];
   const [xMin, xMax] = pad(Math.min(...all.map((p) => p.x)), Math.max(...all.map((p) => p.x)));
   const [yMin, yMax] = pad(Math.min(...ys), Math.max(...ys));
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
-  const X = (x) => margin.left + ((Math.log10(x) - Math.log10(xMin)) / (Math.log10(xMax) - Math.log10(xMin))) * plotW;
-  const Y = (y) => margin.top + plotH - ((Math.log10(y) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * plotH;
+  const X = (/** @type {number} */ x) => margin.left + ((Math.log10(x) - Math.log10(xMin)) / (Math.log10(xMax) - Math.log10(xMin))) * plotW;
+  const Y = (/** @type {number} */ y) => margin.top + plotH - ((Math.log10(y) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * plotH;
+  /** @type {import('./types.js').ChartShape[]} */
   const shapes = [{ kind: 'rect', x: 0, y: 0, w: width, h: height, fill: '#ffffff' }];
   // Grid and ticks.
   for (const t of logTicks(xMin, xMax)) {
@@ -109,10 +119,17 @@ export function layoutChart(spec) {
   return { width, height, shapes };
 }
 
+/** @type {(s: unknown) => string} */
 const escapeXml = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** @type {(v: number) => number} */
 const r1 = (v) => Math.round(v * 10) / 10;
 
-/** The chart as an SVG document. */
+/**
+ * The chart as an SVG document.
+ *
+ * @param {import('./types.js').Chart} chart
+ * @returns {string}
+ */
 export function chartToSvg(chart) {
   const body = chart.shapes.map((s) => {
     switch (s.kind) {
@@ -125,24 +142,34 @@ export function chartToSvg(chart) {
       case 'text':
         return `<text x="${r1(s.x)}" y="${r1(s.y)}" font-size="${s.size}" text-anchor="${s.anchor}" fill="${s.color}">${escapeXml(s.text)}</text>`;
       default:
-        throw new Error(`unknown shape ${s.kind}`);
+        throw new Error(`unknown shape ${/** @type {{ kind: string }} */ (s).kind}`);
     }
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${chart.width}" height="${chart.height}" viewBox="0 0 ${chart.width} ${chart.height}" font-family="Helvetica, Arial, sans-serif">\n${body.join('\n')}\n</svg>\n`;
 }
 
+/** @type {(hex: string) => number[]} */
 const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 
-/** Characters the bitmap font lacks, spelled with ones it has. */
+/**
+ * Characters the bitmap font lacks, spelled with ones it has.
+ *
+ * @type {Record<string, string>}
+ */
 const spelled = { η: 'ETA', '–': '-', '—': '-', '×': 'X', '≥': '>=', '·': '.', µ: 'U' };
 
 /**
  * The chart as RGB pixels: `{ width, height, channels: 3, data }`, ready for the CLI's encodePng.
  * `font` is the CLI's bitmap font module ({ drawText, textWidth, fontCharacters }).
+ *
+ * @param {import('./types.js').Chart} chart
+ * @param {import('./types.js').BitmapFont} font
+ * @returns {import('./types.js').Pixels}
  */
 export function chartToPixels(chart, font) {
   const { width, height } = chart;
   const data = new Uint8Array(width * height * 3);
+  /** @type {(x: number, y: number, color: number[]) => void} */
   const put = (x, y, color) => {
     const xi = Math.round(x);
     const yi = Math.round(y);
@@ -152,13 +179,14 @@ export function chartToPixels(chart, font) {
     data[o + 1] = color[1];
     data[o + 2] = color[2];
   };
+  /** @type {(cx: number, cy: number, r: number, color: number[]) => void} */
   const disc = (cx, cy, r, color) => {
     for (let y = Math.floor(cy - r); y <= Math.ceil(cy + r); y++) {
       for (let x = Math.floor(cx - r); x <= Math.ceil(cx + r); x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) put(x, y, color);
     }
   };
   const allowed = new Set(font.fontCharacters);
-  const printable = (text) =>
+  const printable = (/** @type {string} */ text) =>
     [...String(text).toUpperCase()]
       .map((ch) => spelled[ch] ?? ch)
       .join('')
@@ -206,7 +234,7 @@ export function chartToPixels(chart, font) {
         break;
       }
       default:
-        throw new Error(`unknown shape ${s.kind}`);
+        throw new Error(`unknown shape ${/** @type {{ kind: string }} */ (s).kind}`);
     }
   }
   return { width, height, channels: 3, data };
@@ -215,9 +243,14 @@ export function chartToPixels(chart, font) {
 /**
  * The points no other point beats on both axes (lower is better on both): sorted by x, each
  * with a smaller y than every point faster than it.
+ *
+ * @template {{ x: number, y: number }} Point
+ * @param {readonly Point[]} points
+ * @returns {Point[]}
  */
 export function paretoFrontier(points) {
   const sorted = [...points].sort((a, b) => a.x - b.x || a.y - b.y);
+  /** @type {Point[]} */
   const frontier = [];
   let best = Infinity;
   for (const p of sorted) {

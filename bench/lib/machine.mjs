@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What a result depends on besides the code: the CPU, the runtimes' versions, the BLAS PyTorch
  * links against, the load on the machine and the commit measured.
@@ -8,6 +9,7 @@ import { cpus, hostname, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { dependencyVersion, repositoryRoot } from './workspace.mjs';
 
+/** @returns {string} the CPU's name */
 function cpuModel() {
   try {
     const line = readFileSync('/proc/cpuinfo', 'utf8')
@@ -20,7 +22,11 @@ function cpuModel() {
   return cpus()[0]?.model ?? 'unknown';
 }
 
-/** The machine: results from different machines never share a file. */
+/**
+ * The machine: results from different machines never share a file.
+ *
+ * @returns {import('./types.js').Machine}
+ */
 export function machineInfo() {
   return {
     cpuModel: cpuModel(),
@@ -32,7 +38,12 @@ export function machineInfo() {
   };
 }
 
-/** A file-name-safe label for the machine, e.g. `intel-r-xeon-r-processor-2c`. */
+/**
+ * A file-name-safe label for the machine, e.g. `intel-r-xeon-r-processor-2c`.
+ *
+ * @param {import('./types.js').Machine} machine
+ * @returns {string}
+ */
 export function machineSlug(machine) {
   const name = machine.cpuModel
     .toLowerCase()
@@ -43,13 +54,22 @@ export function machineSlug(machine) {
   return `${name}-${machine.cores}c`;
 }
 
-/** One decimal place is what load averages carry. */
+/**
+ * One decimal place is what load averages carry.
+ *
+ * @returns {number[]} the 1-, 5- and 15-minute load averages
+ */
 export function loadAverage() {
   return loadavg().map((v) => Math.round(v * 100) / 100);
 }
 
-/** Clock ticks per second of /proc/stat's counters (USER_HZ; 100 on Linux unless getconf says otherwise). */
+/** @type {number | undefined} */
 let clockTicks;
+/**
+ * Clock ticks per second of /proc/stat's counters (USER_HZ; 100 on Linux unless getconf says otherwise).
+ *
+ * @returns {number}
+ */
 function ticksPerSecond() {
   if (clockTicks === undefined) {
     const out = run('getconf', ['CLK_TCK']);
@@ -64,9 +84,13 @@ function ticksPerSecond() {
  * cores; steal: taken by the hypervisor) and by this process (every thread, onnxruntime's
  * included). Linux only: elsewhere the machine's fields are null. Pair two samples with
  * `otherCpu`.
+ *
+ * @returns {import('./types.js').CpuSample}
  */
 export function cpuSample() {
+  /** @type {number | null} */
   let busySeconds = null;
+  /** @type {number | null} */
   let stealSeconds = null;
   try {
     const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -89,15 +113,29 @@ export function cpuSample() {
  * counts the benchmark itself, so a quiet machine reads ≈ 0 while a benchmark saturates it.
  * `childSeconds`: CPU seconds a child process the benchmark runs (the PyTorch peer) used in the
  * interval, which are the benchmark's own too. Null where the machine's counters are missing.
+ *
+ * @param {import('./types.js').CpuSample} before
+ * @param {import('./types.js').CpuSample} after
+ * @param {number} [childSeconds] CPU seconds of a child process in the interval
+ * @returns {import('./types.js').OtherCpu | null}
  */
 export function otherCpu(before, after, childSeconds = 0) {
   const wall = after.wallSeconds - before.wallSeconds;
   if (before.busySeconds === null || after.busySeconds === null || !(wall > 0)) return null;
   const other = after.busySeconds - before.busySeconds - (after.ownSeconds - before.ownSeconds) - childSeconds;
-  const round = (v) => Math.round(Math.max(0, v) * 100) / 100;
-  return { otherCores: round(other / wall), stealCores: round((after.stealSeconds - before.stealSeconds) / wall) };
+  const round = (/** @type {number} */ v) => Math.round(Math.max(0, v) * 100) / 100;
+  // stealSeconds is null exactly when busySeconds is (both come from the same /proc/stat line).
+  const steal = /** @type {number} */ (after.stealSeconds) - /** @type {number} */ (before.stealSeconds);
+  return { otherCores: round(other / wall), stealCores: round(steal / wall) };
 }
 
+/**
+ * A command's trimmed stdout, or null when it cannot run or fails.
+ *
+ * @param {string} command
+ * @param {string[]} args
+ * @returns {string | null}
+ */
 function run(command, args) {
   try {
     return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], cwd: repositoryRoot }).trim();
@@ -106,7 +144,12 @@ function run(command, args) {
   }
 }
 
-/** Debian package status, e.g. `{ installed: true, version: '0.3.21+ds-4' }` (null fields off Debian). */
+/**
+ * Debian package status, e.g. `{ installed: true, version: '0.3.21+ds-4' }` (null fields off Debian).
+ *
+ * @param {string} name
+ * @returns {import('./types.js').DebianPackage}
+ */
 export function debianPackage(name) {
   const out = run('dpkg-query', ['-W', '-f=${Status}\t${Version}', name]);
   if (out === null) return { name, installed: false, version: null };
@@ -114,14 +157,22 @@ export function debianPackage(name) {
   return { name, installed: status === 'install ok installed', version: version || null };
 }
 
-/** Read-only git facts: the commit and whether the work tree differs from it. */
+/**
+ * Read-only git facts: the commit and whether the work tree differs from it.
+ *
+ * @returns {import('./types.js').GitInfo}
+ */
 export function gitInfo() {
   const commit = run('git', ['rev-parse', 'HEAD']);
   const status = run('git', ['status', '--porcelain']);
   return { commit, dirty: status === null ? null : status.length > 0 };
 }
 
-/** Versions of node and the JS runtimes (torch's come from the peer itself). */
+/**
+ * Versions of node and the JS runtimes (torch's come from the peer itself).
+ *
+ * @returns {import('./types.js').RuntimeVersions}
+ */
 export function runtimeVersions() {
   return {
     node: process.version,

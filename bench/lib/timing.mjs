@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Timing by interleaved rounds. Every round times each candidate once (forward order on even
  * rounds, reversed on odd ones), so slow drift of the machine's speed (thermal, other load)
@@ -5,14 +6,24 @@
  */
 import { performance } from 'node:perf_hooks';
 
-/** Median of a non-empty list. */
+/**
+ * Median of a non-empty list.
+ *
+ * @param {readonly number[]} values
+ * @returns {number}
+ */
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Rounds a duration for the JSON (µs resolution is more than the noise). */
+/**
+ * Rounds a duration for the JSON (µs resolution is more than the noise).
+ *
+ * @param {number} ms
+ * @returns {number}
+ */
 export function roundMs(ms) {
   return Math.round(ms * 1000) / 1000;
 }
@@ -20,17 +31,18 @@ export function roundMs(ms) {
 /**
  * Times `candidates` (async functions) in interleaved rounds.
  *
- * @param options.warmupRounds untimed rounds first (first calls pay for allocation, graph building, kernel set-up)
- * @param options.minRounds timed rounds at least
- * @param options.minMs keep going until the timed rounds took at least `minMs` per candidate
- * @param options.slowRoundMs a round slower than this caps the rounds needed at 3 (long cells stay bounded)
- * @param options.onRound called after each timed round with (round, elapsedMs)
- * @returns per candidate: { ms (median), runs, minMs, maxMs, timesMs }
+ * @param {ReadonlyArray<() => unknown>} candidates each runs one timed call (awaited)
+ * @param {import('./types.js').TimingOptions} options
+ *   warmupRounds: untimed rounds first (first calls pay for allocation, graph building, kernel set-up);
+ *   minRounds: timed rounds at least; minMs: keep going until the timed rounds took at least `minMs`
+ *   per candidate; slowRoundMs: a round slower than this caps the rounds needed at 3 (long cells stay
+ *   bounded); onRound: called after each timed round with (round, elapsedMs)
+ * @returns {Promise<import('./types.js').Timing[]>} per candidate: { ms (median), runs, minMs, maxMs, timesMs }
  */
 export async function timeInterleaved(candidates, options) {
   const { warmupRounds = 1, minRounds = 5, minMs = 0, slowRoundMs = 10_000, onRound } = options;
   for (let w = 0; w < warmupRounds; w++) for (const run of candidates) await run();
-  const times = candidates.map(() => []);
+  const times = candidates.map(() => /** @type {number[]} */ ([]));
   const begin = performance.now();
   let rounds = 0;
   for (;;) {

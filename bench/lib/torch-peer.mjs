@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Running the PyTorch peer (scripts/dev/torch-unet-peer.py): a job file in, JSON Lines out, one
  * line per finished unit so each result is stored as soon as it exists. The peer's stderr
@@ -12,7 +13,12 @@ import { repositoryRoot } from './workspace.mjs';
 
 export const peerScript = join(repositoryRoot, 'scripts', 'dev', 'torch-unet-peer.py');
 
-/** Whether `python` imports torch; `{ available, version?, reason? }`. */
+/**
+ * Whether `python` imports torch.
+ *
+ * @param {string} python the interpreter
+ * @returns {{ available: true, version: string } | { available: false, reason: string }}
+ */
 export function probeTorch(python) {
   const result = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
   if (result.error) return { available: false, reason: `${python} cannot be run (${result.error.message}); pass --python` };
@@ -26,7 +32,12 @@ export function probeTorch(python) {
   return { available: true, version: result.stdout.trim() };
 }
 
-/** Environment for the peer: OpenMP and OpenBLAS get the same thread count as torch's intra-op pool. */
+/**
+ * Environment for the peer: OpenMP and OpenBLAS get the same thread count as torch's intra-op pool.
+ *
+ * @param {number} threads
+ * @returns {NodeJS.ProcessEnv}
+ */
 function peerEnvironment(threads) {
   return { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
 }
@@ -36,6 +47,13 @@ function peerEnvironment(threads) {
  * order; `cpu` is what else ran on the machine since the previous message (or the start), in
  * cores: `otherCpu` of bench/lib/machine.mjs less the peer's own CPU time (its `cpuSeconds`).
  * Rejects when the peer exits non-zero (status 3: parity failure), naming the cause.
+ *
+ * @param {object} run
+ * @param {string} run.python the interpreter
+ * @param {import('./types.js').PeerJob} run.job written to a job file in `directory`
+ * @param {string} run.directory a temporary folder
+ * @param {(message: import('./types.js').PeerMessage, cpu: import('./types.js').OtherCpu | null) => void} run.onMessage
+ * @returns {Promise<void>}
  */
 export function runTorchPeer({ python, job, directory, onMessage }) {
   const jobFile = join(directory, `torch-job-${Date.now()}.json`);
@@ -43,6 +61,7 @@ export function runTorchPeer({ python, job, directory, onMessage }) {
   return new Promise((resolve, reject) => {
     let previous = { sample: cpuSample(), peerSeconds: 0 };
     const child = spawn(python, [peerScript, '--job', jobFile], { cwd: repositoryRoot, env: peerEnvironment(job.threads), stdio: ['ignore', 'pipe', 'inherit'] });
+    /** @type {unknown} */
     let failure;
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Loading the workspace packages and compute runtimes from bench/, which is not a package.
  *
@@ -16,6 +17,7 @@ import { dirname, join } from 'node:path';
 /** The repository root (bench/lib/../..). */
 export const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 
+/** @type {Record<import('./types.js').WorkspacePackageName, string>} */
 const packageDirectories = {
   core: 'packages/core',
   samplers: 'packages/samplers',
@@ -27,36 +29,78 @@ const packageDirectories = {
 };
 
 /**
- * Imports a built workspace package (`core`, `samplers`, `backend-onnx`, `backend-tfjs`, `metrics`,
- * `pretrained`, `cli`).
- * Throws with the build command when its dist/ is missing.
+ * The file Node's `import('@levelskip/<name>')` loads: the package's `exports['.'].import` (core's
+ * is its Node entry, `dist/index-node.js`, which adds checkpoint directories on disk to the shared
+ * entry), else `dist/index.js`.
+ *
+ * @param {string} root the checkout
+ * @param {string} directory the package's folder in it
+ * @returns {string} an absolute path
  */
-export async function loadPackage(name) {
+function importEntry(root, directory) {
+  const manifestPath = join(root, directory, 'package.json');
+  /** @type {{ exports?: { '.'?: { import?: string | { default?: string } } } }} */
+  const manifest = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : {};
+  const target = manifest.exports?.['.']?.import;
+  return join(root, directory, (typeof target === 'string' ? target : target?.default) ?? './dist/index.js');
+}
+
+/**
+ * Imports a built workspace package (`core`, `samplers`, `backend-onnx`, `backend-tfjs`, `metrics`,
+ * `pretrained`, `cli`), by default this checkout's; `root` names another checkout (e.g. a
+ * baseline that `pnpm bench overhead --baseline` times beside this one). The entry is the one
+ * Node's `import` condition selects (bench/ runs in Node): for core, its Node entry.
+ * Throws with the build command when its dist/ is missing.
+ *
+ * @template {import('./types.js').WorkspacePackageName} Name
+ * @param {Name} name
+ * @param {string} [root] the checkout (default: this one)
+ * @returns {Promise<import('./types.js').WorkspacePackages[Name]>}
+ */
+export async function loadPackage(name, root = repositoryRoot) {
   const directory = packageDirectories[name];
   if (directory === undefined) throw new Error(`unknown workspace package ${name}; known: ${Object.keys(packageDirectories).join(', ')}`);
-  const entry = join(repositoryRoot, directory, 'dist', 'index.js');
+  const entry = importEntry(root, directory);
   if (!existsSync(entry)) {
     throw new Error(`@levelskip/${name} is not built (${entry} is missing); run \`pnpm build\` (or \`pnpm --filter @levelskip/${name} build\`) first`);
   }
   return import(pathToFileURL(entry).href);
 }
 
-/** A `require` anchored at a workspace package, for its own dependencies. */
+/**
+ * A `require` anchored at a workspace package, for its own dependencies.
+ *
+ * @param {import('./types.js').WorkspacePackageName} name
+ */
 function requireFrom(name) {
   return createRequire(join(repositoryRoot, packageDirectories[name], 'package.json'));
 }
 
-/** onnxruntime-node, the copy @levelskip/backend-onnx uses. */
+/**
+ * onnxruntime-node, the copy @levelskip/backend-onnx uses.
+ *
+ * @returns {typeof import('onnxruntime-node')}
+ */
 export function loadOnnxRuntime() {
   return requireFrom('backend-onnx')('onnxruntime-node');
 }
 
-/** @tensorflow/tfjs, the copy @levelskip/backend-tfjs uses (tfjs keeps its active engine globally). */
+/**
+ * @tensorflow/tfjs, the copy @levelskip/backend-tfjs uses (tfjs keeps its active engine globally).
+ *
+ * @returns {typeof import('@tensorflow/tfjs')}
+ */
 export function loadTfjs() {
   return requireFrom('backend-tfjs')('@tensorflow/tfjs');
 }
 
-/** `version` of a package resolvable from a workspace package, or null when it is not installed. */
+/**
+ * `version` of a package resolvable from a workspace package, or null when it is not installed.
+ *
+ * @param {import('./types.js').WorkspacePackageName} from the workspace package whose dependency it is
+ * @param {string} dependency the dependency's package name
+ * @returns {string | null}
+ */
 export function dependencyVersion(from, dependency) {
   try {
     const require = requireFrom(from);

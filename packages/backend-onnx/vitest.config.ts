@@ -2,7 +2,6 @@ import { fileURLToPath } from 'node:url';
 import { defineProject } from 'vitest/config';
 
 const core = (path: string): string => fileURLToPath(new URL(`../core/src/${path}`, import.meta.url));
-const samplers = fileURLToPath(new URL('../samplers/src/index.ts', import.meta.url));
 
 export default defineProject({
   resolve: {
@@ -11,9 +10,6 @@ export default defineProject({
       { find: /^@levelskip\/core\/testing\/vitest$/, replacement: core('testing/vitest.ts') },
       { find: /^@levelskip\/core\/testing$/, replacement: core('testing/index.ts') },
       { find: /^@levelskip\/core$/, replacement: core('index-node.ts') },
-      { find: /^@levelskip\/samplers$/, replacement: samplers },
-      { find: /^@levelskip\/datasets$/, replacement: fileURLToPath(new URL('../datasets/src/index.ts', import.meta.url)) },
-      { find: /^@levelskip\/backend-tfjs$/, replacement: fileURLToPath(new URL('../backend-tfjs/src/index.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -2,10 +2,8 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // index: the Node.js build. browser: the browser build (package.json's "browser" export
-  // condition), which reaches no Node built-in. The training worker is an entry of its own:
-  // train({ workers }) starts it as a worker thread from dist/training-worker.js (ESM) or .cjs
-  // (CommonJS), beside the running build.
-  entry: { index: 'src/index.ts', browser: 'src/browser.ts', 'training-worker': 'src/training/training-worker.ts' },
+  // condition), which reaches no Node built-in.
+  entry: { index: 'src/index.ts', browser: 'src/browser.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
@@ -14,8 +12,8 @@ export default defineConfig({
   target: ['node20', 'es2022'],
   tsconfig: 'tsconfig.build.json',
   // No `shims`: they inject `fileURLToPath(import.meta.url)` (node:url) into the ESM output, which
-  // breaks the browser build at import. The code that needs its own location (select-engine.ts,
-  // training-workers.ts) uses `__filename` in CommonJS and `import.meta.url` in ESM itself.
+  // breaks the browser build at import. The code that needs its own location (select-engine.ts)
+  // uses `__filename` in CommonJS and `import.meta.url` in ESM itself.
   esbuildOptions(options) {
     // That pattern leaves `import.meta.url` in an unevaluated branch of the CommonJS output, where
     // esbuild warns that import.meta is empty there.

@@ -13,6 +13,7 @@ export default defineProject({
       { find: /^@levelskip\/samplers$/, replacement: sibling('samplers/src/index.ts') },
       { find: /^@levelskip\/datasets$/, replacement: sibling('datasets/src/index.ts') },
       { find: /^@levelskip\/backend-tfjs$/, replacement: sibling('backend-tfjs/src/index.ts') },
+      { find: /^@levelskip\/train-tfjs$/, replacement: sibling('train-tfjs/src/index.ts') },
       { find: /^@levelskip\/backend-onnx$/, replacement: sibling('backend-onnx/src/index.ts') },
       { find: /^@levelskip\/pretrained$/, replacement: sibling('pretrained/src/index.ts') },
       { find: /^@levelskip\/metrics$/, replacement: sibling('metrics/src/index.ts') },

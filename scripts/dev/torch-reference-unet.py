@@ -5,7 +5,7 @@ PyTorch golden fixture for the float64 reference U-Net (packages/core/src/testin
 Builds the level-skipping U-Net independently in PyTorch, following 🤗 diffusers' UNet2DModel
 modules (ResnetBlock2D, Attention with group norm + residual, Downsample2D, Upsample2D,
 get_timestep_embedding) and the levelskip additions (ode2 blocks, side paths, multi-decoder
-stages, level skipping with zero / duplicate / interpolate / cached-feature fills). It draws
+stages, level skipping with zero / duplicate / interpolate / mean / cached-feature fills). It draws
 weights and inputs with torch's seeded RNG, runs every case in float64 and writes
 
     packages/core/test/fixtures/torch-reference.json
@@ -294,6 +294,10 @@ class UNet(nn.Module):
             elif fill == 'duplicate':
                 idx = torch.tensor([i % skip.shape[1] for i in range(c)], device=skip.device)
                 h = skip[:, idx]
+            elif fill == 'mean':
+                # The duplicate fill's channels, each replaced by its spatial mean, broadcast.
+                idx = torch.tensor([i % skip.shape[1] for i in range(c)], device=skip.device)
+                h = skip[:, idx].mean(dim=(2, 3), keepdim=True).expand(b, c, size, size).contiguous()
             elif fill == 'interpolate':
                 ms = self.sizes[-1]
                 m = self.side_paths.encoder[cut](F.interpolate(skip, size=(ms, ms), mode='bicubic', align_corners=False))
@@ -434,7 +438,7 @@ def main():
         {'k': k, 'fill': 'cache', 'input': 'x2', 'timesteps': [402.0, 610.0], 'warmup': {'input': 'x', 'timesteps': t}}
         for k in (1, 2)
     ]
-    cases.append(make_case('resnet-ddpm-style', resnet_spec, 1, lambda m: grid(range(3), ['zero', 'duplicate', 'interpolate'], t) + cache_runs)[0])
+    cases.append(make_case('resnet-ddpm-style', resnet_spec, 1, lambda m: grid(range(3), ['zero', 'duplicate', 'interpolate', 'mean'], t) + cache_runs)[0])
 
     ode_spec = {
         'imageSize': 8, 'inChannels': 3, 'baseChannels': 8, 'channelMults': [1, 2], 'resBlocks': 1,
@@ -454,7 +458,7 @@ def main():
         'attentionLevels': [0], 'midAttention': False, 'attentionHeads': 1, 'groups': 4, 'sidePaths': True,
         'decoderStages': [{'tStart': 0, 'tEnd': 0.5, 'baseChannels': 8}, {'tStart': 0.5, 'tEnd': 1, 'baseChannels': 4}],
     }
-    fills = ['zero', 'duplicate', 'interpolate']
+    fills = ['zero', 'duplicate', 'interpolate', 'mean']
     cases.append(make_case('multi-decoder', multi_spec, 3, lambda m: (
         grid(range(2), fills, [100.0, 400.0])  # stage 0 by time
         + grid(range(2), fills, [600.0, 950.0])  # stage 1 by time

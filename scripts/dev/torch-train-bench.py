@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """
-PyTorch peer of packages/backend-tfjs/scripts/bench-train.mjs: training and forward throughput
+PyTorch peer of packages/train-tfjs/scripts/bench-train.mjs: training and forward throughput
 (images/s) of the levelskip `mnistSmall` preset (N = 4 levels, 32x32x1, 32 base channels,
 multipliers [1, 2, 2, 4], attention at 8x8 and in the middle) on the CPU.
 

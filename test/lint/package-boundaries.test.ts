@@ -3,12 +3,11 @@
  * each fires on a snippet that crosses its boundary and stays silent on allowed imports, linted
  * through ESLint's Node API with the repository's own config and a file path inside each package.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backendBoundaryExceptions } from '../../eslint.config.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let eslint: ESLint;
@@ -19,13 +18,18 @@ beforeAll(() => {
   eslint = new ESLint({ cwd: root, overrideConfig: { rules: { '@typescript-eslint/no-unused-vars': 'off' } } });
 });
 
-/** The boundary rules that fire on `code` as the file `filePath` (relative to the root). */
-async function boundaryViolations(filePath: string, code: string): Promise<string[]> {
+/** The import rules (the boundary rules and the runtime-import rule) that fire on `code` as the file `filePath` (relative to the root). */
+async function importViolations(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: path.join(root, filePath) });
   const messages = result!.messages;
   // A parse error or an ignored file would make every "does not fire" case pass vacuously.
   expect(messages.filter((m) => m.fatal === true || m.ruleId === null), JSON.stringify(messages)).toEqual([]);
-  return messages.filter((m) => m.ruleId?.startsWith('levelskip/')).map((m) => m.ruleId!);
+  return messages.filter((m) => m.ruleId?.startsWith('levelskip/') || m.ruleId === 'no-restricted-imports').map((m) => m.ruleId!);
+}
+
+/** The boundary rules that fire on `code` as the file `filePath` (relative to the root). */
+async function boundaryViolations(filePath: string, code: string): Promise<string[]> {
+  return (await importViolations(filePath, code)).filter((id) => id.startsWith('levelskip/'));
 }
 
 type Case = [file: string, code: string];
@@ -66,6 +70,7 @@ rule(
     ['packages/samplers/src/x.ts', "import type { TfjsBackend } from '@levelskip/backend-tfjs';"],
     ['packages/samplers/test/x.test.ts', "const tfjs = await import('@levelskip/backend-tfjs');"],
     ['packages/samplers/test/x.test.ts', "import { createTfjsBackend } from '../../backend-tfjs/src/index.js';"],
+    ['packages/samplers/src/x.ts', "import { train } from '@levelskip/train-tfjs';"],
   ],
   [
     ['packages/samplers/src/x.ts', "import { LevelskipError, type TensorOps } from '@levelskip/core';"],
@@ -82,18 +87,75 @@ rule(
     ['packages/backend-tfjs/src/x.ts', "import { ddim } from '@levelskip/samplers';"],
     ['packages/backend-onnx/src/x.ts', "import { sample } from '../../samplers/src/sample.js';"],
     ['packages/backend-onnx/src/x.ts', "import tfjs = require('@levelskip/backend-tfjs');"],
-    // Tests are not exempt as a whole: only the files listed in eslint.config.js are.
+    // Tests and scripts are not exempt: cross-backend ones live in test/integration.
     ['packages/backend-onnx/test/x.test.ts', "import { createTfjsBackend } from '@levelskip/backend-tfjs';"],
     ['packages/backend-tfjs/test/x.test.ts', "import { sample } from '@levelskip/samplers';"],
+    ['packages/backend-onnx/test/parity-tfjs.test.ts', "import { createTfjsBackend } from '@levelskip/backend-tfjs';"],
+    ['packages/backend-onnx/scripts/bench-predict.mjs', "const { ddim } = await import('@levelskip/samplers');"],
+    ['packages/backend-tfjs/test/integration/samplers.test.ts', "import { ddim } from '../../../samplers/src/index.js';"],
+    // The trainer depends on backend-tfjs, never the reverse (a cycle; no deprecated re-export).
+    ['packages/backend-tfjs/src/index.ts', "export { train } from '@levelskip/train-tfjs';"],
+    ['packages/backend-tfjs/test/x.test.ts', "import { train } from '../../train-tfjs/src/index.js';"],
+    ['packages/backend-onnx/src/x.ts', "import type { TrainOptions } from '@levelskip/train-tfjs';"],
   ],
   [
     ['packages/backend-onnx/src/x.ts', "import { resolvePrediction } from '@levelskip/core';"],
     ['packages/backend-onnx/test/x.test.ts', "import { createOnnxBackend } from '@levelskip/backend-onnx';"],
     ['packages/backend-tfjs/test/x.test.ts', "import { bundleChildScript } from '../../core/src/testing/faults/index.js';"],
     ['packages/backend-tfjs/src/x.ts', "import * as tf from '@tensorflow/tfjs-core';"],
-    ['packages/backend-onnx/test/parity-tfjs.test.ts', "import { createTfjsBackend } from '@levelskip/backend-tfjs';\nimport { sample } from '@levelskip/samplers';"],
+    ['packages/backend-tfjs/src/x.ts', "export { loadMnist } from '@levelskip/datasets';"],
   ],
 );
+
+rule(
+  'trainer-imports-only-its-backend',
+  [
+    ['packages/train-tfjs/src/x.ts', "import { createOnnxBackend } from '@levelskip/backend-onnx';"],
+    ['packages/train-tfjs/src/x.ts', "import { ddim } from '@levelskip/samplers';"],
+    ['packages/train-tfjs/test/x.test.ts', "const { sample } = await import('../../samplers/src/index.js');"],
+    ['packages/train-tfjs/scripts/x.mjs', "import { loadPretrained } from '@levelskip/pretrained';"],
+    ['packages/train-tfjs/src/x.ts', "export type { Pipeline } from '@levelskip/pipeline';"],
+  ],
+  [
+    ['packages/train-tfjs/src/x.ts', "import { createTfjsBlocks, selectEngine } from '@levelskip/backend-tfjs';"],
+    ['packages/train-tfjs/src/x.ts', "import { LevelskipError, type UNetSpec } from '@levelskip/core';"],
+    ['packages/train-tfjs/test/x.test.ts', "import { fixtureWeights } from '@levelskip/core/testing';\nimport { loadMnist } from '@levelskip/datasets';"],
+    ['packages/train-tfjs/test/x.test.ts', "import { train } from '../src/index.js';"],
+    ['packages/train-tfjs/src/x.ts', "import * as tf from '@tensorflow/tfjs';"],
+  ],
+);
+
+describe('test/integration: where backends and samplers meet', () => {
+  it('may import both backends and the samplers', async () => {
+    const code = "import { createOnnxBackend } from '@levelskip/backend-onnx';\nimport { createTfjsBackend } from '@levelskip/backend-tfjs';\nimport { sample } from '@levelskip/samplers';";
+    expect(await importViolations('test/integration/x.test.ts', code)).toEqual([]);
+  });
+
+  it('holds the tests and benchmark that moved out of the backend packages, which no longer have them', () => {
+    expect(readdirSync(path.join(root, 'test/integration'))).toEqual(expect.arrayContaining(['parity-onnx-tfjs.test.ts', 'samplers-tfjs.test.ts', 'readme-onnx-browser.test.ts']));
+    expect(readdirSync(path.join(root, 'test/integration/scripts'))).toContain('bench-predict.mjs');
+    for (const moved of ['packages/backend-onnx/test/parity-tfjs.test.ts', 'packages/backend-tfjs/test/integration/samplers.test.ts', 'packages/backend-onnx/scripts/bench-predict.mjs']) {
+      expect(existsSync(path.join(root, moved)), moved).toBe(false);
+    }
+  });
+});
+
+describe('compute runtimes (no-restricted-imports)', () => {
+  it.each([
+    ['packages/train-tfjs/src/x.ts', "import * as ort from 'onnxruntime-node';"],
+    ['packages/samplers/src/x.ts', "import * as tf from '@tensorflow/tfjs';"],
+    ['test/integration/x.test.ts', "import * as tf from '@tensorflow/tfjs';"],
+  ])('fires: %s: %s', async (file, code) => {
+    expect(await importViolations(file, code)).toEqual(['no-restricted-imports']);
+  });
+
+  it.each([
+    ['packages/train-tfjs/src/x.ts', "import * as tf from '@tensorflow/tfjs';"],
+    ['packages/backend-onnx/src/x.ts', "import type * as ort from 'onnxruntime-common';"],
+  ])('does not fire: %s: %s', async (file, code) => {
+    expect(await importViolations(file, code)).toEqual([]);
+  });
+});
 
 rule(
   'nothing-imports-cli',
@@ -111,19 +173,3 @@ rule(
     ['bench/x.mjs', "import { sample } from '@levelskip/samplers';"],
   ],
 );
-
-describe('the listed exceptions to levelskip/backends-stand-alone', () => {
-  it.each(backendBoundaryExceptions)('%s exists and still crosses the boundary (else delete its line)', async (file) => {
-    expect(existsSync(path.join(root, file))).toBe(true);
-    // Its own code, linted as a sibling file that is not on the list.
-    const moved = file.replace(/(\.test)?(\.[cm]?[jt]s)$/, '-moved$1$2');
-    expect(moved).not.toBe(file);
-    const fired = await boundaryViolations(moved, readFileSync(path.join(root, file), 'utf8'));
-    expect(fired.length).toBeGreaterThan(0);
-    expect(new Set(fired)).toEqual(new Set(['levelskip/backends-stand-alone']));
-  });
-
-  it('lists no src/ file', () => {
-    expect(backendBoundaryExceptions.filter((file) => file.includes('/src/'))).toEqual([]);
-  });
-});

@@ -42,7 +42,7 @@ const shrunk: readonly {
   readonly setup?: (app: string, work: string) => void;
 }[] = [
   {
-    file: 'packages/backend-tfjs/README.md',
+    file: 'packages/train-tfjs/README.md',
     contains: "checkpointDir: 'runs/mnist-c2'",
     replace: [
       ['steps: 20000,', 'steps: 2,'],
@@ -50,7 +50,7 @@ const shrunk: readonly {
     ],
   },
   {
-    file: 'packages/backend-tfjs/README.md',
+    file: 'packages/train-tfjs/README.md',
     contains: "loadCheckpoint('models/mnist-full')",
     replace: [
       ['steps: 3000,', 'steps: 2,'],

@@ -38,7 +38,7 @@ interface Diagnostic {
 const fixture = readFileSync(new URL('./fixtures/user-code.ts', import.meta.url), 'utf8');
 const expectErrorLine = fixture.split('\n').findIndex((line) => line.includes('// @ts-expect-error')) + 1;
 const readmeBlocks = (collectReadmeBlocks() as Block[]).filter((b) => b.lang === 'ts' && b.skip === null);
-const usesTfjs = (code: string): boolean => /from '@(tensorflow\/tfjs[\w-]*|levelskip\/backend-tfjs)'/.test(code);
+const usesTfjs = (code: string): boolean => /from '@(tensorflow\/tfjs[\w-]*|levelskip\/(backend|train)-tfjs)'/.test(code);
 
 /** Declaration files of TensorFlow.js and the type packages it pulls in, and TypeScript's DOM lib where they clash with it. */
 const tfjsDeclarations = /node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?(@tensorflow\/|@webgpu\/types\/|@types\/offscreencanvas\/|typescript\/lib\/lib\.dom\.d\.ts)/;

@@ -163,7 +163,7 @@ async function timeEngine(engine: EngineId, modelName: string, batch: number, re
 
 async function start(): Promise<void> {
   const modelSelect = $<HTMLSelectElement>('model');
-  for (const name of LEVELSKIP_MODELS) modelSelect.add(new Option(name, name, name === 'mnist-zero-c2', name === 'mnist-zero-c2'));
+  for (const name of LEVELSKIP_MODELS) modelSelect.add(new Option(name, name, name === 'mnist-c2-distill', name === 'mnist-c2-distill'));
   $<HTMLInputElement>('c').addEventListener('input', () => ($('c-value').textContent = $<HTMLInputElement>('c').value));
 
   const probes = await probeEngines();

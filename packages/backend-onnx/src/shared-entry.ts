@@ -19,6 +19,7 @@ export { avgPoolHost, resizeHost } from './ops/host-kernels.js';
 export { GraphBuilder, float, floats, onnxIrVersion, onnxOpset, type AttributeValue, type Dimension, type ElementType } from './graph/graph-builder.js';
 export { encodeModel, type ModelMessage } from './graph/onnx-model-encoder.js';
 export { UNetParts, type FeatureValue } from './graph/unet-parts.js';
+export { fillEmitters, type FillEmitter, type FillSite } from './graph/fill-emitters.js';
 export {
   buildUNetGraph,
   fillShape,
@@ -30,6 +31,7 @@ export {
   type UNetGraph,
 } from './graph/unet-graphs.js';
 export {
+  defaultExportFills,
   exportOnnxFiles,
   type ExportFill,
   type ExportOnnxOptions,

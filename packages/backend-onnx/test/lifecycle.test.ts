@@ -37,7 +37,7 @@ describe('execution providers', () => {
     try {
       expect(backend.name).toBe('onnx-cpu');
       expect(backend.capabilities.devices).toEqual(['cpu']);
-      expect(backend.capabilities.fusedFills).toEqual(['zero', 'duplicate', 'interpolate']);
+      expect(backend.capabilities.fusedFills).toEqual(['zero', 'duplicate', 'interpolate', 'mean']);
     } finally {
       backend.dispose();
     }

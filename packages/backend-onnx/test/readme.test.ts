@@ -1,7 +1,9 @@
 /**
  * The README's examples are real code: this test extracts each block between the
  * `readme-example:start <name>` and `readme-example:end` markers, points its imports at this
- * package's sources (and runtime imports at the installed packages), and runs it.
+ * package's sources (and runtime imports at the installed packages), and runs it. The `browser`
+ * example samples with @levelskip/samplers, which a backend package does not depend on: it runs in
+ * test/integration (readme-onnx-browser.test.ts) instead, and here only its presence is checked.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,16 +61,6 @@ describe('README examples', () => {
     expect(name).toMatch(/^onnx-(cuda|webgpu|cpu)$/);
     expect(shape).toEqual([2, 1, 32, 32]);
     expect(length).toBe(2048);
-    expect(liveTensorCount()).toBe(before);
-  });
-
-  it('browser: runs on onnxruntime-web (wasm in Node.js), skipping levels at high noise', async () => {
-    const before = liveTensorCount();
-    const [name, ks, length] = await run('browser', examples.get('browser')!);
-    expect(name).toBe('onnx-wasm');
-    // DDIM-4 steps at t = 750, 500, 250, 0 of 1000; k = min(3, ⌊4 − 4(1 − t/1000)²⌋) = 3, 3, 1, 0.
-    expect(ks).toEqual([3, 3, 1, 0]);
-    expect(length).toBe(1024);
     expect(liveTensorCount()).toBe(before);
   });
 });

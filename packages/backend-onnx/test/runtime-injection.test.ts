@@ -8,7 +8,7 @@
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheFill, LevelskipError, parseUNetSpec, SeededRng, zeroFill, type FillStrategy } from '@levelskip/core';
+import { cacheFill, LevelskipError, meanFill, parseUNetSpec, SeededRng, zeroFill, type FillStrategy } from '@levelskip/core';
 import { fixtureWeights, tinySpecs } from '@levelskip/core/testing';
 import { createOnnxBackend as createBrowserBackend } from '../src/browser.js';
 import { createOnnxBackend, type OnnxBackend, type OnnxDenoiser, type OnnxTensor } from '../src/index.js';
@@ -93,7 +93,7 @@ describe('onnxruntime-web (WebAssembly) in Node.js', () => {
   const cases: [number, string, FillStrategy<OnnxTensor>][] = [];
   for (let k = 0; k < spec.channelMults.length; k++) {
     cases.push([k, 'zero', zeroFill]);
-    if (k > 0) cases.push([k, 'cache', cacheFill]);
+    if (k > 0) cases.push([k, 'cache', cacheFill], [k, 'mean', meanFill]);
   }
 
   it.each(cases)('k=%i fill=%s: ε matches onnxruntime-node to ≤ 1e-5', async (k, _label, fill) => {

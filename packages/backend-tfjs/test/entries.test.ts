@@ -13,33 +13,11 @@ import * as nodeEntry from '../src/index.js';
 
 const packageRoot = fileURLToPath(new URL('../', import.meta.url));
 
-/** Exports only the Node build has: training (worker_threads, fs), the MNIST loader (fs) and the wasm directory lookup. */
-const nodeOnly = [
-  'adamUpdate',
-  'checkpointDirectoryName',
-  'clipByGlobalNorm',
-  'createAdamSlot',
-  'createTimestepSampler',
-  'defaultAdamOptions',
-  'defaultFeatureParameters',
-  'emaDecay',
-  'emaUpdate',
-  'estimateTrainingMemory',
-  'listTrainingCheckpoints',
-  'liveTrainingWorkerCount',
-  'loadMnist',
-  'mnistTestPerDigit',
-  'planTraining',
-  'readTrainingCheckpoint',
-  'timestepFeatureParameters',
-  'timestepGradientFeatures',
-  'timestepsByDepth',
-  'train',
-  'trainingLimits',
-  'trainingSchemes',
-  'warmupLearningRate',
-  'wasmBinaryDirectory',
-];
+/** Exports only the Node build has: the MNIST loader (fs; deprecated) and the wasm directory lookup. */
+const nodeOnly = ['loadMnist', 'mnistTestPerDigit', 'wasmBinaryDirectory'];
+
+/** The trainer's exports, which moved to @levelskip/train-tfjs: neither build has them any more. */
+const movedToTrainTfjs = ['train', 'planTraining', 'trainingLimits', 'liveTrainingWorkerCount', 'createTimestepSampler', 'adamUpdate', 'readTrainingCheckpoint', 'timestepGradientFeatures'];
 
 interface EsbuildApi {
   build(options: Record<string, unknown>): Promise<unknown>;
@@ -79,11 +57,15 @@ async function builtinsReached(entry: string): Promise<string[]> {
 }
 
 describe('package entries', () => {
-  it('the browser entry exports everything the Node entry does except training, MNIST and wasmBinaryDirectory', () => {
+  it('the browser entry exports everything the Node entry does except MNIST and wasmBinaryDirectory', () => {
     const nodeNames = Object.keys(nodeEntry).sort();
     const browserNames = Object.keys(browserEntry).sort();
     expect(browserNames).toEqual(nodeNames.filter((name) => !nodeOnly.includes(name)));
     expect(nodeNames).toEqual(expect.arrayContaining(nodeOnly));
+  });
+
+  it('neither entry exports the trainer (it is @levelskip/train-tfjs, which depends on this package)', () => {
+    for (const entry of [nodeEntry, browserEntry]) expect(Object.keys(entry).filter((name) => movedToTrainTfjs.includes(name))).toEqual([]);
   });
 
   it('each entry has its own engine order and createTfjsBackend', () => {

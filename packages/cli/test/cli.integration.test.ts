@@ -94,6 +94,14 @@ describe('sample with random weights', () => {
     expect(summary.predictedFractionSaved).toBeGreaterThan(0);
     expect(summary.output).toBeNull();
   });
+
+  it('--fill mean (a fill of core\'s registry) samples with the skip schedule', async () => {
+    const run = await runCli(['sample', '--preset', 'mnistSmall', '--random-weights', '--steps', '4', '--batch', '1', '--c', '2', '--fill', 'mean', '--json', '--no-progress']);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as { ks: number[]; fill: string };
+    expect(summary.ks).toEqual([3, 3, 1, 0]);
+    expect(summary.fill).toBe('mean');
+  });
 });
 
 describe('ode2 blocks and multiple decoder stages', () => {

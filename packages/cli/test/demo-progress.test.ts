@@ -39,7 +39,7 @@ describe('levelskip demo in a log (stderr not a terminal)', () => {
     expect(run.code, run.stderr).toBe(0);
     const phases = run.stderr.split('\n').filter((line) => line.startsWith('[demo +'));
     expect(phases.map((line) => line.replace(/^\[demo \+[^\]]+\] /, '').split(/[:(;]/)[0]!.trim())).toEqual([
-      'loaded mnist-full and mnist-zero-c2',
+      'loaded mnist-full and mnist-c2-distill',
       'loading the MNIST reference digits and their LeNet features',
       'starting the onnx backend',
       'preparing the graphs',

@@ -59,7 +59,7 @@ describe('eval', () => {
 });
 
 describe('demo', () => {
-  it('samples mnist-full at c = 0, mnist-zero-c2 at c = 2 and mnist-full with cache:3, and writes the labelled grid', async () => {
+  it('samples mnist-full at c = 0, mnist-c2-distill at c = 2 and mnist-full with cache:3, and writes the labelled grid', async () => {
     const out = join(directory, 'demo', 'samples.png');
     const run = await runCli(['demo', '--samples', '4', '--batch', '2', '--steps', '4', '--columns', '2', '--out', out, '--json', '--no-progress']);
     expect(run.code, run.stderr).toBe(0);
@@ -71,7 +71,7 @@ describe('demo', () => {
     };
     expect(summary.rows.map((r) => [r.model, r.c, r.fill])).toEqual([
       ['mnist-full', 0, 'zero'],
-      ['mnist-zero-c2', 2, 'zero'],
+      ['mnist-c2-distill', 2, 'zero'],
       ['mnist-full', null, 'cache:3'],
     ]);
     expect(summary.rows[0]!.ks).toEqual([0, 0, 0, 0]);

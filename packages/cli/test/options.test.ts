@@ -7,15 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { engineOrder } from '@levelskip/backend-tfjs';
 import { executionProviders } from '@levelskip/backend-onnx';
 import { parseBackendChoice, onnxProviders, tfjsEngines } from '../src/backends/backend-choice.js';
-import { planExport } from '../src/commands/export.js';
+import { exportFills, planExport } from '../src/commands/export.js';
 import { planSample } from '../src/commands/sample.js';
-import { planTrain } from '../src/commands/train.js';
+import { planTrain, trainableFills } from '../src/commands/train.js';
 import { modelSourceFromOptions } from '../src/model/resolve-model.js';
 import { parseChoiceList, parseIntegerList, parseNonNegativeInteger, parseNumberIn, parsePositiveInteger } from '../src/options/option-values.js';
 import { errorLine, exitCodeOf } from '../src/program/exit-codes.js';
 import { cliVersion } from '../src/version.js';
 import { errorOf } from './helpers/error-of.js';
-import { LevelskipError } from '@levelskip/core';
+import { LevelskipError, exportableFillKinds, trainableFillKinds } from '@levelskip/core';
 
 describe('option values', () => {
   it('parses positive and non-negative integers, rejecting fractions, signs, hex and junk', () => {
@@ -186,7 +186,7 @@ describe('planTrain', () => {
   it.each([
     [{ scheme: 'schedule-aware' }, '--scheme schedule-aware needs'],
     [{ scheme: 'full', c: '2' }, 'full trains at k = 0 only'],
-    [{ fill: 'cache' }, '--fill cache reuses features'],
+    [{ fill: 'cache' }, '--fill cache has nothing to train (deep features cached at an earlier full-depth step of the run'],
     [{ steps: undefined }, '--steps or --epochs is required'],
     [{ epochs: '2' }, '--steps and --epochs are exclusive'],
     [{ out: undefined }, '--out is required'],
@@ -209,6 +209,20 @@ describe('planExport', () => {
     });
     expect(errorOf(() => planExport({ model: 'm', out: 'o', fill: 'cache' }))).toMatchObject({ message: expect.stringContaining('"cache" is not one') });
     expect(errorOf(() => planExport({ model: 'm' }))).toMatchObject({ message: expect.stringContaining('--out is required') });
+  });
+});
+
+describe('--fill choices come from core\'s fill registry', () => {
+  it('sample, train and export take the mean fill', () => {
+    expect(planSample({ preset: 'mnistSmall', randomWeights: true, c: '2', fill: 'mean' })).toMatchObject({ fill: 'mean' });
+    expect(planTrain({ preset: 'mnistSmall', steps: '10', out: 'out/m', fill: 'mean' })).toMatchObject({ fill: 'mean' });
+    expect(planExport({ preset: 'mnistSmall', randomWeights: true, out: 'o', fill: 'zero,mean' })).toMatchObject({ fills: ['zero', 'mean'] });
+  });
+
+  it('lists the registry\'s fills in the lists and errors', () => {
+    expect(trainableFills).toEqual(trainableFillKinds);
+    expect(exportFills).toEqual(exportableFillKinds);
+    expect(errorOf(() => planExport({ model: 'm', out: 'o', fill: 'blur' }))).toMatchObject({ message: expect.stringContaining('zero, duplicate, interpolate, mean') });
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The in-memory image set this package's loaders return: images as one Float32Array, with a
- * label per image. Structurally what backend-tfjs's `train({ data })` (an `InMemoryDataset`) and
+ * label per image. Structurally what train-tfjs's `train({ data })` (an `InMemoryDataset`) and
  * metrics' `createFdLenetReference` (a `LabelledImageSet`) take, so neither needs this package's types.
  */
 

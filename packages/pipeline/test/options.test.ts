@@ -3,7 +3,7 @@
  * no runtime): recommended settings are used when nothing is given and explicit options win;
  * results equal the explicit `sample()` path; every bad option fails before any step, naming it.
  */
-import { LevelskipError, cacheFillEvery, constantSchedule, customFill, deepCache, linearBetaSchedule, parseUNetSpec, powerSchedule, zeroFill, type RecommendedSampling } from '@levelskip/core';
+import { LevelskipError, cacheFillEvery, constantSchedule, customFill, deepCache, linearBetaSchedule, meanFill, parseUNetSpec, powerSchedule, zeroFill, type RecommendedSampling } from '@levelskip/core';
 import { createReferenceBackend, fixtureWeights, tinySpecs } from '@levelskip/core/testing';
 import { ddim, ddpm, sample } from '@levelskip/samplers';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +70,16 @@ describe('settings', () => {
     const fillOnly = await pipe.generate({ steps: 2, fill: 'duplicate' });
     expect(fillOnly.settings).toMatchObject({ fill: 'duplicate', origin: { fill: 'option', schedule: 'default' } });
     expect(fillOnly.settings.schedule.description).toBe('power(c=0)');
+  });
+
+  it('takes every built-in fill of core\'s registry by name: mean runs as the fill object does', async () => {
+    using pipe = await pipeline();
+    const byName = await pipe.generate({ steps: 3, schedule: constantSchedule(2), fill: 'mean', seed: 5 });
+    expect(byName.settings).toMatchObject({ fill: 'mean', origin: { fill: 'option' } });
+    const byObject = await sample({ denoiser: pipe.denoiser, sampler: ddim({ steps: 3 }), skip: constantSchedule(2), fill: meanFill, seed: 5 });
+    expect(byName.images).toEqual(byObject.images);
+    const zero = await pipe.generate({ steps: 3, schedule: constantSchedule(2), fill: 'zero', seed: 5 });
+    expect(byName.images).not.toEqual(zero.images);
   });
 
   it('takes a custom fill written against core ops, and a schedule object', async () => {
@@ -158,7 +168,7 @@ describe('errors name the option', () => {
       [{ steps: 0 }, 'INVALID_OPTION', /generate: steps must be an integer in \[1, 1000\] \(T = 1000/],
       [{ steps: 1001 }, 'INVALID_OPTION', /steps must be an integer in \[1, 1000\]/],
       [{ sampler: 'euler' as never }, 'INVALID_OPTION', /generate: sampler must be one of 'ddim', 'ddpm', 'langevin', 'dpm-solver', got "euler"/],
-      [{ fill: 'blur' }, 'INVALID_FILL', /generate: fill "blur" is not a fill: use zero, duplicate, interpolate, cache or cache:m/],
+      [{ fill: 'blur' }, 'INVALID_FILL', /generate: fill "blur" is not a fill: use zero, duplicate, interpolate, cache, cache:m or mean \(m ≥ 1\)/],
       [{ fill: 'interpolate' }, 'INVALID_FILL', /fill interpolate: .*side paths/],
       [{ schedule: { kind: 'power', c: -2 } as never }, 'INVALID_SCHEDULE', /generate: schedule is not a valid skip schedule/],
       [{ schedule: { kind: 'constant', k: 5 } }, 'INVALID_SCHEDULE', /generate: schedule constant\(k=5\) cannot serve this 3-level model/],

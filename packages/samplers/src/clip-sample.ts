@@ -10,10 +10,5 @@ import { epsilonTerms, linearCombination, type Term } from './linear-combination
  * [-range, range]. A new tensor; disposes nothing it was given.
  */
 export function clippedX0<T>(ops: TensorOps<T>, x: T, eps: T, x0FromX: number, x0FromEps: number, range: number, epsilon?: readonly Term<T>[]): T {
-  const x0 = linearCombination(ops, [[x0FromX, x], ...epsilonTerms(-x0FromEps, eps, epsilon)]);
-  try {
-    return ops.clamp(x0, -range, range);
-  } finally {
-    ops.dispose(x0);
-  }
+  return linearCombination(ops, [[x0FromX, x], ...epsilonTerms(-x0FromEps, eps, epsilon)], { min: -range, max: range });
 }

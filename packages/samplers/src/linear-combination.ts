@@ -30,18 +30,34 @@ export function epsilonTerms<T>(coefficient: number, eps: T, epsilon: readonly T
 }
 
 /**
- * A new tensor Σ cᵢ·xᵢ (same shapes). Does not dispose the inputs. A coefficient of exactly 1
- * costs no `scale` and -1 becomes a `sub`, so `[[1, mean], [σ, z]]` is one scale and one add.
+ * A new tensor Σ cᵢ·xᵢ (same shapes), clamped to [clamp.min, clamp.max] when `clamp` is given.
+ * Does not dispose the inputs. One pass when the backend has `ops.combine`; otherwise a chain in
+ * which a coefficient of exactly 1 costs no `scale` and -1 becomes a `sub`, so `[[1, mean], [σ, z]]`
+ * is one scale and one add.
  *
  * @throws LevelskipError `INTERNAL` for an empty list.
  */
-export function linearCombination<T>(ops: TensorOps<T>, terms: readonly Term<T>[]): T {
+export function linearCombination<T>(ops: TensorOps<T>, terms: readonly Term<T>[], clamp?: { readonly min: number; readonly max: number }): T {
   // Terms of the same tensor are merged first, their coefficients summed in float64: a
   // v-predicting model's ε̂ = √(1-ᾱ)·x + √ᾱ·v substituted into a step gives two large x
   // coefficients of opposite sign at ᾱ ≈ 0, whose float32 sum would lose the answer.
   const merged = mergeTerms(terms);
   // Start from a term that needs a scale anyway, so that no clone is needed.
   const ordered = [...merged.filter(([c]) => c !== 1 && c !== -1), ...merged.filter(([c]) => c === 1 || c === -1)];
+  if (ordered.length === 0) throw new LevelskipError('INTERNAL', 'linearCombination needs at least one term');
+  // One pass where the backend fuses it; it rounds exactly as the chain below, so results do not change.
+  if (ops.combine !== undefined) return ops.combine(ordered, clamp);
+  const sum = chainedCombination(ops, ordered);
+  if (clamp === undefined) return sum;
+  try {
+    return ops.clamp(sum, clamp.min, clamp.max);
+  } finally {
+    ops.dispose(sum);
+  }
+}
+
+/** Σ cᵢ·xᵢ as a chain of `scale`, `add` and `sub`, disposing each intermediate as soon as it is used. */
+function chainedCombination<T>(ops: TensorOps<T>, ordered: readonly Term<T>[]): T {
   let sum: T | undefined;
   try {
     for (const [coefficient, x] of ordered) {

@@ -17,14 +17,11 @@
  * to ε̂ once, before the sampler's update, gives each sampler every prediction type. Annealed
  * Langevin included: its score s_θ = -ε̂/σ_t comes from ε̂ at the model's input x_t = √ᾱ_t x̃.
  */
-import { LevelskipError, type TensorOps } from '@levelskip/core';
+import { LevelskipError, predictionTypeOf, predictionTypes, type PredictionType, type SpecPrediction, type TensorOps } from '@levelskip/core';
 import { linearCombination } from './linear-combination.js';
 
-/** What the model outputs: diffusers' `prediction_type` values. */
-export type PredictionType = 'epsilon' | 'v_prediction' | 'sample';
-
-/** Every `PredictionType`, in diffusers' spelling. */
-export const predictionTypes: readonly PredictionType[] = ['epsilon', 'v_prediction', 'sample'];
+// What the model outputs, in diffusers' spelling: core's `PredictionType`, re-exported for this package's users.
+export { predictionTypes, type PredictionType };
 
 /**
  * The affine maps from (x_t, model output m) to the predictions at one timestep:
@@ -54,9 +51,9 @@ export function predictionCoefficients(prediction: PredictionType, alphaBar: num
   }
 }
 
-/** diffusers' `prediction_type` of a spec's `prediction` (`eps`, `v`, `sample`). */
-export function predictionTypeOfSpec(prediction: 'eps' | 'v' | 'sample'): PredictionType {
-  return prediction === 'eps' ? 'epsilon' : prediction === 'v' ? 'v_prediction' : 'sample';
+/** diffusers' `prediction_type` of a spec's `prediction` (`eps`, `v`, `sample`): core's `predictionTypeOf`. */
+export function predictionTypeOfSpec(prediction: SpecPrediction): PredictionType {
+  return predictionTypeOf(prediction);
 }
 
 /**
@@ -65,7 +62,7 @@ export function predictionTypeOfSpec(prediction: 'eps' | 'v' | 'sample'): Predic
  *
  * @throws LevelskipError `INVALID_OPTION` naming `prediction`, the allowed values and the value given.
  */
-export function checkPrediction(value: unknown, fromSpec: 'eps' | 'v' | 'sample' = 'eps'): PredictionType {
+export function checkPrediction(value: unknown, fromSpec: SpecPrediction = 'eps'): PredictionType {
   if (value === undefined) return predictionTypeOfSpec(fromSpec);
   if (typeof value === 'string' && (predictionTypes as readonly string[]).includes(value)) return value as PredictionType;
   const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);

@@ -32,6 +32,7 @@ import {
   assertFillSupported,
   cacheDepths,
   describeArchitecture,
+  fillNeedsCache,
   stageForTime,
   shapeSize,
   zeroFill,
@@ -39,6 +40,7 @@ import {
   type FeatureCache,
   type FillStrategy,
   type SkipSchedule,
+  type TimingProfile,
 } from '@levelskip/core';
 import { firstNonFinite, nonFiniteError, type CheckPoint } from './finite-check.js';
 import { checkPrediction, checkPredictionSchedule, epsilonFromModelOutput, predictionCoefficients, type PredictionType } from './prediction-type.js';
@@ -95,6 +97,12 @@ export interface SampleOptions<T> {
    * at each step with the sampler's ᾱ_t, so every sampler works with every type.
    */
   readonly prediction?: PredictionType;
+  /**
+   * Receives timing spans of the run (`predict` per step with its k, `sampler`, `noise`, `check`),
+   * and is handed on to `denoiser.predict`, whose backend may add its own (`run`, `cacheStore`,
+   * `cacheLoad`); see core's `TimingProfile`. Unset (the default), nothing reads the clock.
+   */
+  readonly profile?: TimingProfile;
 }
 
 export interface SampleResult {
@@ -115,7 +123,7 @@ export interface SampleResult {
   readonly stepsRun: number;
 }
 
-const ALLOWED = ['denoiser', 'sampler', 'skip', 'fill', 'shape', 'batch', 'seed', 'onProgress', 'signal', 'trajectory', 'checkFiniteEvery', 'prediction'];
+const ALLOWED = ['denoiser', 'sampler', 'skip', 'fill', 'shape', 'batch', 'seed', 'onProgress', 'signal', 'trajectory', 'checkFiniteEvery', 'prediction', 'profile'];
 
 function invalid(field: string, message: string, code: 'INVALID_OPTION' | 'INVALID_SHAPE' | 'INVALID_SCHEDULE' = 'INVALID_OPTION'): LevelskipError {
   return new LevelskipError(code, `sample: ${field} ${message}`, { issues: [{ path: [field], message }] });
@@ -132,6 +140,7 @@ interface Plan<T> {
   readonly ks: readonly number[];
   readonly checkFiniteEvery: number;
   readonly prediction: PredictionType;
+  readonly profile: TimingProfile | undefined;
 }
 
 function checkDenoiser<T>(denoiser: unknown): Denoiser<T> {
@@ -242,6 +251,10 @@ function plan<T>(options: SampleOptions<T>): Plan<T> {
   if (options.trajectory !== undefined && typeof options.trajectory !== 'boolean') {
     throw invalid('trajectory', 'must be true or false');
   }
+  const profile = options.profile;
+  if (profile !== undefined && typeof (profile as Partial<TimingProfile> | null)?.record !== 'function') {
+    throw invalid('profile', 'must be a TimingProfile: an object with record(span), e.g. createTimingRecorder() from @levelskip/core');
+  }
   const checkFiniteEvery = options.checkFiniteEvery ?? 1;
   if (!(typeof checkFiniteEvery === 'number' && Number.isSafeInteger(checkFiniteEvery) && checkFiniteEvery >= 0)) {
     throw invalid('checkFiniteEvery', `must be an integer ≥ 0 (steps between finiteness checks of the prediction; 0 = final samples only), got ${String(checkFiniteEvery)}`);
@@ -253,7 +266,7 @@ function plan<T>(options: SampleOptions<T>): Plan<T> {
   const arch = describeArchitecture(denoiser.spec);
   const stages = timesteps.map((t) => stageForTime(arch, t / T));
   const ks = cacheDepths(plannedDepths(options.skip, timesteps, T, denoiser.levels), fill, stages);
-  return { denoiser, sampler, fill, shape, seed, timesteps, ks, checkFiniteEvery, prediction };
+  return { denoiser, sampler, fill, shape, seed, timesteps, ks, checkFiniteEvery, prediction, profile };
 }
 
 function abortError(signal: AbortSignal, step: number, total: number): LevelskipError {
@@ -278,7 +291,7 @@ function abortError(signal: AbortSignal, step: number, total: number): Levelskip
  * ```
  */
 export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult> {
-  const { denoiser, sampler, fill, shape, seed, timesteps, ks, checkFiniteEvery, prediction } = plan(options);
+  const { denoiser, sampler, fill, shape, seed, timesteps, ks, checkFiniteEvery, prediction, profile } = plan(options);
   const alphasCumprod = sampler.noiseSchedule.alphasCumprod;
   const { signal, onProgress } = options;
   const ops = denoiser.ops;
@@ -288,7 +301,30 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
 
   const started = performance.now();
   const stepNoise = new SeededRng(seed, 1);
-  const noise = (): T => ops.fromFloat32(stepNoise.normal(size), shape);
+  // Profile spans (none without a profile: then nothing reads the clock). `lap` charges the time
+  // since the last lap to a phase, so the spans of a run add up to its loop's wall time; noise
+  // drawn inside a sampler's update is its own span and excluded from that update's.
+  let current = 0;
+  let mark = 0;
+  let noiseMs = 0;
+  const lap =
+    profile === undefined
+      ? undefined
+      : (phase: 'predict' | 'sampler' | 'check', step: number): void => {
+          const now = performance.now();
+          profile.record({ phase, ms: now - mark - (phase === 'sampler' ? noiseMs : 0), step, k: ks[step] as number });
+          mark = now;
+          noiseMs = 0;
+        };
+  const noise = (): T => {
+    if (profile === undefined) return ops.fromFloat32(stepNoise.normal(size), shape);
+    const began = performance.now();
+    const z = ops.fromFloat32(stepNoise.normal(size), shape);
+    const ms = performance.now() - began;
+    noiseMs += ms;
+    profile.record({ phase: 'noise', ms, step: current, k: ks[current] as number });
+    return z;
+  };
   const trajectory: Float32Array[] | undefined = options.trajectory ? [] : undefined;
   let run: SamplerRun<T> | undefined;
   let cache: FeatureCache<T> | undefined;
@@ -302,7 +338,9 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
   const checkPoint = (i: number): CheckPoint => ({ step: i + 1, total, timestep: timesteps[i] as number, k: ks[i] as number });
   try {
     run = sampler.createRun(ops);
-    cache = fill.kind === 'cache' ? denoiser.createFeatureCache() : undefined;
+    cache = fillNeedsCache(fill) ? denoiser.createFeatureCache() : undefined;
+    // The cut levels the run's skipping steps read: a backend need not store the others.
+    const cacheLevels = cache === undefined ? undefined : [...new Set(ks.filter((k) => k > 0).map((k) => denoiser.levels - 1 - k))];
     const z = ops.fromFloat32(new SeededRng(seed, 0).normal(size), shape);
     try {
       x = run.initialSample(z);
@@ -311,16 +349,20 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
     }
     if (trajectory) trajectory.push(await ops.toFloat32(x));
 
+    if (profile !== undefined) mark = performance.now();
     for (let i = 0; i < total; i++) {
       if (signal?.aborted) throw abortError(signal, i, total);
       const t = timesteps[i] as number;
       const k = ks[i] as number;
+      current = i;
       const scale = run.modelInputScale(i);
       const input = scale === 1 ? x : ops.scale(x, scale);
       let eps: T;
       let output: T;
       try {
-        output = await denoiser.predict(input, t, { k, fill, ...(cache === undefined ? {} : { cache }) });
+        lap?.('sampler', i);
+        output = await denoiser.predict(input, t, { k, fill, ...(cache === undefined ? {} : { cache, cacheLevels }), ...(profile === undefined ? {} : { profile }) });
+        lap?.('predict', i);
         try {
           // ε̂ from the model's output at what it saw (x_t = input); `output` itself for 'epsilon'.
           eps = epsilonFromModelOutput(ops, prediction, output, input, alphasCumprod[t] as number);
@@ -345,8 +387,13 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
       try {
         // The model call is the long part; honour an abort that arrived during it.
         if (signal?.aborted) throw abortError(signal, i, total);
-        if (checkFiniteEvery > 0 && ((i + 1) % checkFiniteEvery === 0 || i === total - 1)) checked('prediction', await ops.toFloat32(eps), checkPoint(i));
+        if (checkFiniteEvery > 0 && ((i + 1) % checkFiniteEvery === 0 || i === total - 1)) {
+          lap?.('sampler', i);
+          checked('prediction', await ops.toFloat32(eps), checkPoint(i));
+          lap?.('check', i);
+        }
         next = await run.step(x, eps, i, noise, epsilon);
+        lap?.('sampler', i);
       } finally {
         ops.dispose(eps);
         if (output !== eps) ops.dispose(output);
@@ -361,8 +408,10 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
       }
       onProgress?.({ step: i + 1, total, timestep: t, k, elapsedMs: performance.now() - started });
     }
+    lap?.('sampler', total - 1);
     const images = await ops.toFloat32(x);
     checked('sample', images, checkPoint(total - 1));
+    lap?.('check', total - 1);
     return {
       images,
       shape: [...shape] as [number, number, number, number],

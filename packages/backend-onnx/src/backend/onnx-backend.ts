@@ -18,6 +18,8 @@ import {
   type NamedTensors,
   type UNetSpec,
   type UNetSpecInput,
+  exportableFillKinds,
+  liveDenoisers,
 } from '@levelskip/core';
 import { createOnnxTensorOps } from '../ops/onnx-tensor-ops.js';
 import { asOnnxRuntime, onnxRuntimeName, type OnnxRuntime, type OnnxRuntimeName, type RuntimeEnvironment } from '../runtime/onnx-runtime.js';
@@ -218,13 +220,13 @@ export async function createOnnxBackendIn(environment: RuntimeEnvironment, optio
   const name = `onnx-${provider}`;
   const ops = createOnnxTensorOps(name, ort);
   const capabilities: BackendCapabilities = Object.freeze({
-    fusedFills: Object.freeze(['zero', 'duplicate', 'interpolate'] as const),
+    // Every graph-fusable fill of core's registry: graph/fill-emitters.ts has an emitter for each.
+    fusedFills: exportableFillKinds,
     customFills: true,
     training: false,
     devices: Object.freeze([provider]),
   });
-  const live = new Set<OnnxDenoiser>();
-  let disposed = false;
+  const live = liveDenoisers<OnnxDenoiser>('createOnnxBackend()');
   const backend: OnnxBackend = {
     specificationVersion,
     name,
@@ -236,17 +238,13 @@ export async function createOnnxBackendIn(environment: RuntimeEnvironment, optio
     ops,
     createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, denoiserOptions: DenoiserOptions<ortCommon.Tensor> = {}) {
       return (async () => {
-        if (disposed) throw new LevelskipError('DISPOSED', 'this backend has been disposed; create a new one with createOnnxBackend()');
+        live.assertOpen();
         const spec = checkDenoiserInputs(specInput, weights, denoiserOptions);
-        const denoiser = createOnnxDenoiser(spec, weights, { runtime: ort, name, ops, sessionOptions, onDispose: () => live.delete(denoiser) });
-        live.add(denoiser);
-        return denoiser;
+        return live.track((onDispose) => createOnnxDenoiser(spec, weights, { runtime: ort, name, ops, sessionOptions, onDispose }));
       })();
     },
     dispose() {
-      if (disposed) return;
-      disposed = true;
-      for (const denoiser of [...live]) denoiser.dispose();
+      live.dispose();
     },
     [Symbol.dispose]() {
       backend.dispose();

@@ -1,7 +1,8 @@
 /**
  * A denoiser running ONNX graphs of the U-Net in onnxruntime. Graphs are built and sessions
  * opened lazily, one per (graph variant) — see `unet-graphs.ts` — and cached until `dispose`:
- * - built-in fills zero, duplicate, interpolate: one fused graph per (stage, k, fill), one run per step;
+ * - graph-fusable built-in fills (zero, duplicate, interpolate, mean: core's fill registry, emitted by
+ *   `graph/fill-emitters.ts`): one fused graph per (stage, k, fill), one run per step;
  * - the cache fill: a fused graph taking the stored features as its `fill` input;
  * - custom fills: a head graph (encoder to the cut), the fill over `TensorOps`, a tail graph;
  * - whenever a `FeatureCache` is passed, the graph also returns the decoder inputs that core's
@@ -13,6 +14,7 @@ import {
   LevelskipError,
   assertFillSupported,
   describeArchitecture,
+  isGraphFusableFill,
   parseFill,
   prepareByPrediction,
   prepareVariants,
@@ -27,13 +29,15 @@ import {
   type NamedTensors,
   type PredictOptions,
   type TensorOps,
+  type TimingProfile,
   type UNetSpec,
+  disposedError,
 } from '@levelskip/core';
 import { buildUNetGraph, fillShape, graphKey, type GraphFill, type GraphVariant, type UNetGraph } from '../graph/unet-graphs.js';
 import { float32Data, track } from '../ops/onnx-tensor-ops.js';
 import type { OnnxRuntime } from '../runtime/onnx-runtime.js';
 
-/** What to build ahead of time with `prepare` (default: every k with the zero fill): core's `PrepareOptions`; fills may also be named (`'zero'`, `'duplicate'`, `'interpolate'`, `'cache'`). */
+/** What to build ahead of time with `prepare` (default: every k with the zero fill): core's `PrepareOptions`; fills may also be named in their written form (`'zero'`, `'mean'`, `'cache'`: core's `builtinFillSyntax`). */
 export interface OnnxPrepareOptions extends Omit<PrepareOptions<ort.Tensor>, 'fills'> {
   readonly fills?: readonly (FillStrategy<ort.Tensor> | BuiltinFillKind)[];
 }
@@ -60,8 +64,24 @@ interface OpenGraph {
   readonly session: ort.InferenceSession;
 }
 
-function disposedError(): LevelskipError {
-  return new LevelskipError('DISPOSED', 'this denoiser has been disposed; create a new one with backend.createDenoiser(spec, weights)');
+const disposedDenoiser = (): LevelskipError => disposedError('denoiser', 'backend.createDenoiser(spec, weights)');
+
+/**
+ * `PredictOptions.cacheLevels` as a set, checked: decoder levels a skipping step can read, 0..N−2.
+ * @throws LevelskipError `INVALID_OPTION` naming the bad entry.
+ */
+function checkedCacheLevels(levels: readonly number[] | undefined, N: number): ReadonlySet<number> | undefined {
+  if (levels === undefined) return undefined;
+  if (!Array.isArray(levels)) throw new LevelskipError('INVALID_OPTION', `cacheLevels must be a list of decoder levels in [0, ${N - 2}], got ${String(levels)}`);
+  for (const level of levels) {
+    if (!Number.isInteger(level) || level < 0 || level > N - 2) {
+      throw new LevelskipError(
+        'INVALID_OPTION',
+        `cacheLevels: ${String(level)} is not a decoder level a skipping step reads; use levels N − 1 − k in [0, ${N - 2}] for this ${N}-level U-Net (or leave cacheLevels out to store every level)`,
+      );
+    }
+  }
+  return new Set(levels);
 }
 
 /** Creates the denoiser; `spec` is parsed and `weights` validated by the caller. */
@@ -98,16 +118,37 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
     return entry;
   };
 
-  const run = async (variant: GraphVariant, feeds: Record<string, ort.Tensor>): Promise<{ graph: UNetGraph; out: ort.InferenceSession.ReturnType }> => {
+  // The graph of the last session.run: a profile span says when a run switched sessions.
+  let lastGraph: string | undefined;
+  /**
+   * Runs a variant's graph. `cacheLevels` (a cache-writing graph): the decoder levels whose
+   * features to fetch besides ε; onnxruntime-node copies every fetched output into a new
+   * ArrayBuffer, so features no later step reads are not fetched. Default: every output.
+   */
+  const run = async (
+    variant: GraphVariant,
+    feeds: Record<string, ort.Tensor>,
+    profile?: TimingProfile,
+    cacheLevels?: ReadonlySet<number>,
+  ): Promise<{ graph: UNetGraph; out: ort.InferenceSession.ReturnType }> => {
     const { graph, session } = await open(variant);
-    if (disposed) throw disposedError();
+    if (disposed) throw disposedDenoiser();
     const inputs: Record<string, ort.Tensor> = {};
     for (const i of graph.inputs) inputs[i.name] = feeds[i.name]!;
-    return { graph, out: await session.run(inputs) };
+    const fetches =
+      cacheLevels === undefined || graph.cacheLevels.length === 0
+        ? undefined
+        : [...graph.outputs.filter((o) => !o.name.startsWith('cache_')).map((o) => o.name), ...graph.cacheLevels.filter((c) => cacheLevels.has(c.level)).map((c) => c.output)];
+    const switched = lastGraph !== undefined && lastGraph !== graph.key;
+    lastGraph = graph.key;
+    const began = profile === undefined ? 0 : performance.now();
+    const out = fetches === undefined ? await session.run(inputs) : await session.run(inputs, fetches);
+    profile?.record({ phase: 'run', ms: performance.now() - began, k: variant.k, graph: graph.key, switched });
+    return { graph, out };
   };
 
   const predict = async (x: ort.Tensor, timesteps: number | readonly number[], options?: PredictOptions<ort.Tensor>): Promise<ort.Tensor> => {
-    if (disposed) throw disposedError();
+    if (disposed) throw disposedDenoiser();
     float32Data(runtime.Tensor, x, 'predict (x)');
     const p = resolvePrediction(arch, x.dims, timesteps, options);
     const { stage, fill, cache, batch } = p;
@@ -117,16 +158,21 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
     if (k > 0 && fill.kind === 'cache' && !cache?.has(stage, N - 1 - k)) k = 0;
     const cut = N - 1 - k;
     const cacheOutputs = cache !== undefined;
+    const profile = options?.profile;
+    const wanted = cacheOutputs ? checkedCacheLevels(options?.cacheLevels, N) : undefined;
     const t = new runtime.Tensor('float32', Float32Array.from(p.timesteps), [batch]);
 
     let result: { graph: UNetGraph; out: ort.InferenceSession.ReturnType };
-    if (k === 0 || fill.kind === 'zero' || fill.kind === 'duplicate' || fill.kind === 'interpolate') {
+    if (k === 0 || isGraphFusableFill(fill)) {
       const graphFill: GraphFill = k === 0 ? 'none' : (fill.kind as GraphFill);
-      result = await run({ kind: 'fused', stage, k, fill: graphFill, cacheOutputs }, { x, t });
+      result = await run({ kind: 'fused', stage, k, fill: graphFill, cacheOutputs }, { x, t }, profile, wanted);
     } else if (fill.kind === 'cache') {
-      result = await run({ kind: 'fused', stage, k, fill: 'input', cacheOutputs }, { x, t, fill: cache!.get(stage, cut)! });
+      const began = profile === undefined ? 0 : performance.now();
+      const stored = cache!.get(stage, cut)!;
+      profile?.record({ phase: 'cacheLoad', ms: performance.now() - began, k });
+      result = await run({ kind: 'fused', stage, k, fill: 'input', cacheOutputs }, { x, t, fill: stored }, profile, wanted);
     } else {
-      const head = await run({ kind: 'head', k }, { x, t });
+      const head = await run({ kind: 'head', k }, { x, t }, profile);
       const skips = head.graph.outputs.filter((o) => o.name.startsWith('skip_')).map((o) => head.out[o.name]!);
       const skip = skips[skips.length - 1]!;
       const shape = fillShape(arch, stage, k);
@@ -157,13 +203,18 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
       try {
         const feeds: Record<string, ort.Tensor> = { temb: head.out['temb']!, fill: filled };
         skips.forEach((s, i) => (feeds[`skip_${i}`] = s));
-        result = await run({ kind: 'tail', stage, k, cacheOutputs }, feeds);
+        result = await run({ kind: 'tail', stage, k, cacheOutputs }, feeds, profile, wanted);
       } finally {
         ops.dispose(filled);
       }
     }
     if (cache) {
-      for (const c of result.graph.cacheLevels) cache.set(stage, c.level, track(result.out[c.output]!));
+      const began = profile === undefined ? 0 : performance.now();
+      for (const c of result.graph.cacheLevels) {
+        const features = result.out[c.output];
+        if (features !== undefined) cache.set(stage, c.level, track(features));
+      }
+      profile?.record({ phase: 'cacheStore', ms: performance.now() - began, k });
     }
     return track(result.out['eps']!);
   };
@@ -178,7 +229,7 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
       return predict(x, timesteps, options);
     },
     async prepare(options: OnnxPrepareOptions = {}) {
-      if (disposed) throw disposedError();
+      if (disposed) throw disposedDenoiser();
       const { fills: given, ...rest } = options;
       const fills = given?.map((f): FillStrategy<ort.Tensor> => (typeof f === 'string' ? parseFill(f) : f));
       const resolved: PrepareOptions<ort.Tensor> = { ...rest, ...(fills === undefined ? {} : { fills }) };
@@ -186,7 +237,7 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
       const variants = prepareVariants(arch.levels, arch.decoders.length, resolved);
       // The cache and custom fills run split or cache-writing graphs that only a prediction
       // selects exactly; the stateless fills open their fused graph without computing anything.
-      if (variants.some((v) => v.fill !== undefined && (v.fill.kind === 'cache' || v.fill.kind === 'custom'))) {
+      if (variants.some((v) => v.fill !== undefined && !isGraphFusableFill(v.fill))) {
         await prepareByPrediction(denoiser, arch.decoders.length, resolved);
         return;
       }
@@ -194,7 +245,7 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
         if (resolved.signal?.aborted) throw new LevelskipError('ABORTED', `prepare was aborted after ${i} of ${variants.length} variants`, { cause: resolved.signal.reason });
         const fill: GraphFill = v.fill === undefined ? 'none' : (v.fill.kind as GraphFill);
         await open({ kind: 'fused', stage: v.stage, k: v.k, fill, cacheOutputs: false });
-        if (disposed) throw disposedError();
+        if (disposed) throw disposedDenoiser();
         resolved.onProgress?.({ done: i + 1, total: variants.length, what: v.what });
       }
     },

@@ -26,6 +26,7 @@ import { randomBytes } from 'node:crypto';
 import {
   LevelskipError,
   acquireDirectoryLock,
+  exportableFillKinds,
   fileSystemError,
   removeStaleTemporaryFiles,
   syncDirectory,
@@ -60,8 +61,8 @@ export const nodeExportFileSystem: ExportFileSystem = {
   linkOver,
 };
 
-/** Graph files of an export, plain (`stage0-k1-zero.onnx`) or versioned (`stage0-k1-zero.1a2b3c4d.onnx`). */
-const graphFilePattern = /^stage\d+-k\d+-(?:full|zero|duplicate|interpolate)(?:\.[0-9a-f]{8})?\.onnx$/;
+/** Graph files of an export, plain (`stage0-k1-zero.onnx`) or versioned (`stage0-k1-zero.1a2b3c4d.onnx`), of any exportable fill. */
+const graphFilePattern = new RegExp(`^stage\\d+-k\\d+-(?:full|${exportableFillKinds.join('|')})(?:\\.[0-9a-f]{8})?\\.onnx$`);
 
 /** True for the name of a graph file an export writes, in either form. */
 export function isExportGraphFileName(name: string): boolean {

@@ -7,10 +7,14 @@
 import {
   LevelskipError,
   assertFillSupported,
+  builtinFills,
   describeArchitecture,
+  exportableFillKinds,
+  parseFill,
   parseUNetSpec,
   validateWeights,
   type Architecture,
+  type GraphFusableFillKind,
   type NamedTensors,
   type UNetSpec,
   type UNetSpecInput,
@@ -18,12 +22,23 @@ import {
 import { onnxIrVersion, onnxOpset } from '../graph/graph-builder.js';
 import { buildUNetGraph, type GraphValue } from '../graph/unet-graphs.js';
 
-export type ExportFill = 'zero' | 'duplicate' | 'interpolate';
+/** A fill an export can hold: every graph-fusable fill of core's fill registry (`exportableFillKinds`). */
+export type ExportFill = GraphFusableFillKind;
+
+/**
+ * The fills an export holds when `fills` is not given: those of core's fill registry exported by
+ * default (zero, duplicate and interpolate; `mean` is opt-in) that the model supports.
+ */
+export function defaultExportFills(spec: UNetSpec): ExportFill[] {
+  return builtinFills
+    .filter((d) => d.graphFusable && d.exportedByDefault && d.supports(spec) === undefined)
+    .map((d) => d.kind as ExportFill);
+}
 
 export interface ExportOnnxOptions {
   /** Depths to export (default every k = 0..N-1). */
   readonly ks?: readonly number[];
-  /** Fills to fuse for k > 0 (default zero and duplicate, plus interpolate when the model has side paths). */
+  /** Fills to fuse for k > 0, from `exportableFillKinds` (default `defaultExportFills(spec)`: zero and duplicate, plus interpolate when the model has side paths). */
   readonly fills?: readonly ExportFill[];
   /** Decoder stages (default all). */
   readonly stages?: readonly number[];
@@ -104,14 +119,16 @@ export function exportOnnxFiles(specInput: UNetSpec | UNetSpecInput, weights: Na
   const arch = describeArchitecture(spec);
   const ks = options.ks ?? Array.from({ length: arch.levels }, (_, k) => k);
   const stages = options.stages ?? arch.decoders.map((_, s) => s);
-  const fills = options.fills ?? (spec.sidePaths ? ['zero', 'duplicate', 'interpolate'] : ['zero', 'duplicate']);
+  const fills = options.fills ?? defaultExportFills(spec);
   checkList(ks, arch.levels - 1, 'ks');
   checkList(stages, arch.decoders.length - 1, 'stages');
   for (const fill of fills) {
-    if (fill !== 'zero' && fill !== 'duplicate' && fill !== 'interpolate') {
-      throw new LevelskipError('INVALID_FILL', `exportOnnx fuses the fills zero, duplicate and interpolate, got "${String(fill)}"`);
+    if (!(exportableFillKinds as readonly unknown[]).includes(fill)) {
+      throw new LevelskipError('INVALID_FILL', `exportOnnx fuses the fills ${exportableFillKinds.join(', ')}, got "${String(fill)}"`, {
+        issues: [{ path: ['fills'], message: `must list fills from ${exportableFillKinds.join(', ')}` }],
+      });
     }
-    assertFillSupported(spec, { kind: fill });
+    assertFillSupported(spec, parseFill(fill));
   }
   return files(spec, arch, weights, { ks, fills, stages });
 }

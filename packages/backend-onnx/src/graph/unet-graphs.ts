@@ -4,19 +4,24 @@
  * without its downsample), the middle block only at k = 0, and decoder level L's first block
  * takes concat(fill, skip).
  *
- * - `fused`: x [B,C,H,W], t [B] → eps, the fill built in (zero, duplicate, interpolate) or taken as
- *   an extra input `fill` (the cache fill's stored features). One `session.run` per step.
+ * - `fused`: x [B,C,H,W], t [B] → eps, the fill built in (every graph-fusable fill of core's fill
+ *   registry, through its emitter in `fill-emitters.ts`) or taken as an extra input `fill` (the
+ *   cache fill's stored features). One `session.run` per step.
  * - `head` (encoder to the cut) and `tail` (decoder from the cut, the fill an input): custom fills
  *   run between them over `TensorOps`, on the head's skip tensors.
  * With `cacheOutputs`, a graph also returns decoder level l's input after each upsample
  * (`cache_l`, l = L−1..0): the features core's composition stores in a `FeatureCache`.
  */
-import { describeArchitecture, type Architecture, type NamedTensors, type UNetSpec } from '@levelskip/core';
+import { describeArchitecture, type Architecture, type GraphFusableFillKind, type NamedTensors, type UNetSpec } from '@levelskip/core';
+import { fillEmitters } from './fill-emitters.js';
 import { GraphBuilder, type Dimension } from './graph-builder.js';
 import { UNetParts, type FeatureValue } from './unet-parts.js';
 
-/** How a fused graph produces the fill. `none` is k = 0 (nothing is skipped); `input` takes it as the input `fill`. */
-export type GraphFill = 'none' | 'zero' | 'duplicate' | 'interpolate' | 'input';
+/**
+ * How a fused graph produces the fill: a graph-fusable built-in fill, `none` at k = 0 (nothing is
+ * skipped), or `input` (taken as the graph input `fill`).
+ */
+export type GraphFill = 'none' | GraphFusableFillKind | 'input';
 
 export type GraphVariant =
   | { readonly kind: 'fused'; readonly stage: number; readonly k: number; readonly fill: GraphFill; readonly cacheOutputs: boolean }
@@ -178,22 +183,9 @@ export function traceUNetGraph(specOrArch: UNetSpec | Architecture, weights: Nam
       } else {
         const shape = fillShape(arch, stage, k);
         const skip = skips[skips.length - 1]!;
-        switch (variant.fill) {
-          case 'zero':
-            deep = { ...shape, value: p.zeros(x, shape.channels, shape.size) };
-            break;
-          case 'duplicate':
-            deep = { ...shape, value: p.duplicate(skip, shape.channels) };
-            break;
-          case 'interpolate':
-            deep = p.sideDecoder(stage, cut, p.sideEncoder(cut, skip));
-            break;
-          case 'input':
-            deep = { ...shape, value: declareInput('fill', imageDims(shape)) };
-            break;
-          case 'none':
-            throw new Error(`graph ${key}: a fill is needed at k = ${k}`);
-        }
+        if (variant.fill === 'input') deep = { ...shape, value: declareInput('fill', imageDims(shape)) };
+        else if (variant.fill === 'none') throw new Error(`graph ${key}: a fill is needed at k = ${k}`);
+        else deep = fillEmitters[variant.fill](p, { x, skip, shape, stage, cut });
       }
       const { eps, cached } = decode(p, stage, cut, deep, skips, temb, variant.cacheOutputs);
       finish(eps, cached);

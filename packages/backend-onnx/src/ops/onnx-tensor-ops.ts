@@ -95,6 +95,56 @@ function map(T: TensorClass, a: ort.Tensor, op: string, f: (x: number) => number
   return hostTensor(T, out, a.dims);
 }
 
+/**
+ * Σ cᵢ·xᵢ, optionally clamped, with the rounding of the chain `scale`, `add` (each product and
+ * each partial sum rounded to float32, in order), into one new array in one pass: no
+ * intermediate tensors. A coefficient of ±1 needs no special case: fround(±1·x) = ±x exactly.
+ */
+function combine(T: TensorClass, terms: readonly (readonly [number, ort.Tensor])[], clamp: { readonly min: number; readonly max: number } | undefined): ort.Tensor {
+  const first = terms[0];
+  if (first === undefined) throw new LevelskipError('INVALID_SHAPE', 'ops.combine needs at least one term');
+  const dims = first[1].dims;
+  const data: Float32Array[] = [];
+  const cs: number[] = [];
+  for (const [coefficient, x] of terms) {
+    if (typeof coefficient !== 'number') throw new LevelskipError('INVALID_OPTION', `ops.combine: coefficients must be numbers, got ${String(coefficient)}`);
+    if (x.dims.length !== dims.length || x.dims.some((d, i) => d !== dims[i])) {
+      throw new LevelskipError('INVALID_SHAPE', `ops.combine: shapes ${formatShape(dims)} and ${formatShape(x.dims)} differ (no broadcasting)`);
+    }
+    data.push(float32Data(T, x, 'combine'));
+    cs.push(coefficient);
+  }
+  const n = data[0]!.length;
+  const out = new Float32Array(n);
+  const f = Math.fround;
+  const min = clamp?.min ?? Number.NEGATIVE_INFINITY;
+  const max = clamp?.max ?? Number.POSITIVE_INFINITY;
+  // The common sizes get a loop of their own (one read of each input, one write); the sum is
+  // rounded after every addition, exactly as storing each unfused op's result would.
+  if (data.length === 1) {
+    const [a] = data as [Float32Array];
+    const [ca] = cs as [number];
+    for (let i = 0; i < n; i++) out[i] = Math.min(max, Math.max(min, f(ca * a[i]!)));
+  } else if (data.length === 2) {
+    const [a, b] = data as [Float32Array, Float32Array];
+    const [ca, cb] = cs as [number, number];
+    for (let i = 0; i < n; i++) out[i] = Math.min(max, Math.max(min, f(f(ca * a[i]!) + f(cb * b[i]!))));
+  } else if (data.length === 3) {
+    const [a, b, c] = data as [Float32Array, Float32Array, Float32Array];
+    const [ca, cb, cc] = cs as [number, number, number];
+    for (let i = 0; i < n; i++) out[i] = Math.min(max, Math.max(min, f(f(f(ca * a[i]!) + f(cb * b[i]!)) + f(cc * c[i]!))));
+  } else {
+    for (let i = 0; i < n; i++) out[i] = cs[0]! * data[0]![i]!;
+    for (let t = 1; t < data.length; t++) {
+      const x = data[t]!;
+      const c = cs[t]!;
+      for (let i = 0; i < n; i++) out[i] = out[i]! + f(c * x[i]!);
+    }
+    if (clamp !== undefined) for (let i = 0; i < n; i++) out[i] = Math.min(max, Math.max(min, out[i]!));
+  }
+  return hostTensor(T, out, dims);
+}
+
 function concat(T: TensorClass, xs: readonly ort.Tensor[], axis: number): ort.Tensor {
   const first = xs[0];
   if (first === undefined) throw new LevelskipError('INVALID_SHAPE', 'ops.concat needs at least one tensor');
@@ -224,5 +274,6 @@ export function createOnnxTensorOps(name: string, runtime: OnnxRuntime): TensorO
     avgPool: (x: ort.Tensor, window: number, stride: number) => avgPool(T, x, window, stride),
     clone: (x: ort.Tensor) => hostTensor(T, float32Data(T, x, 'clone').slice(), x.dims),
     dispose,
+    combine: (terms: readonly (readonly [number, ort.Tensor])[], clamp?: { readonly min: number; readonly max: number }) => combine(T, terms, clamp),
   });
 }

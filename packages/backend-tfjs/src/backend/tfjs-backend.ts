@@ -14,14 +14,12 @@ import * as tf from '@tensorflow/tfjs';
 import {
   FeatureCache,
   checkDenoiserInputs,
-  LevelskipError,
   describeArchitecture,
   resolvePrediction,
   runLevelSkippingUNet,
   specificationVersion,
   type Backend,
   type BackendCapabilities,
-  type Denoiser,
   type DisposableDenoiser,
   type PrepareOptions,
   prepareByPrediction,
@@ -31,6 +29,8 @@ import {
   type TensorOps,
   type UNetSpec,
   type UNetSpecInput,
+  liveDenoisers,
+  disposedError,
 } from '@levelskip/core';
 import type { EngineOptions, LoadedEngine, TfjsEngine, TfjsEngineChoice } from '../engine/engines.js';
 import { checkEngineChoice, checkEngineOptions, engineOptionNames, ensureEngine, invalidEngineOption } from '../engine/resolve-engine.js';
@@ -68,7 +68,7 @@ export interface TfjsBackend extends Backend<tf.Tensor> {
 export interface BackendEnvironment {
   /** Starts an engine (Node's or a browser's `selectEngine`). */
   readonly select: (choice: TfjsEngineChoice, options: EngineOptions) => Promise<LoadedEngine>;
-  /** Whether this build exports `train` (the Node build), for `capabilities.training`. */
+  /** Whether @levelskip/train-tfjs can train this backend's models here (Node.js, not browsers), for `capabilities.training`. */
   readonly training: boolean;
 }
 
@@ -85,11 +85,6 @@ function checkBackendOptions(options: unknown): { readonly choice: TfjsEngineCho
   }
   const { engine = 'auto', ...engineOptions } = options as TfjsBackendOptions;
   return { choice: checkEngineChoice(caller, engine), engineOptions: checkEngineOptions(caller, engineOptions) };
-}
-
-/** Use after dispose: `DISPOSED`, as on every backend (pinned by core's conformance suite). */
-function disposedError(what: string): LevelskipError {
-  return new LevelskipError('DISPOSED', `this ${what} has been disposed; create a new one with ${what === 'backend' ? 'createTfjsBackend()' : 'backend.createDenoiser'}`);
 }
 
 interface DenoiserContext {
@@ -114,7 +109,7 @@ function createTfjsDenoiser(spec: UNetSpec, weights: NamedTensors, context: Deno
     predict(x: tf.Tensor, timesteps: number | readonly number[], options?: PredictOptions<tf.Tensor>): Promise<tf.Tensor> {
       // An async body turns every throw into a rejected promise, as callers of predict expect.
       return (async () => {
-        if (disposed) throw disposedError('denoiser');
+        if (disposed) throw disposedError('denoiser', 'backend.createDenoiser(spec, weights)');
         activate();
         const prediction = resolvePrediction(arch, ops.shape(x), timesteps, options);
         const cache = prediction.cache === undefined ? undefined : new KeepingFeatureCache(prediction.cache, ops);
@@ -124,7 +119,7 @@ function createTfjsDenoiser(spec: UNetSpec, weights: NamedTensors, context: Deno
     },
     createFeatureCache: () => new FeatureCache(ops),
     async prepare(options?: PrepareOptions<tf.Tensor>): Promise<void> {
-      if (disposed) throw disposedError('denoiser');
+      if (disposed) throw disposedError('denoiser', 'backend.createDenoiser(spec, weights)');
       // One prediction per variant: WebGL and WebGPU compile their shaders per shape on first use.
       await prepareByPrediction(denoiser, arch.decoders.length, options);
     },
@@ -158,8 +153,7 @@ export async function createTfjsBackendWith(environment: BackendEnvironment, opt
     training: environment.training,
     devices: Object.freeze([engine]),
   });
-  const live = new Set<Denoiser<tf.Tensor>>();
-  let disposed = false;
+  const live = liveDenoisers<DisposableDenoiser<tf.Tensor>>('createTfjsBackend()');
   const backend: TfjsBackend = {
     specificationVersion,
     name,
@@ -170,19 +164,15 @@ export async function createTfjsBackendWith(environment: BackendEnvironment, opt
     ops,
     createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, denoiserOptions: DenoiserOptions<tf.Tensor> = {}) {
       return (async () => {
-        if (disposed) throw disposedError('backend');
+        live.assertOpen();
         const spec = checkDenoiserInputs(specInput, weights, denoiserOptions);
         activate();
-        const denoiser = createTfjsDenoiser(spec, weights, { name, ops, activate, onDispose: () => live.delete(denoiser) });
-        live.add(denoiser);
-        return denoiser;
+        return live.track((onDispose) => createTfjsDenoiser(spec, weights, { name, ops, activate, onDispose }));
       })();
     },
+    // tfjs engines are process-wide and may serve other backends: only this backend's models are released.
     dispose() {
-      if (disposed) return;
-      disposed = true;
-      // tfjs engines are process-wide and may serve other backends: only this backend's models are released.
-      for (const denoiser of [...live]) denoiser.dispose();
+      live.dispose();
     },
     [Symbol.dispose]() {
       backend.dispose();

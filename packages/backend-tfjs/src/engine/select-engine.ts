@@ -98,7 +98,7 @@ export const engineCandidates: EngineCandidates = {
     defaultSingleThreaded: () => true,
     threadsUnavailable: () =>
       Promise.resolve(
-        "Node.js runs the wasm engine single-threaded (tfjs's threaded binary starts its workers from blob: URLs, which Node rejects); use the node engine, or train({ workers }) for data-parallel training",
+        "Node.js runs the wasm engine single-threaded (tfjs's threaded binary starts its workers from blob: URLs, which Node rejects); use the node engine, or @levelskip/train-tfjs's train({ workers }) for data-parallel training",
       ),
     probeBinary: probeBinaryFile,
   }),

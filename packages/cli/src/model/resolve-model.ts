@@ -8,6 +8,7 @@ import {
   LevelskipError,
   StrictJsonError,
   errnoCode,
+  isBuiltinFillKind,
   linearBetaSchedule,
   loadCheckpoint,
   noiseScheduleFromConfig,
@@ -241,12 +242,10 @@ export function trainedSchedule(training: TrainingRecord | undefined): SkipSched
   }
 }
 
-const sampleableFills: readonly BuiltinFillKind[] = ['zero', 'duplicate', 'interpolate', 'cache'];
-
-/** The fill a model was trained with (model.json `training.fill`), if it records a built-in one. */
+/** The fill a model was trained with (model.json `training.fill`), if it records a built-in one (by kind). */
 export function trainedFill(training: TrainingRecord | undefined): BuiltinFillKind | undefined {
   const fill = training?.fill;
-  return fill !== undefined && (sampleableFills as readonly string[]).includes(fill) ? (fill as BuiltinFillKind) : undefined;
+  return isBuiltinFillKind(fill) ? fill : undefined;
 }
 
 /**

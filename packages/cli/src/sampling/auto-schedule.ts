@@ -17,6 +17,7 @@ import {
   type CalibratedFillKind,
   type CalibrationTable,
   type SkipSchedule,
+  parseFill,
 } from '@levelskip/core';
 import { measurePropagation, type Sampler } from '@levelskip/samplers';
 import type { CliIo } from '../program/cli-io.js';
@@ -65,7 +66,7 @@ export function parseScheduleFlag(text: string): AutoBudget {
 
 /** The skip settings of a resolved auto schedule (what `setUpSampling` uses instead of --c / --k-table). */
 export function autoSkipSettings(auto: AutoSkip): SkipSettings {
-  return { schedule: auto.schedule, scheduleOrigin: 'flag', fill: auto.fill, fillOrigin: auto.fillOrigin };
+  return { schedule: auto.schedule, scheduleOrigin: 'flag', fill: auto.fill, fillStrategy: parseFill(auto.fill), fillOrigin: auto.fillOrigin };
 }
 
 /** The fill `--fill` asks of an auto schedule, as a calibrated fill kind. */

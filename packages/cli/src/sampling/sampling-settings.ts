@@ -14,7 +14,7 @@
  *   except that `--fill cache[:m]` alone, on a model without a trained schedule, runs k = N − 1
  *   between the cache's full-depth steps (DeepCache-style caching without retraining).
  */
-import { LevelskipError, customSchedule, powerSchedule, skipScheduleFromJSON, stageSchedule, type RecommendedSampling, type SkipSchedule, type StageEntry, type TrainingRecord } from '@levelskip/core';
+import { LevelskipError, customSchedule, fillLabel, fillNeedsCache, parseFill, powerSchedule, predictionTypeOf, skipScheduleFromJSON, stageSchedule, type RecommendedSampling, type BuiltinFill, type SkipSchedule, type SpecPrediction, type StageEntry, type TrainingRecord } from '@levelskip/core';
 import { optionError } from '../options/option-values.js';
 import { trainedFill, trainedSchedule } from '../model/resolve-model.js';
 
@@ -69,6 +69,8 @@ export interface SkipSettings {
   readonly scheduleOrigin: SettingOrigin;
   /** The fill in the CLI's syntax (`zero`, `cache:3`, …). */
   readonly fill: string;
+  /** The same fill, parsed once (core's registry): what the run passes to `sample()`. */
+  readonly fillStrategy: BuiltinFill;
   readonly fillOrigin: SettingOrigin;
 }
 
@@ -84,7 +86,7 @@ export function resolveSamplerSettings(
   flags: SamplerFlagValues,
   recommended: RecommendedSampling | undefined,
   trainTimesteps: number,
-  specPrediction: 'eps' | 'v' | 'sample' = 'eps',
+  specPrediction: SpecPrediction = 'eps',
 ): SamplerSettings {
   const sampler = flags.sampler ?? recommended?.sampler ?? 'ddim';
   const samplerOrigin: SettingOrigin = flags.sampler !== undefined ? 'flag' : recommended !== undefined ? 'recommended' : 'default';
@@ -110,7 +112,7 @@ export function resolveSamplerSettings(
     noiseLevels: sampler === 'langevin' ? flags.noiseLevels : undefined,
     clipSample: clip.value,
     // The spec says what the network outputs; model.json's sampling.prediction must agree (core checks it at load).
-    prediction: recommended?.prediction ?? (specPrediction === 'eps' ? 'epsilon' : specPrediction === 'v' ? 'v_prediction' : 'sample'),
+    prediction: recommended?.prediction ?? predictionTypeOf(specPrediction),
     origins: { sampler: samplerOrigin, steps: steps.origin, eta: eta.origin, clipSample: clip.origin },
     // How the recommended sampler (a diffusers scheduler's translation) spaces and bounds its steps; another sampler keeps its defaults.
     ...(matching?.timestepSpacing === undefined || sampler === 'langevin' ? {} : { timestepSpacing: matching.timestepSpacing }),
@@ -157,7 +159,7 @@ export function resolveSkipSettings(
     const trained = trainedSchedule(model.training);
     // A cache fill at full depth would skip nothing: without a schedule from the flags or the
     // model, `--fill cache[:m]` means DeepCache's fastest setting, k = N − 1 between full-depth steps.
-    const caching = flags.fill !== undefined && /^cache(:\d+)?$/.test(flags.fill);
+    const caching = flags.fill !== undefined && fillNeedsCache(parseFill(flags.fill));
     schedule = trained ?? (caching ? deepestSchedule : powerSchedule({ c: 0 }));
     scheduleOrigin = trained === undefined ? 'default' : 'model';
   }
@@ -165,7 +167,8 @@ export function resolveSkipSettings(
   const trained = trainedFill(model.training);
   const fill = flags.fill ?? recommendedFill ?? trained ?? 'zero';
   const fillOrigin: SettingOrigin = flags.fill !== undefined ? 'flag' : recommendedFill !== undefined ? 'recommended' : trained !== undefined ? 'model' : 'default';
-  return { schedule, scheduleOrigin, fill, fillOrigin };
+  const fillStrategy = parseFill(fill);
+  return { schedule, scheduleOrigin, fill: fillLabel(fillStrategy), fillStrategy, fillOrigin };
 }
 
 /** How each origin reads after a setting. */

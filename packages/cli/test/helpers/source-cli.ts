@@ -3,7 +3,7 @@
  * nothing stale is tested): `bundleCliScript(entry)` bundles an entry that imports `src/` with
  * esbuild (core's `bundleChildScript`), taking @levelskip/core, samplers and backend-onnx from
  * their sources as vitest does. Packages that find data files next to their own code
- * (pretrained, metrics, backend-tfjs's wasm) and native or CommonJS dependencies stay external and
+ * (pretrained, metrics, backend-tfjs's wasm, train-tfjs's worker script) and native or CommonJS dependencies stay external and
  * resolve from this package's node_modules, where the bundle is written.
  */
 import { mkdirSync } from 'node:fs';
@@ -28,6 +28,7 @@ export async function bundleCliScript(entry: string): Promise<string> {
     },
     external: [
       '@levelskip/backend-tfjs',
+      '@levelskip/train-tfjs',
       '@levelskip/pretrained',
       '@levelskip/metrics',
       '@tensorflow/*',

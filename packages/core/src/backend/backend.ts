@@ -3,7 +3,7 @@
  * Backends are explicit instances (`createTfjsBackend()`, `createOnnxBackend()`,
  * `createReferenceBackend()`); there is no global registry.
  */
-import type { BuiltinFillKind } from '../fills/fill-strategy.js';
+import type { BuiltinFillKind } from '../fills/fill-registry.js';
 import type { UNetSpec, UNetSpecInput } from '../spec/unet-spec.js';
 import type { DisposableDenoiser, SpecificationVersion } from './denoiser.js';
 import type { FillStrategy } from '../fills/fill-strategy.js';

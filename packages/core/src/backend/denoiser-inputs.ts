@@ -3,7 +3,7 @@
  * bad input fails the same way (and at build time, not at step 700) on every backend.
  */
 import { validateWeights } from '../checkpoint/validate-weights.js';
-import { assertFillSupported } from '../fills/fill-strategy.js';
+import { assertFillSupported } from '../fills/fill-registry.js';
 import { parseUNetSpec, type UNetSpec, type UNetSpecInput } from '../spec/unet-spec.js';
 import type { DenoiserOptions } from './backend.js';
 import type { NamedTensors } from './tensor-ops.js';

@@ -6,6 +6,7 @@ import type { FeatureCache } from '../fills/feature-cache.js';
 import type { FillStrategy } from '../fills/fill-strategy.js';
 import type { UNetSpec } from '../spec/unet-spec.js';
 import type { TensorOps } from './tensor-ops.js';
+import type { TimingProfile } from './timing-profile.js';
 
 /** Version of the Backend/Denoiser contract this core defines. */
 export const specificationVersion = 'v1' as const;
@@ -20,6 +21,15 @@ export interface PredictOptions<T> {
   readonly cache?: FeatureCache<T>;
   /** Decoder stage of a multi-decoder U-Net; by default chosen from the timesteps. */
   readonly stage?: number;
+  /** Receives the backend's own timing spans (inference call, cache store and load); see `TimingProfile`. Predictions are the same with or without it. */
+  readonly profile?: TimingProfile;
+  /**
+   * With a `cache`: the decoder levels whose stored features a later step of the run will read
+   * (the cut levels N − 1 − k of its skipping steps; `sample()` passes them). A backend may store
+   * only these (the ONNX backend then fetches fewer outputs of its graph, each a copy of a feature
+   * map); default: every level. The prediction is the same either way.
+   */
+  readonly cacheLevels?: readonly number[];
 }
 
 /** Progress of `Denoiser.prepare`: `done` of `total` variants (depth × fill × stage) are ready. */

@@ -5,7 +5,8 @@
  * computing (ONNX Runtime opens sessions) enumerate the same variants with `prepareVariants`.
  */
 import { LevelskipError } from '../errors/levelskip-error.js';
-import { fillLabel, zeroFill, type FillStrategy } from '../fills/fill-strategy.js';
+import { fillLabel, fillNeedsCache, zeroFill } from '../fills/fill-registry.js';
+import type { FillStrategy } from '../fills/fill-strategy.js';
 import type { Denoiser, PrepareOptions } from './denoiser.js';
 
 /** One thing to prepare: a depth, the fill used there (none at k = 0) and a decoder stage. */
@@ -43,7 +44,7 @@ export function prepareVariants<T>(levels: number, stages: number, options: Prep
   const sorted = [...new Set(ks)].sort((a, b) => a - b);
   const variants: PrepareVariant<T>[] = [];
   for (const stage of stageList) {
-    if (!sorted.includes(0) && fills.some((f) => f.kind === 'cache')) variants.push({ k: 0, fill: undefined, stage, what: `k=0 stage=${stage}` });
+    if (!sorted.includes(0) && fills.some(fillNeedsCache)) variants.push({ k: 0, fill: undefined, stage, what: `k=0 stage=${stage}` });
     for (const k of sorted) {
       if (k === 0) variants.push({ k, fill: undefined, stage, what: `k=0 stage=${stage}` });
       else for (const fill of fills) variants.push({ k, fill, stage, what: `k=${k} fill=${fillLabel(fill)} stage=${stage}` });
@@ -68,9 +69,9 @@ export async function prepareByPrediction<T>(denoiser: Denoiser<T>, stages: numb
   try {
     for (const [i, variant] of variants.entries()) {
       if (options.signal?.aborted) throw new LevelskipError('ABORTED', `prepare was aborted after ${i} of ${variants.length} variants`, { cause: options.signal.reason });
-      const usesCache = variant.k === 0 || variant.fill?.kind === 'cache';
+      const usesCache = variant.k === 0 || (variant.fill !== undefined && fillNeedsCache(variant.fill));
       let cache = caches.get(variant.stage);
-      if (usesCache && cache === undefined && options.fills?.some((f) => f.kind === 'cache')) {
+      if (usesCache && cache === undefined && options.fills?.some(fillNeedsCache)) {
         cache = denoiser.createFeatureCache();
         caches.set(variant.stage, cache);
       }

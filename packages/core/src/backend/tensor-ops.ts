@@ -35,6 +35,14 @@ export interface TensorOps<T> {
   avgPool(x: T, window: number, stride: number): T;
   clone(x: T): T;
   dispose(x: T | readonly T[]): void;
+  /**
+   * Optional fused Σ cᵢ·xᵢ over same-shaped tensors, in one pass: each product cᵢ·xᵢ rounded to
+   * float32 and the sum accumulated in the order given, rounded to float32 after each addition
+   * (exactly what the chain `scale(x₀, c₀)`, `add(·, scale(xᵢ, cᵢ))` computes, so implementing it
+   * changes no result), then clamped to [clamp.min, clamp.max] when `clamp` is given. Samplers
+   * use it when present: one pass and one new tensor per update instead of one per term.
+   */
+  combine?(terms: readonly (readonly [coefficient: number, tensor: T])[], clamp?: { readonly min: number; readonly max: number }): T;
 }
 
 export type ResizeMode = 'nearest' | 'bilinear' | 'bicubic';

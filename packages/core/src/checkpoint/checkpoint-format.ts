@@ -9,6 +9,7 @@
  * `parseCheckpoint`; Node's `loadCheckpoint` / `saveCheckpoint` (the `node` entry of this package)
  * read and write them atomically around these functions.
  */
+import { predictionTypeOf, predictionTypes, type PredictionType } from '../spec/prediction-type.js';
 import * as z from 'zod/mini';
 import { LevelskipError } from '../errors/levelskip-error.js';
 import { parseUNetSpec, safeZodIssues, zodMessages, type UNetSpec, type UNetSpecInput } from '../spec/unet-spec.js';
@@ -25,6 +26,7 @@ import {
 import { parseStrictJson, quoteName, quoteToken, StrictJsonError } from './strict-json.js';
 import { validateWeights } from './validate-weights.js';
 import { calibrationTableSchema, type CalibrationTable } from '../schedules/calibrated/calibration-table.js';
+import { builtinFillSyntax, isBuiltinFillLabel } from '../fills/fill-registry.js';
 import { trainingRecordProblems, trainingRecordSchema, type TrainingRecord } from './training-record.js';
 
 /** Version of the checkpoint layout this core writes; it reads this and every older version. */
@@ -61,12 +63,12 @@ export interface RecommendedSampling {
   readonly clip?: boolean;
   /** Suggested skip schedule, as `SkipSchedule.toJSON()` writes it (e.g. `{ "kind": "power", "c": 2 }`). */
   readonly schedule?: { readonly kind: string } & Record<string, unknown>;
-  /** Suggested fill, in the CLI's syntax: `zero`, `duplicate`, `interpolate`, `cache`, `cache:3`. */
+  /** Suggested fill, in the CLI's syntax (`builtinFillSyntax`): `zero`, `duplicate`, `interpolate`, `cache`, `cache:3`, `mean`. */
   readonly fill?: string;
   /** Why these settings (shown by `levelskip info`), e.g. the measurement behind them. */
   readonly note?: string;
   /** What the model outputs (diffusers' `prediction_type`); absent: `'epsilon'`, the noise ε. */
-  readonly prediction?: 'epsilon' | 'v_prediction' | 'sample';
+  readonly prediction?: PredictionType;
   /** How the recommended sampler spreads its timesteps (diffusers' `timestep_spacing`); absent: the sampler's default. */
   readonly timestepSpacing?: 'leading' | 'linspace' | 'trailing';
   /** Added to every timestep of the `leading` spacing (diffusers' `steps_offset`); absent: 0. */
@@ -126,9 +128,9 @@ const manifestSchema = z.object({
       eta: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
       clip: z.optional(z.boolean()),
       schedule: z.optional(z.looseObject({ kind: z.string() })),
-      fill: z.optional(z.string().check(z.regex(/^(zero|duplicate|interpolate|cache(:\d{1,5})?)$/))),
+      fill: z.optional(z.string().check(z.maxLength(64), z.refine(isBuiltinFillLabel, { message: `must be a built-in fill: ${builtinFillSyntax.join(', ')}` }))),
       note: z.optional(z.string().check(z.maxLength(2000))),
-      prediction: z.optional(z.enum(['epsilon', 'v_prediction', 'sample'])),
+      prediction: z.optional(z.enum(predictionTypes as ['epsilon', 'v_prediction', 'sample'])),
       timestepSpacing: z.optional(z.enum(['leading', 'linspace', 'trailing'])),
       stepsOffset: z.optional(z.int().check(z.minimum(0), z.maximum(100_000))),
       clipSampleRange: z.optional(z.number().check(z.positive(), z.maximum(1e6))),
@@ -176,16 +178,13 @@ export function parseCheckpointManifest(text: string, path: string): CheckpointM
   return result.data as CheckpointManifest;
 }
 
-/** diffusers' `prediction_type` name of each spec `prediction`. */
-const predictionTypeOf = { eps: 'epsilon', v: 'v_prediction', sample: 'sample' } as const;
-
 /**
  * The mismatch between what the spec says the network outputs and what the recommended sampling
  * settings say (both may state it), or undefined when they agree or the settings say nothing.
  */
 function predictionMismatch(spec: UNetSpec, sampling: RecommendedSampling | undefined): string | undefined {
-  if (sampling?.prediction === undefined || sampling.prediction === predictionTypeOf[spec.prediction]) return undefined;
-  return `sampling.prediction is ${JSON.stringify(sampling.prediction)} but spec.prediction is ${JSON.stringify(spec.prediction)} (diffusers' ${JSON.stringify(predictionTypeOf[spec.prediction])}); they must agree: set spec.prediction, which samplers read, and drop sampling.prediction or make it match`;
+  if (sampling?.prediction === undefined || sampling.prediction === predictionTypeOf(spec.prediction)) return undefined;
+  return `sampling.prediction is ${JSON.stringify(sampling.prediction)} but spec.prediction is ${JSON.stringify(spec.prediction)} (diffusers' ${JSON.stringify(predictionTypeOf(spec.prediction))}); they must agree: set spec.prediction, which samplers read, and drop sampling.prediction or make it match`;
 }
 
 /** Re-throws a LevelskipError with the file it came from in front of its message. */

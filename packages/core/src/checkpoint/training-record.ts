@@ -21,7 +21,7 @@ export type KindedJson = { readonly kind: string } & Readonly<Record<string, unk
 
 /** model.json's `training` (see the file comment). Unknown keys are allowed and kept. */
 export interface TrainingRecord {
-  /** What trained the weights, e.g. `@levelskip/backend-tfjs train() (wasm engine)` or `levelskip train (…)`. */
+  /** What trained the weights, e.g. `@levelskip/train-tfjs train() (wasm engine)` or `levelskip train (…)`. */
   readonly trainer?: string;
   /** What the model is, in a sentence. */
   readonly description?: string;

@@ -11,6 +11,7 @@
 import type { TensorOps } from '../backend/tensor-ops.js';
 import { LevelskipError } from '../errors/levelskip-error.js';
 import type { Architecture } from '../geometry/architecture.js';
+import { fillDefinition, fillNeedsCache } from '../fills/fill-registry.js';
 import type { FillContext } from '../fills/fill-strategy.js';
 import type { ResolvedPrediction } from './predict-arguments.js';
 
@@ -50,7 +51,7 @@ export function runLevelSkippingUNet<T>(
   const { stage, fill, cache, timesteps } = prediction;
   let k = prediction.k;
   // The cache fill needs features from an earlier step of the run; until it has them the step runs at full depth.
-  if (k > 0 && fill.kind === 'cache' && !cache?.has(stage, N - 1 - k)) k = 0;
+  if (k > 0 && fillNeedsCache(fill) && !cache?.has(stage, N - 1 - k)) k = 0;
   const cut = N - 1 - k;
   const decoder = arch.decoders[stage]!;
 
@@ -109,6 +110,11 @@ interface FillSite<T> {
   readonly timesteps: readonly number[];
 }
 
+/**
+ * The fill at the cut: a built-in fill's registry entry computes it over `ops` (the interpolate
+ * fill with the backend's side-path blocks); a custom fill's function gets the same context, and
+ * its result is checked and owned.
+ */
 function makeFill<T>(
   arch: Architecture,
   blocks: UNetBlocks<T>,
@@ -118,59 +124,28 @@ function makeFill<T>(
 ): T {
   const { fill, cache } = prediction;
   const skip = site.skips[site.skips.length - 1]!;
-  switch (fill.kind) {
-    case 'zero':
-      return ops.zeros(site.shape);
-    case 'duplicate':
-      return duplicateChannels(ops, skip, site.shape[1]);
-    case 'interpolate': {
-      const middle = blocks.sideEncoder(site.cut, skip);
-      const out = blocks.sideDecoder(site.stage, site.cut, middle);
-      ops.dispose(middle);
-      return out;
-    }
-    case 'cache':
-      return ops.clone(cache!.get(site.stage, site.cut)!);
-    case 'custom': {
-      const context: FillContext<T> = {
-        level: site.cut,
-        k: site.k,
-        levels: arch.levels,
-        stage: site.stage,
-        shape: site.shape,
-        skip,
-        skips: site.skips,
-        cached: cache?.get(site.stage, site.cut),
-        timesteps: site.timesteps,
-        spec: arch.spec,
-      };
-      const out = fill.fill(context, ops);
-      const shape = ops.shape(out);
-      if (shape.length !== 4 || shape.some((d, i) => d !== site.shape[i])) {
-        throw new LevelskipError(
-          'INVALID_SHAPE',
-          `custom fill "${fill.name}" returned shape [${shape.join(', ')}]; at k = ${site.k} it must return [${site.shape.join(', ')}] (context.shape)`,
-        );
-      }
-      // A fill may hand back one of the context's tensors; the composition must own what it disposes.
-      const borrowed = out === skip || site.skips.includes(out) || out === context.cached;
-      return borrowed ? ops.clone(out) : out;
-    }
+  const context: FillContext<T> = {
+    level: site.cut,
+    k: site.k,
+    levels: arch.levels,
+    stage: site.stage,
+    shape: site.shape,
+    skip,
+    skips: site.skips,
+    cached: cache?.get(site.stage, site.cut),
+    timesteps: site.timesteps,
+    spec: arch.spec,
+  };
+  if (fill.kind !== 'custom') return fillDefinition(fill.kind).apply(context, ops, blocks);
+  const out = fill.fill(context, ops);
+  const shape = ops.shape(out);
+  if (shape.length !== 4 || shape.some((d, i) => d !== site.shape[i])) {
+    throw new LevelskipError(
+      'INVALID_SHAPE',
+      `custom fill "${fill.name}" returned shape [${shape.join(', ')}]; at k = ${site.k} it must return [${site.shape.join(', ')}] (context.shape)`,
+    );
   }
-}
-
-/**
- * The duplicate fill: skip features (C_skip channels) repeated along channels and cut to
- * `channels` (channel c of the fill is channel c mod C_skip of the skip).
- */
-export function duplicateChannels<T>(ops: TensorOps<T>, skip: T, channels: number): T {
-  const [b, c, hgt, wid] = ops.shape(skip) as [number, number, number, number];
-  if (channels === c) return ops.clone(skip);
-  if (channels < c) return ops.slice(skip, [0, 0, 0, 0], [b, channels, hgt, wid]);
-  const copies = Math.ceil(channels / c);
-  const tiled = ops.concat(new Array<T>(copies).fill(skip), 1);
-  if (copies * c === channels) return tiled;
-  const out = ops.slice(tiled, [0, 0, 0, 0], [b, channels, hgt, wid]);
-  ops.dispose(tiled);
-  return out;
+  // A fill may hand back one of the context's tensors; the composition must own what it disposes.
+  const borrowed = out === skip || site.skips.includes(out) || out === context.cached;
+  return borrowed ? ops.clone(out) : out;
 }

@@ -3,7 +3,8 @@
  * gets the same clear error everywhere.
  */
 import { LevelskipError } from '../errors/levelskip-error.js';
-import { assertFillSupported, zeroFill, type FillStrategy } from '../fills/fill-strategy.js';
+import { assertFillSupported, fillNeedsCache, zeroFill } from '../fills/fill-registry.js';
+import type { FillStrategy } from '../fills/fill-strategy.js';
 import type { FeatureCache } from '../fills/feature-cache.js';
 import { stageForTime, type Architecture } from '../geometry/architecture.js';
 import type { PredictOptions } from '../backend/denoiser.js';
@@ -55,10 +56,10 @@ export function resolvePrediction<T>(
   }
   const fill = (options.fill ?? zeroFill) as FillStrategy<T>;
   assertFillSupported(spec, fill);
-  if (fill.kind === 'cache' && options.cache === undefined) {
+  if (fillNeedsCache(fill) && options.cache === undefined) {
     throw new LevelskipError(
       'INVALID_FILL',
-      'fill "cache" needs a per-run cache: pass { cache: denoiser.createFeatureCache() } (and dispose it when the run ends)',
+      `fill "${fill.kind}" needs a per-run cache: pass { cache: denoiser.createFeatureCache() } (and dispose it when the run ends)`,
     );
   }
   let stage: number;

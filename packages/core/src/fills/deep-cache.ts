@@ -23,7 +23,7 @@
 import { LevelskipError } from '../errors/levelskip-error.js';
 import { customSchedule } from '../schedules/custom-schedule.js';
 import type { SkipSchedule } from '../schedules/skip-schedule.js';
-import { cacheFillEvery, type CacheFill } from './fill-strategy.js';
+import { cacheFillEvery, type CacheFill } from './builtin/cache-fill.js';
 
 export interface DeepCacheOptions {
   /** DeepCache's `cache_interval`: a full-depth step every `interval` steps (an integer ≥ 1; 1 caches nothing). */

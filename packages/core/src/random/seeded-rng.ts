@@ -156,26 +156,81 @@ export class SeededRng {
   /** `n` standard normals as float64 (Box–Muller, both outputs of each pair used). */
   normal64(n: number): Float64Array {
     const out = new Float64Array(checkCount(n));
-    const start = this.#advance(out.length);
-    let radius = 0;
-    let angle = 0;
-    for (let i = 0; i < out.length; i++) {
-      const position = start + i;
-      const odd = position % 2 === 1;
-      // A pair's radius and angle are computed at its first position drawn in this call.
-      if (!odd || i === 0) {
-        const pair = position - (odd ? 1 : 0);
-        radius = Math.sqrt(-2 * Math.log((this.#word(NORMAL_FAMILY, pair) + 0.5) / TWO_32));
-        angle = 2 * Math.PI * ((this.#word(NORMAL_FAMILY, pair + 1) + 0.5) / TWO_32);
-      }
-      out[i] = odd ? radius * Math.sin(angle) : radius * Math.cos(angle);
-    }
+    this.#normalsInto(out, this.#advance(out.length));
     return out;
   }
 
-  /** `n` standard normals as float32: `normal64` rounded to float32. */
+  /**
+   * Fills `out` with the normals at positions start, start + 1, … (the layout of the file
+   * comment): whole Philox blocks in the bulk, two Box–Muller pairs each, the loop's state in
+   * locals; a pair or value cut by either end of the range goes through `#word`.
+   * Float32 output is each float64 value rounded once, on store.
+   */
+  #normalsInto(out: Float64Array | Float32Array, start: number): void {
+    const n = out.length;
+    let i = 0;
+    // A draw starting at an odd position begins with the sine of its pair.
+    if (start % 2 === 1 && n > 0) {
+      out[0] = this.#normalAt(start);
+      i = 1;
+    }
+    // The second pair of a block, when the draw starts there.
+    if (i + 1 < n && (start + i) % 4 === 2) {
+      this.#pairInto(out, i, start + i);
+      i += 2;
+    }
+    if (i + 3 < n) {
+      const block = this.#block;
+      const key0 = this.#key0;
+      const key1 = this.#key1;
+      const stream0 = this.#stream0;
+      const stream3 = (this.#stream1 | NORMAL_FAMILY) >>> 0;
+      let index = (start + i) / 4;
+      for (; i + 3 < n; i += 4, index++) {
+        philox4x32Into(block, 0, index % TWO_32, Math.floor(index / TWO_32), stream0, stream3, key0, key1);
+        const radius0 = Math.sqrt(-2 * Math.log(((block[0] as number) + 0.5) / TWO_32));
+        const angle0 = 2 * Math.PI * (((block[1] as number) + 0.5) / TWO_32);
+        out[i] = radius0 * Math.cos(angle0);
+        out[i + 1] = radius0 * Math.sin(angle0);
+        const radius1 = Math.sqrt(-2 * Math.log(((block[2] as number) + 0.5) / TWO_32));
+        const angle1 = 2 * Math.PI * (((block[3] as number) + 0.5) / TWO_32);
+        out[i + 2] = radius1 * Math.cos(angle1);
+        out[i + 3] = radius1 * Math.sin(angle1);
+      }
+      // #block now holds the last block computed.
+      this.#blockIndex = index - 1;
+      this.#blockFamily = NORMAL_FAMILY;
+    }
+    if (i + 1 < n) {
+      this.#pairInto(out, i, start + i);
+      i += 2;
+    }
+    // A draw ending at an even position takes only the cosine of its last pair.
+    if (i < n) out[i] = this.#normalAt(start + i);
+  }
+
+  /** The pair at even `position` into out[i], out[i + 1]. */
+  #pairInto(out: Float64Array | Float32Array, i: number, position: number): void {
+    const radius = Math.sqrt(-2 * Math.log((this.#word(NORMAL_FAMILY, position) + 0.5) / TWO_32));
+    const angle = 2 * Math.PI * ((this.#word(NORMAL_FAMILY, position + 1) + 0.5) / TWO_32);
+    out[i] = radius * Math.cos(angle);
+    out[i + 1] = radius * Math.sin(angle);
+  }
+
+  /** The normal at one position: the cosine (even) or sine (odd) of its Box–Muller pair. */
+  #normalAt(position: number): number {
+    const odd = position % 2 === 1;
+    const pair = position - (odd ? 1 : 0);
+    const radius = Math.sqrt(-2 * Math.log((this.#word(NORMAL_FAMILY, pair) + 0.5) / TWO_32));
+    const angle = 2 * Math.PI * ((this.#word(NORMAL_FAMILY, pair + 1) + 0.5) / TWO_32);
+    return odd ? radius * Math.sin(angle) : radius * Math.cos(angle);
+  }
+
+  /** `n` standard normals as float32: `normal64` rounded to float32 (each value rounded once, on store). */
   normal(n: number): Float32Array {
-    return Float32Array.from(this.normal64(n));
+    const out = new Float32Array(checkCount(n));
+    this.#normalsInto(out, this.#advance(out.length));
+    return out;
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 // zod/mini: the same validation as classic zod at a fraction of the bundle (browsers load this
 // package), with English messages from zod's own locale, passed per parse (no global config).
+import { specPredictions } from './prediction-type.js';
 import * as z from 'zod/mini';
 import { en as english } from 'zod/v4/locales';
 import * as E from '../errors/either.js';
@@ -139,7 +140,7 @@ export const unetSpecSchema = z
      * `epsilon`, `v_prediction`, `sample`). Samplers convert it to ε (`sample()` reads it from
      * here); levelskip's trainer trains `eps` models only.
      */
-    prediction: z._default(z.enum(['eps', 'v', 'sample']), 'eps'),
+    prediction: z._default(z.enum(specPredictions as ['eps', 'v', 'sample']), 'eps'),
   })
   .check(
     z.superRefine((spec, ctx) => {

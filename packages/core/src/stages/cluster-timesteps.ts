@@ -7,7 +7,7 @@
  * clustering timesteps by the similarity of their *optimal denoisers*: timesteps whose optimal ε-predictors are alike
  * can share a decoder, dissimilar ones should not. Optimal denoisers are not available, so this
  * file clusters a proxy the caller supplies, one feature vector per sampled timestep. The
- * intended proxy (backend-tfjs's `timestepGradientFeatures`) is the gradient of the ε-prediction
+ * intended proxy (train-tfjs's `timestepGradientFeatures`) is the gradient of the ε-prediction
  * loss at that fixed t with respect to shared parameters: timesteps whose gradients point the
  * same way pull the shared weights towards the same denoiser, timesteps whose gradients disagree
  * are in tension and want separate ones. With unit-norm features the squared distance of two

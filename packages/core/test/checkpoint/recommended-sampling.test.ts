@@ -29,12 +29,20 @@ describe('recommended sampling settings in model.json', () => {
     expect(parseCheckpoint(files.manifest, files.weights).manifest.sampling).toBeUndefined();
   });
 
+  it('accepts every built-in fill of the registry, in its written form', () => {
+    for (const fill of ['zero', 'duplicate', 'interpolate', 'cache', 'cache:3', 'mean']) {
+      const files = serializeCheckpoint({ spec, weights, sampling: { ...sampling, fill } });
+      expect(parseCheckpoint(files.manifest, files.weights).manifest.sampling?.fill).toBe(fill);
+    }
+  });
+
   it('refuses impossible settings when saving, naming the field', () => {
     const bad = (over: Record<string, unknown>) => errorOf(() => serializeCheckpoint({ spec, weights, sampling: { ...sampling, ...over } as never }));
     expect(bad({ steps: 0 })).toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('sampling.steps') });
     expect(bad({ eta: 2 })).toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('sampling.eta') });
     expect(bad({ sampler: 'euler' })).toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('sampling.sampler') });
     expect(bad({ fill: 'cache:x' })).toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('sampling.fill') });
+    expect(bad({ fill: 'blur' })).toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/sampling\.fill.*must be a built-in fill: zero, duplicate, interpolate, cache, cache:m, mean/) });
     expect(bad({ temperature: 1 })).toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('sampling') });
   });
 

@@ -46,7 +46,7 @@ describe('checkBackendConformance on broken backends', () => {
   it('ignoring k fails every k > 0 prediction but not k = 0', async () => {
     const report = await checkBackendConformance(() => ignoresK(), { specs: ['sidePaths'] });
     const skipped = named(report, /^sidePaths: k=[12] fill=/);
-    expect(skipped).toHaveLength(2 * 4); // k = 1, 2 × zero, duplicate, interpolate, custom
+    expect(skipped).toHaveLength(2 * 5); // k = 1, 2 × zero, duplicate, interpolate, mean, custom
     for (const name of skipped) expect(failed(report)).toContain(name);
     expect(failed(report)).not.toContain('sidePaths: k=0, default options');
     expect(failed(report).filter((n) => n.startsWith('ops.'))).toEqual([]);
@@ -55,7 +55,7 @@ describe('checkBackendConformance on broken backends', () => {
   it('ignoring the fill fails every non-zero fill, not the zero fill', async () => {
     const report = await checkBackendConformance(() => ignoresFill(), { specs: ['sidePaths'] });
     for (const k of [1, 2]) {
-      for (const fill of ['duplicate', 'interpolate', 'custom']) expect(failed(report)).toContain(`sidePaths: k=${k} fill=${fill}`);
+      for (const fill of ['duplicate', 'interpolate', 'mean', 'custom']) expect(failed(report)).toContain(`sidePaths: k=${k} fill=${fill}`);
       expect(failed(report)).not.toContain(`sidePaths: k=${k} fill=zero`);
     }
     // A skipped cache step after the first must use the cached features, which a zero fill does not.

@@ -57,6 +57,33 @@ describe('SeededRng layout', () => {
     expect(rng.state()).toEqual({ seed: seed.toString(), stream, counter: '16' });
   });
 
+  it('long draws of normals, from every start and end parity, across blocks and after uniforms, follow the layout', () => {
+    // The bulk path computes a whole pair per iteration and one Philox block per two pairs; the
+    // pair cut by an odd start or an even end goes value by value. Each case: (skip, n).
+    for (const [skip, n] of [
+      [0, 64],
+      [1, 64],
+      [2, 63],
+      [3, 61],
+      [5, 1],
+      [6, 2],
+      [7, 0],
+      [4, 257],
+    ] as const) {
+      const rng = new SeededRng(0xfeedn, 3);
+      if (skip > 0) rng.uniform64(skip); // uniforms and normals share the position counter
+      const wide = rng.normal64(n);
+      const narrow = new SeededRng(0xfeedn, 3);
+      if (skip > 0) narrow.uniform64(skip);
+      const float32 = narrow.normal(n);
+      for (let i = 0; i < n; i++) {
+        const expected = referenceNormal(0xfeedn, 3, skip + i);
+        expect(wide[i]).toBe(expected);
+        expect(float32[i]).toBe(Math.fround(expected));
+      }
+    }
+  });
+
   it('float32 variants are the float64 values rounded', () => {
     const [a, b] = [new SeededRng(5), new SeededRng(5)];
     expect(Array.from(a.uniform(33))).toEqual(Array.from(b.uniform64(33), (x) => Math.fround(x)));

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { LevelskipError } from '../../src/errors/levelskip-error.js';
 import { FeatureCache } from '../../src/fills/feature-cache.js';
-import { cacheFill, customFill, duplicateFill, interpolateFill, zeroFill, type FillStrategy } from '../../src/fills/fill-strategy.js';
+import { cacheFill, duplicateFill, interpolateFill, zeroFill } from '../../src/fills/fill-registry.js';
+import { customFill, type FillStrategy } from '../../src/fills/fill-strategy.js';
 import { describeArchitecture } from '../../src/geometry/architecture.js';
 import { parseUNetSpec, type UNetSpecInput } from '../../src/spec/unet-spec.js';
 import {

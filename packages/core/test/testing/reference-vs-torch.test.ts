@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { HostTensor, ResizeMode } from '../../src/backend/tensor-ops.js';
-import { cacheFill, parseFill, type FillStrategy } from '../../src/fills/fill-strategy.js';
+import { cacheFill, parseFill } from '../../src/fills/fill-registry.js';
+import type { FillStrategy } from '../../src/fills/fill-strategy.js';
 import type { UNetSpecInput } from '../../src/spec/unet-spec.js';
 import { createReferenceBackend, referenceOps, type ReferenceTensor } from '../../src/testing/reference/index.js';
 
@@ -17,7 +18,7 @@ interface EncodedFloat32 {
 }
 interface Run {
   readonly k: number;
-  readonly fill: 'zero' | 'duplicate' | 'interpolate' | 'cache';
+  readonly fill: 'zero' | 'duplicate' | 'interpolate' | 'cache' | 'mean';
   readonly input: string;
   readonly timesteps: number[];
   readonly stage?: number;
@@ -77,6 +78,8 @@ function maxDifference(actual: ReferenceTensor, expected: Run['output']): number
 describe('reference U-Net vs PyTorch (float64)', () => {
   const backend = createReferenceBackend();
   expect(fixture.cases.length).toBeGreaterThanOrEqual(4);
+  // Every built-in fill the reference U-Net defines is in the fixture (the cache through its warm-up runs).
+  expect(new Set(fixture.cases.flatMap((c) => c.runs.map((r) => r.fill)))).toEqual(new Set(['zero', 'duplicate', 'interpolate', 'cache', 'mean']));
 
   for (const c of fixture.cases) {
     describe(c.name, () => {

@@ -48,7 +48,7 @@ function splitRange(digit: MnistDigit, split: MnistSplit): [number, number] {
 
 /**
  * MNIST digits padded to 32×32 and scaled to [-1, 1] (see the file comment), ready for
- * backend-tfjs's `train({ spec: presets.mnistSmall, data: await loadMnist() })`.
+ * train-tfjs's `train({ spec: presets.mnistSmall, data: await loadMnist() })`.
  *
  * @throws LevelskipError `BACKEND_UNAVAILABLE` when the `mnist` package is not installed (or
  *   `options.mnist` is not mnist 1.x); `INVALID_OPTION` for an unknown split or a count that is

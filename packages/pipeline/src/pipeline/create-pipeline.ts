@@ -14,6 +14,7 @@
 import {
   LevelskipError,
   fillLabel,
+  fillNeedsCache,
   assertFillSupported,
   type Backend,
   type Denoiser,
@@ -244,7 +245,7 @@ class LevelskipPipeline<T> implements Pipeline<T> {
     const { fill } = plan.sampling;
     const key = (k: number): string => `${k}/${k === 0 ? '' : fillLabel(fill)}/${plan.batch}`;
     const ks = [...new Set(plan.depths)].filter((k) => !this.prepared.has(key(k))).sort((a, b) => a - b);
-    if (fill.kind === 'cache' && !ks.includes(0) && !this.prepared.has(key(0))) ks.unshift(0);
+    if (fillNeedsCache(fill) && !ks.includes(0) && !this.prepared.has(key(0))) ks.unshift(0);
     if (ks.length === 0) return 0;
     const started = performance.now();
     await prepare.call(this.denoiser, {

@@ -11,11 +11,14 @@
  */
 import {
   LevelskipError,
+  builtinFillSyntax,
+  fillDefinition,
   fillLabel,
   linearBetaSchedule,
   noiseScheduleFromConfig,
   parseFill,
   powerSchedule,
+  tryParseFill,
   recommendedSamplers,
   skipScheduleFromJSON,
   zeroFill,
@@ -79,7 +82,7 @@ export interface SamplingChoices<T> {
   readonly noiseLevels?: number;
   /** Skip schedule: `powerSchedule({ c: 2 })`, `deepCache(…).skip`, any `SkipSchedule`, or its JSON (`{ kind: 'power', c: 2 }`). */
   readonly schedule?: SkipSchedule | SkipScheduleJSON;
-  /** Fill: a name in the CLI's syntax (`'zero'`, `'duplicate'`, `'interpolate'`, `'cache'`, `'cache:3'`) or a fill object (`customFill(…)`). */
+  /** Fill: a name in the CLI's syntax (core's `builtinFillSyntax`: `'zero'`, `'duplicate'`, `'interpolate'`, `'cache'`, `'cache:3'`, `'mean'`) or a fill object (`customFill(…)`). */
   readonly fill?: string | FillStrategy<T> | PortableCustomFill;
 }
 
@@ -104,7 +107,8 @@ export interface ResolvedSampling<T> {
   readonly fill: FillStrategy<T>;
 }
 
-const sampleableFills = ['zero', 'duplicate', 'interpolate', 'cache'];
+/** The written forms of the built-in fills, for messages: `zero, duplicate, …, cache:m or mean`. */
+const fillChoices = `${builtinFillSyntax.slice(0, -1).join(', ')} or ${builtinFillSyntax[builtinFillSyntax.length - 1]!}`;
 
 /**
  * The noise schedule a model was trained with: model.json's `training.noiseSchedule` when it is a
@@ -127,8 +131,7 @@ function trainedNoiseSchedule(spec: UNetSpec, training: Readonly<Record<string, 
 function recordedFill(value: unknown): BuiltinFill | undefined {
   if (typeof value !== 'string') return undefined;
   try {
-    const fill = parseFill(value);
-    return sampleableFills.includes(fill.kind) ? fill : undefined;
+    return tryParseFill(value);
   } catch {
     return undefined;
   }
@@ -182,12 +185,13 @@ export function modelSampling(
   let recommendedFill: BuiltinFill | undefined;
   if (recommended?.fill !== undefined) {
     recommendedFill = recordedFill(recommended.fill);
-    if (recommendedFill === undefined) throw bad('fill', `must be zero, duplicate, interpolate, cache or cache:m, got ${shown(recommended.fill)}`);
-    if (recommendedFill.kind === 'interpolate' && !spec.sidePaths) throw bad('fill', 'is interpolate, but the model has no side paths (sidePaths: false)');
+    if (recommendedFill === undefined) throw bad('fill', `must be ${fillChoices}, got ${shown(recommended.fill)}`);
+    const unsupported = fillDefinition(recommendedFill.kind).supports(spec);
+    if (unsupported !== undefined) throw bad('fill', `is ${recommendedFill.kind}, which ${unsupported}`);
   }
   let trainedFill = recordedFill(training?.['fill']);
   // A recorded fill the architecture cannot run (interpolate without side paths) is no default.
-  if (trainedFill?.kind === 'interpolate' && !spec.sidePaths) trainedFill = undefined;
+  if (trainedFill !== undefined && fillDefinition(trainedFill.kind).supports(spec) !== undefined) trainedFill = undefined;
   return { spec, recommended, noiseSchedule, recommendedSchedule, recommendedFill, trainedSchedule, trainedFill };
 }
 
@@ -213,7 +217,7 @@ function checkFill<T>(value: unknown): FillStrategy<T> {
     try {
       return parseFill(value);
     } catch (error) {
-      throw optionError('generate', 'fill', `${shown(value)} is not a fill: use zero, duplicate, interpolate, cache or cache:m (m ≥ 1), or a fill object such as customFill(name, fn)`, 'INVALID_FILL', error);
+      throw optionError('generate', 'fill', `${shown(value)} is not a fill: use ${fillChoices} (m ≥ 1), or a fill object such as customFill(name, fn)`, 'INVALID_FILL', error);
     }
   }
   if (typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string') return value as FillStrategy<T>;

@@ -6,12 +6,14 @@
  * Node once its package is installed; the catalogue names every model, so that asking for one that
  * is not installed gets the install command instead of "not found".
  */
+import type { BuiltinFillKind } from '@levelskip/core';
+
 export interface CatalogueEntry {
   readonly name: string;
   /** One line: how it was trained and what it is for. */
   readonly description: string;
-  /** The fill it was trained for (use it when sampling with skipping). */
-  readonly fill: 'zero' | 'duplicate' | 'interpolate';
+  /** The fill it was trained for (use it when sampling with skipping): one of core's `trainableFillKinds`. */
+  readonly fill: BuiltinFillKind;
   /** The power-schedule c it was trained for; undefined for full-depth or uniform-k training. */
   readonly c?: number;
   /** The core preset its architecture is (`presets[preset]`, plus side paths when `sidePaths`). */
@@ -22,6 +24,14 @@ export interface CatalogueEntry {
 }
 
 const entries: readonly Omit<CatalogueEntry, 'packageName'>[] = [
+  {
+    name: 'mnist-c2-distill',
+    description: 'mnistSmall U-Net fine-tuned from mnist-full for the power schedule c = 2 with zero fill, distilled from mnist-full (the quality issue\'s recipe B)',
+    fill: 'zero',
+    c: 2,
+    preset: 'mnistSmall',
+    sidePaths: false,
+  },
   {
     name: 'mnist-zero-c2',
     description: 'mnistSmall U-Net, schedule-aware training for the power schedule c = 2 with zero fill',

@@ -33,6 +33,7 @@
  * `LevelskipError('UNSUPPORTED')` naming the field, its value and what is supported; a field this
  * module does not know is refused too (it may change the network), except private `_…` fields.
  */
+import type { SpecPrediction } from '../../spec/prediction-type.js';
 import * as z from 'zod/mini';
 import { LevelskipError, type LevelskipIssue } from '../../errors/levelskip-error.js';
 import { parseUNetSpec, safeZodIssues, zodMessages, type UNetSpec, type UNetSpecInput } from '../../spec/unet-spec.js';
@@ -95,7 +96,7 @@ export interface DiffusersConfigOptions {
   /** The scheduler's `num_train_timesteps` (the spec's `trainTimesteps`); default 1000. */
   readonly trainTimesteps?: number;
   /** The scheduler's `prediction_type`, as the spec's `prediction` (`eps`, `v`, `sample`); default `eps`. */
-  readonly prediction?: 'eps' | 'v' | 'sample';
+  readonly prediction?: SpecPrediction;
   /** Names the file in errors (a path or URL); default `config.json`. */
   readonly source?: string;
 }

@@ -24,6 +24,7 @@
  * training record naming the origin and the noise schedule (`training.noiseSchedule`, which the CLI
  * and the pipeline read), and the scheduler's sampler settings as `sampling`.
  */
+import { specPredictionOf } from '../../spec/prediction-type.js';
 import type { HostTensor } from '../../backend/tensor-ops.js';
 import { LevelskipError } from '../../errors/levelskip-error.js';
 import type { NoiseScheduleConfig } from '../../noise/noise-schedule.js';
@@ -168,7 +169,7 @@ export function readDiffusersHeader(texts: DiffusersConfigTexts, sources: Diffus
   const config = parseDiffusersJson(texts.config, configSource);
   // The scheduler says what the network outputs (prediction_type); the spec carries it, so that
   // samplers convert it without being told.
-  const prediction = scheduler?.sampling.prediction === undefined ? undefined : scheduler.sampling.prediction === 'v_prediction' ? 'v' : 'sample';
+  const prediction = scheduler?.sampling.prediction === undefined ? undefined : specPredictionOf(scheduler.sampling.prediction);
   const spec = unetSpecFromDiffusersConfig(config, {
     source: configSource,
     ...(scheduler === undefined ? {} : { trainTimesteps: scheduler.trainTimesteps }),

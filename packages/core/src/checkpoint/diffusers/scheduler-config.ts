@@ -25,6 +25,7 @@
  * (`variance_type` learned / learned_range: the model outputs its variance too), an unknown
  * `prediction_type`.
  */
+import { predictionTypes, type PredictionType } from '../../spec/prediction-type.js';
 import * as z from 'zod/mini';
 import { LevelskipError, type LevelskipIssue } from '../../errors/levelskip-error.js';
 import type { NoiseScheduleConfig } from '../../noise/noise-schedule.js';
@@ -67,7 +68,6 @@ export const supportedSchedulerClasses: readonly string[] = Object.freeze([...Ob
 /** diffusers' `beta_schedule` values levelskip reads. */
 export const supportedBetaSchedules = ['linear', 'scaled_linear', 'squaredcos_cap_v2'] as const;
 
-const predictionTypes = ['epsilon', 'v_prediction', 'sample'] as const;
 const timestepSpacings = ['leading', 'linspace', 'trailing'] as const;
 
 const schedulerSchema = z.looseObject({
@@ -237,7 +237,7 @@ function translate(className: string, c: SchedulerConfig, raw: Record<string, un
     ...(sampler === 'ddim' ? { eta: 0 } : {}),
     ...(clips ? { clip } : {}),
     ...(clip && c.clip_sample_range !== undefined && c.clip_sample_range !== 1 ? { clipSampleRange: c.clip_sample_range } : {}),
-    ...(prediction === 'epsilon' ? {} : { prediction: prediction as 'v_prediction' | 'sample' }),
+    ...(prediction === 'epsilon' ? {} : { prediction: prediction as Exclude<PredictionType, 'epsilon'> }),
     ...(sampler === 'langevin' || !ownSampler ? {} : { timestepSpacing: (spacing ?? defaultSpacing) as 'leading' | 'linspace' | 'trailing' }),
     ...(ownSampler && (c.steps_offset ?? 0) !== 0 ? { stepsOffset: c.steps_offset! } : {}),
     ...(sampler === 'ddpm' ? { varianceType: varianceType! } : {}),

@@ -32,6 +32,7 @@
  * UNet2DModel v0.31 derives it), and several heads over attention layers of different widths
  * (`attentionHeads`; diffusers fixes the head size, levelskip the head count).
  */
+import { predictionTypes, type PredictionType } from '../../spec/prediction-type.js';
 import { LevelskipError, formatPath, type LevelskipIssue } from '../../errors/levelskip-error.js';
 import { noiseScheduleFromConfig, type NoiseSchedule, type NoiseScheduleConfig } from '../../noise/noise-schedule.js';
 import { parseUNetSpec, type UNetSpec, type UNetSpecInput } from '../../spec/unet-spec.js';
@@ -172,7 +173,7 @@ export interface DiffusersSchedulerInput {
   /** Which scheduler class the file names (default `DDPMScheduler`, DDPMPipeline's). */
   readonly className?: (typeof writableSchedulerClasses)[number];
   /** What the model outputs (default `'epsilon'`; levelskip's specs predict ε). */
-  readonly prediction?: 'epsilon' | 'v_prediction' | 'sample';
+  readonly prediction?: PredictionType;
   /** Clamp x̂₀ to [-clipSampleRange, clipSampleRange] when sampling (default true, diffusers' default). */
   readonly clipSample?: boolean;
   /** Default 1. */
@@ -202,7 +203,7 @@ export function diffusersSchedulerConfig(input: DiffusersSchedulerInput): Record
     throw optionError('className', `must be one of ${writableSchedulerClasses.join(', ')}, got ${String(className)}`);
   }
   const prediction = input.prediction ?? 'epsilon';
-  if (!['epsilon', 'v_prediction', 'sample'].includes(prediction)) throw optionError('prediction', `must be 'epsilon', 'v_prediction' or 'sample', got ${String(prediction)}`);
+  if (!predictionTypes.includes(prediction)) throw optionError('prediction', `must be one of ${predictionTypes.map((p) => `'${p}'`).join(', ')}, got ${String(prediction)}`);
   const spacing = input.timestepSpacing ?? 'leading';
   if (!['leading', 'linspace', 'trailing'].includes(spacing)) throw optionError('timestepSpacing', `must be 'leading', 'linspace' or 'trailing', got ${String(spacing)}`);
   const stepsOffset = input.stepsOffset ?? 0;

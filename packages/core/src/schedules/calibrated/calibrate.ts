@@ -24,7 +24,7 @@
 import type { Denoiser } from '../../backend/denoiser.js';
 import { LevelskipError } from '../../errors/levelskip-error.js';
 import type { FeatureCache } from '../../fills/feature-cache.js';
-import { assertFillSupported, cacheFill, duplicateFill, interpolateFill, zeroFill, type BuiltinFill } from '../../fills/fill-strategy.js';
+import { assertFillSupported, cacheFill, parseFill, zeroFill, type BuiltinFill } from '../../fills/fill-registry.js';
 import { describeArchitecture, stageForTime } from '../../geometry/architecture.js';
 import { flopTable, flopsAtDepth } from '../../geometry/flops.js';
 import { linearBetaSchedule, type NoiseSchedule } from '../../noise/noise-schedule.js';
@@ -70,7 +70,10 @@ export interface CalibrateOptions {
 }
 
 const defaultAges = [1, 2, 3, 4, 6, 8] as const;
-const fillStrategies: Readonly<Record<CalibratedFillKind, BuiltinFill>> = { zero: zeroFill, duplicate: duplicateFill, interpolate: interpolateFill, cache: cacheFill };
+const fillStrategies: Readonly<Record<CalibratedFillKind, BuiltinFill>> = Object.fromEntries(calibratedFillKinds.map((kind) => [kind, parseFill(kind)])) as Record<
+  CalibratedFillKind,
+  BuiltinFill
+>;
 const allowedKeys = ['data', 'samples', 'timesteps', 'ks', 'fills', 'steps', 'ages', 'seed', 'batch', 'cost', 'costRepeats', 'noiseSchedule', 'onProgress', 'signal'];
 
 function invalid(field: string, message: string): LevelskipError {

@@ -25,14 +25,26 @@ import * as z from 'zod/mini';
 import { LevelskipError } from '../../errors/levelskip-error.js';
 import { noiseScheduleFromConfig, type NoiseScheduleConfig, type ResolvedNoiseScheduleConfig } from '../../noise/noise-schedule.js';
 import { safeZodIssues, unetSpecLimits, zodMessages } from '../../spec/unet-spec.js';
+import { builtinFillKinds, fillDefinition, type BuiltinFillKind } from '../../fills/fill-registry.js';
 
-/** The fills a calibration table can describe (the built-in ones; custom fills have no portable name). */
-export const calibratedFillKinds = ['zero', 'duplicate', 'interpolate', 'cache'] as const;
-export type CalibratedFillKind = (typeof calibratedFillKinds)[number];
+/** A built-in fill a calibration table can describe (custom fills have no portable name). */
+export type CalibratedFillKind = BuiltinFillKind;
+/** A calibrated fill whose error depends on the timestep and k only (every built-in fill but the cache). */
+export type CalibratedStatelessFillKind = Exclude<CalibratedFillKind, 'cache'>;
+
+/**
+ * The fills a calibration table can describe, from core's fill registry: every stateless built-in
+ * fill, and the cache (whose error also depends on the age of its features).
+ */
+export const calibratedFillKinds: readonly CalibratedFillKind[] = Object.freeze(builtinFillKinds.filter((kind) => kind === 'cache' || !fillDefinition(kind).stateful));
+/** The calibrated fills other than the cache. */
+export const calibratedStatelessFillKinds: readonly CalibratedStatelessFillKind[] = Object.freeze(
+  calibratedFillKinds.filter((kind): kind is CalibratedStatelessFillKind => kind !== 'cache'),
+);
 
 /** A calibrated fill other than the cache: errors per [timestep][k]. */
 export interface CalibratedStatelessFill {
-  readonly fill: 'zero' | 'duplicate' | 'interpolate';
+  readonly fill: CalibratedStatelessFillKind;
   /** Cost per prediction: [full depth, then one per `ks` entry], in the table's `costUnit`. */
   readonly cost: readonly number[];
   /** `epsilonError[i][j]`: mean ‖ε_k − ε_0‖² at `timesteps[i]`, k = `ks[j]`. */
@@ -131,7 +143,7 @@ const propagationSchema = z.strictObject({
 });
 
 const statelessFillSchema = z.strictObject({
-  fill: z.enum(['zero', 'duplicate', 'interpolate']),
+  fill: z.enum(calibratedStatelessFillKinds as readonly [CalibratedStatelessFillKind, ...CalibratedStatelessFillKind[]]),
   cost: z.array(positive),
   epsilonError: errorMatrix,
   x0Error: errorMatrix,

@@ -23,7 +23,7 @@
  * serialises, and every backend and sampler runs it; `plan` tells what was optimised.
  */
 import { LevelskipError } from '../../errors/levelskip-error.js';
-import { cacheFill, duplicateFill, interpolateFill, zeroFill, type BuiltinFill } from '../../fills/fill-strategy.js';
+import { parseFill, type BuiltinFill } from '../../fills/fill-registry.js';
 import { noiseScheduleFromConfig, type NoiseSchedule } from '../../noise/noise-schedule.js';
 import type { SkipSchedule, SkipScheduleJSON, StageEntry } from '../skip-schedule.js';
 import { stageSchedule } from '../stage-schedule.js';
@@ -68,9 +68,9 @@ export interface OptimalScheduleOptions {
    */
   readonly errorModel?: 'coherent' | 'independent';
   /**
-   * With the zero, duplicate or interpolate fill: whether the depth may only fall as the run goes
-   * on (k_i ≤ k_{i−1}, high noise first), as eq. (1)'s schedules do and as skip-trained models were
-   * trained. Default true. The first-order error model weighs an ε error late in the run (low noise)
+   * With a stateless fill (every fill but the cache): whether the depth may only fall as the run
+   * goes on (k_i ≤ k_{i−1}, high noise first), as eq. (1)'s schedules do and as skip-trained models
+   * were trained. Default true. The first-order error model weighs an ε error late in the run (low noise)
    * lightly, and so, unconstrained, the DP puts k = N − 1 there; on mnist-zero-c2, which never ran
    * that depth at low noise in training, such a plan at 41 % saved scored FD-LeNet 861.6 against
    * eq. (1)'s 349.9 at c = 2 (`pnpm bench quality --only table5`). `false` searches every sequence.
@@ -401,7 +401,10 @@ export function optimalSchedule(calibration: CalibrationTable, options: OptimalS
   return toSchedule(table, plan(table, entry, options));
 }
 
-const fillStrategies: Readonly<Record<CalibratedFillKind, BuiltinFill>> = { zero: zeroFill, duplicate: duplicateFill, interpolate: interpolateFill, cache: cacheFill };
+const fillStrategies: Readonly<Record<CalibratedFillKind, BuiltinFill>> = Object.fromEntries(calibratedFillKinds.map((kind) => [kind, parseFill(kind)])) as Record<
+  CalibratedFillKind,
+  BuiltinFill
+>;
 
 /**
  * The calibrated schedule and fill to sample with: `optimalSchedule` for `options.fill`, or, when no

@@ -6,16 +6,9 @@
 import type { Backend } from '../../backend/backend.js';
 import type { Denoiser, PredictOptions } from '../../backend/denoiser.js';
 import type { HostTensor, NamedTensors } from '../../backend/tensor-ops.js';
-import { duplicateChannels } from '../../composition/level-skipping-unet.js';
 import type { FeatureCache } from '../../fills/feature-cache.js';
-import {
-  cacheFill,
-  customFill,
-  duplicateFill,
-  interpolateFill,
-  zeroFill,
-  type FillStrategy,
-} from '../../fills/fill-strategy.js';
+import { builtinFillKinds, builtinFills, duplicateChannels, parseFill, type BuiltinFillKind } from '../../fills/fill-registry.js';
+import { customFill, type FillStrategy } from '../../fills/fill-strategy.js';
 import { describeArchitecture, type Architecture } from '../../geometry/architecture.js';
 import { parseUNetSpec, type UNetSpec } from '../../spec/unet-spec.js';
 import { fixtureWeights, tinySpecNames, tinySpecs, type TinySpecName } from '../fixtures.js';
@@ -103,18 +96,28 @@ export function smoothedDuplicateFill<T>(): FillStrategy<T> {
   });
 }
 
-export const fillCases = {
-  zero: { label: 'zero', make: <T>(): FillStrategy<T> => zeroFill },
-  duplicate: { label: 'duplicate', make: <T>(): FillStrategy<T> => duplicateFill },
-  interpolate: { label: 'interpolate', make: <T>(): FillStrategy<T> => interpolateFill },
-  cache: { label: 'cache', make: <T>(): FillStrategy<T> => cacheFill },
-  custom: { label: 'custom', make: smoothedDuplicateFill },
-} satisfies Record<string, FillCase>;
+/** A built-in fill as a case: its bare written form (the cache fill without a refresh interval). */
+function builtinCase(kind: BuiltinFillKind): FillCase {
+  const fill = parseFill(kind);
+  return { label: kind, make: <T>(): FillStrategy<T> => fill };
+}
 
-/** The stateless fills applicable to a fixture (interpolate only with side paths, custom only when enabled). */
+/**
+ * One case per built-in fill of core's fill registry, plus the custom fill: a fill added to the
+ * registry is checked on every backend without touching the suite.
+ */
+export const fillCases: Readonly<Record<BuiltinFillKind | 'custom', FillCase>> = Object.freeze({
+  ...(Object.fromEntries(builtinFillKinds.map((kind) => [kind, builtinCase(kind)])) as Record<BuiltinFillKind, FillCase>),
+  custom: { label: 'custom', make: smoothedDuplicateFill },
+});
+
+/**
+ * The stateless fills applicable to a fixture, in registry order: every built-in fill that needs no
+ * feature cache and that the fixture's spec supports (interpolate only with side paths), then the
+ * custom fill when enabled. Stateful fills (the cache) are checked over whole sampling runs instead.
+ */
 export function statelessFills(f: Fixture, customFills: boolean): FillCase[] {
-  const fills: FillCase[] = [fillCases.zero, fillCases.duplicate];
-  if (f.spec.sidePaths) fills.push(fillCases.interpolate);
+  const fills = builtinFills.filter((d) => !d.stateful && d.supports(f.spec) === undefined).map((d) => fillCases[d.kind]);
   if (customFills) fills.push(fillCases.custom);
   return fills;
 }

@@ -12,7 +12,8 @@
 import type { Denoiser, PredictOptions } from '../../backend/denoiser.js';
 import type { HostTensor, NamedTensors } from '../../backend/tensor-ops.js';
 import type { LevelskipErrorCode } from '../../errors/levelskip-error.js';
-import { cacheFill, customFill, interpolateFill, type FillStrategy } from '../../fills/fill-strategy.js';
+import { cacheFill, interpolateFill } from '../../fills/fill-registry.js';
+import { customFill, type FillStrategy } from '../../fills/fill-strategy.js';
 import { fixtureInput } from '../fixtures.js';
 import {
   closePair,

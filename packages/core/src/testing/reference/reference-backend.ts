@@ -10,7 +10,7 @@ import { checkDenoiserInputs } from '../../backend/denoiser-inputs.js';
 import type { NamedTensors } from '../../backend/tensor-ops.js';
 import { runLevelSkippingUNet } from '../../composition/level-skipping-unet.js';
 import { resolvePrediction } from '../../composition/predict-arguments.js';
-import { LevelskipError } from '../../errors/levelskip-error.js';
+import { disposedError, liveDenoisers } from '../../backend/live-denoisers.js';
 import { FeatureCache } from '../../fills/feature-cache.js';
 import { describeArchitecture } from '../../geometry/architecture.js';
 import type { UNetSpec, UNetSpecInput } from '../../spec/unet-spec.js';
@@ -25,10 +25,6 @@ const capabilities: BackendCapabilities = Object.freeze({
   devices: Object.freeze(['cpu']),
 });
 
-/** Use after dispose: `DISPOSED`, as on every backend (pinned by the conformance suite). */
-function disposedError(what: 'denoiser' | 'backend'): LevelskipError {
-  return new LevelskipError('DISPOSED', `this ${what} has been disposed; create a new one with ${what === 'backend' ? 'createReferenceBackend()' : 'backend.createDenoiser'}`);
-}
 
 function createReferenceDenoiser(spec: UNetSpec, weights: NamedTensors, onDispose: () => void): DisposableDenoiser<ReferenceTensor> {
   const arch = describeArchitecture(spec);
@@ -43,14 +39,14 @@ function createReferenceDenoiser(spec: UNetSpec, weights: NamedTensors, onDispos
     predict(x: ReferenceTensor, timesteps: number | readonly number[], options?: PredictOptions<ReferenceTensor>): Promise<ReferenceTensor> {
       // An async body turns every throw into a rejected promise, as callers of predict expect.
       return (async () => {
-        if (disposed) throw disposedError('denoiser');
+        if (disposed) throw disposedError('denoiser', 'backend.createDenoiser(spec, weights)');
         const prediction = resolvePrediction(arch, referenceOps.shape(x), timesteps, options);
         return runLevelSkippingUNet(arch, blocks, referenceOps, x, prediction);
       })();
     },
     createFeatureCache: () => new FeatureCache(referenceOps),
     async prepare(options?: PrepareOptions<ReferenceTensor>): Promise<void> {
-      if (disposed) throw disposedError('denoiser');
+      if (disposed) throw disposedError('denoiser', 'backend.createDenoiser(spec, weights)');
       // Nothing is compiled; checking the options (and that each variant runs) is what is left.
       await prepareByPrediction(denoiser, arch.decoders.length, options);
     },
@@ -71,8 +67,7 @@ function createReferenceDenoiser(spec: UNetSpec, weights: NamedTensors, onDispos
  * Slow by design: use it on tiny specs to check other backends, not to sample.
  */
 export function createReferenceBackend(): Backend<ReferenceTensor> {
-  const live = new Set<DisposableDenoiser<ReferenceTensor>>();
-  let disposed = false;
+  const live = liveDenoisers<DisposableDenoiser<ReferenceTensor>>('createReferenceBackend()');
   const backend: Backend<ReferenceTensor> = {
     specificationVersion,
     name: 'reference',
@@ -80,19 +75,15 @@ export function createReferenceBackend(): Backend<ReferenceTensor> {
     ops: referenceOps,
     createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, options: DenoiserOptions<ReferenceTensor> = {}) {
       return (async () => {
-        if (disposed) throw disposedError('backend');
+        live.assertOpen();
         // Parsing an already parsed spec is idempotent (defaults are already filled in).
         const spec = checkDenoiserInputs(specInput, weights, options);
-        const denoiser = createReferenceDenoiser(spec, weights, () => live.delete(denoiser));
-        live.add(denoiser);
-        return denoiser;
+        return live.track((onDispose) => createReferenceDenoiser(spec, weights, onDispose));
       })();
     },
     // As the other backends: disposing the backend disposes the denoisers it made.
     dispose() {
-      if (disposed) return;
-      disposed = true;
-      for (const denoiser of [...live]) denoiser.dispose();
+      live.dispose();
     },
     [Symbol.dispose]() {
       backend.dispose();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Denoiser, PredictOptions } from '../../../src/backend/denoiser.js';
 import { LevelskipError } from '../../../src/errors/levelskip-error.js';
 import { FeatureCache } from '../../../src/fills/feature-cache.js';
-import { cacheFill, zeroFill } from '../../../src/fills/fill-strategy.js';
+import { cacheFill, meanFill, zeroFill } from '../../../src/fills/fill-registry.js';
 import { flopTable, flopsAtDepth } from '../../../src/geometry/flops.js';
 import { SeededRng } from '../../../src/random/seeded-rng.js';
 import { calibrate, type CalibrationProgress } from '../../../src/schedules/calibrated/calibrate.js';
@@ -190,6 +190,25 @@ describe('calibrate on the float64 reference backend (a real U-Net)', () => {
     const skip = optimalSchedule(table, { sampler: 'ddim', steps: 10, budget: 0.3, fill: 'cache' });
     expect(skip.plan.ks[0]).toBe(0);
     expect(skip.plan.fractionSaved).toBeGreaterThanOrEqual(0.3);
+    denoiser.dispose();
+  });
+
+  it('calibrates any stateless fill of the registry, e.g. mean, as it predicts', async () => {
+    const backend = createReferenceBackend();
+    const denoiser = await backend.createDenoiser(spec, fixtureWeights(spec, 7));
+    const data = heldOut(2);
+    const table = await calibrate(denoiser, { data, samples: 2, timesteps: [300], steps: 10, fills: ['mean'], cost: 'flops', seed: 3 });
+    expect(table.fills.map((f) => f.fill)).toEqual(['mean']);
+    const noise = new SeededRng(3).normal(2 * D);
+    const a = Math.sqrt(alphaBar(300));
+    const s = Math.sqrt(1 - alphaBar(300));
+    const x = ops.fromFloat32(data.map((v, i) => a * v + s * noise[i]!), [2, 2, 8, 8]);
+    const full = await ops.toFloat32(await denoiser.predict(x, 300, { k: 0 }));
+    for (const [j, k] of table.ks.entries()) {
+      const skipped = await ops.toFloat32(await denoiser.predict(x, 300, { k, fill: meanFill }));
+      const byHand = skipped.reduce((sum, v, i) => sum + (v - full[i]!) ** 2, 0) / 2;
+      expect((table.fills[0] as CalibratedStatelessFill).epsilonError[0]![j]).toBeCloseTo(byHand, 4);
+    }
     denoiser.dispose();
   });
 });

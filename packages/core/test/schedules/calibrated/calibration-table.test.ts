@@ -39,6 +39,15 @@ describe('calibration table schema', () => {
     expect(table.fills).toHaveLength(2);
   });
 
+  it('describes every stateless fill of the fill registry (mean included), and no unknown one', () => {
+    const withMean = valid();
+    (withMean['fills'] as Record<string, unknown>[]).push({ fill: 'mean', cost: [10, 7.1, 4.1], epsilonError: [[1, 2], [0.5, 1]], x0Error: [[1e-4, 2e-4], [0.5, 1]] });
+    expect(parseCalibrationTable(withMean).fills.map((f) => f.fill)).toEqual(['zero', 'cache', 'mean']);
+    const blur = valid();
+    (blur['fills'] as Record<string, unknown>[])[0]!['fill'] = 'blur';
+    expect(issuesOf(blur).some((line) => line.startsWith('fills.0'))).toBe(true);
+  });
+
   it('names the field of every inconsistency', () => {
     const rows = valid();
     (rows['fills'] as Record<string, unknown>[])[0]!['epsilonError'] = [[1, 2]];

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LevelskipError } from '../../../src/errors/levelskip-error.js';
-import { cacheDepths, cacheFill, zeroFill } from '../../../src/fills/fill-strategy.js';
+import { cacheDepths, cacheFill, zeroFill } from '../../../src/fills/fill-registry.js';
 import { linearBetaSchedule } from '../../../src/noise/noise-schedule.js';
 import { parseCalibrationTable, type CalibrationTable } from '../../../src/schedules/calibrated/calibration-table.js';
 import { errorWeights } from '../../../src/schedules/calibrated/error-weights.js';
