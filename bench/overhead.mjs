@@ -685,7 +685,8 @@ async function measureCell({ options, variants, pretrained, model, backend, batc
     const best = bestFigures({ core: current.core, spec, levels, schedules, timesteps, rounds: perRound, costRounds });
     const cpu = otherCpu(cpuBefore, cpuSample());
     const perRoundShort = perRound.map((list) => list.map((r) => ({ variant: r.variant, schedule: r.schedule, wallMs: roundMs(r.wallMs), predictMs: roundMs(r.predictMs) })));
-    return { model, backend, batch, sampler: runs[0]?.sampler, sampling, costs, cacheOutputs, runs, perRound: perRoundShort, derived, best, otherCpu: cpu, measuredAt: new Date().toISOString() };
+    const costRoundsShort = Object.fromEntries(Object.entries(costRounds).map(([name, list]) => [name, list.map((c) => Object.fromEntries(Object.entries(c).map(([f, row]) => [f, row.map(roundMs)])))]));
+    return { model, backend, batch, sampler: runs[0]?.sampler, sampling, costs, costRounds: costRoundsShort, cacheOutputs, runs, perRound: perRoundShort, derived, best, otherCpu: cpu, measuredAt: new Date().toISOString() };
   } finally {
     for (const e of entries) e.dispose();
   }

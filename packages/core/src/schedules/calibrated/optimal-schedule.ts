@@ -266,7 +266,9 @@ function plan(table: CalibrationTable, entry: CalibratedFill, options: OptimalSc
   // Savings are rounded down, so the true saving is at least the quantised one.
   const savingUnits = (k: number): number => Math.max(0, Math.floor((resolution * (fullStep - costOf(k))) / fullStep + 1e-9));
   // A budget is met to within 1e-12 of the full run (so a budget of 3e-13 needs no skipping at all).
-  const requiredUnits = Math.max(0, Math.ceil((required - budgetTolerance) * n * resolution - 1e-9));
+  // The tolerance also absorbs the rounding of the product; no further slack, or a budget just above
+  // it (1e-12 + 2e-28) would be met with nothing saved.
+  const requiredUnits = Math.max(0, Math.ceil((required - budgetTolerance) * n * resolution));
   const errorOf = new Map<string, number>();
   const errorModel = options.errorModel ?? 'coherent';
   // What the DP sums per step: the squared error (independent errors add in quadrature) or its root (coherent errors add in amplitude).
