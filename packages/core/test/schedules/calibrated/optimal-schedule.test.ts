@@ -385,7 +385,8 @@ describe('optimalSchedule properties (fast-check)', () => {
           }
         }),
         // A fast-check counterexample: a budget just above the 1e-12 tolerance was met with nothing saved.
-        { numRuns: 150, examples: [[{ levels: 2, n: 2, errors: [[0.01], [0.01]], cost: [10, 9.5] }, 1.0000000000000002e-12]] },
+        // (A stateless input: it pins the zero fill's case only.)
+        { numRuns: 150, ...(fill === 'zero' ? { examples: [[{ levels: 2, n: 2, errors: [[0.01], [0.01]], cost: [10, 9.5] }, 1.0000000000000002e-12]] } : {}) },
       );
     });
   }
