@@ -17,8 +17,8 @@
  *   stage runs at full depth too.
  * - Predicted saved = 1 − Σ_i FLOPs(k_i, s_i) / Σ_i FLOPs(0, s_i) with core's flopTable
  *   (interpolate counts its side paths; s_i the stage of step i). This is core's
- *   `predictedTimeSaved` (whose cache-fill depths come from core's `cacheDepths`, an
- *   implementation independent of `effectiveCacheKs` below), and the two are checked to agree.
+ *   `predictedTimeSaved`, and the two FLOP sums are checked to agree. The cache fill's effective
+ *   depths are core's `cacheDepths` in both (`effectiveKs` below), the one statement of the rule.
  * - Measured saved, real runs = 1 − t(c) / t(0), medians of DDIM-50 sample() runs timed in
  *   alternating order within one cell; t(0) is the full network without fill or feature cache.
  * - Measured saved, per-step-cost equivalent = 1 − Σ_i ms(s_i, k_i) / Σ_i ms_full(s_i), ms from
@@ -39,24 +39,19 @@
 export const samplerIds = /** @type {const} */ (['ddim50', 'ddpm1000']);
 
 /**
- * The effective depth of each step with the cache fill (core's rule, level-skipping-unet.ts).
- * `stages[i]` is step i's decoder stage (omitted: a single decoder); features are cached per stage.
+ * The effective depth of each step with `fill`: core's `cacheDepths` (the cache fall-back rule is
+ * written once, in core; only fills that plan their own depths, `cache` and `cache:m`, change the
+ * schedule's ks). `stages[i]` is step i's decoder stage (omitted: a single decoder); features are
+ * cached per stage.
  *
+ * @param {CorePackage} core
  * @param {readonly number[]} ks the schedule's k per step
- * @param {number} levels N
+ * @param {string} fill the fill's written form (`zero`, `cache`, `cache:3`, …)
  * @param {readonly number[]} [stages] each step's decoder stage
  * @returns {number[]}
  */
-export function effectiveCacheKs(ks, levels, stages = undefined) {
-  /** @type {Set<string>} */
-  const cached = new Set();
-  return ks.map((k, i) => {
-    const stage = stages?.[i] ?? 0;
-    const effective = k > 0 && !cached.has(`${stage}:${levels - 1 - k}`) ? 0 : k;
-    // Every computed upsample stores decoder level l-1's input: levels 0 .. cut-1.
-    for (let level = 0; level < levels - 1 - effective; level++) cached.add(`${stage}:${level}`);
-    return effective;
-  });
+export function effectiveKs(core, ks, fill, stages = undefined) {
+  return core.cacheDepths(ks, core.parseFill(fill), stages);
 }
 
 /**
@@ -150,7 +145,7 @@ export function scheduleKs(core, context, sampler, c, fill) {
   const schedule = c === 0 ? null : core.powerSchedule({ c });
   const nominal = steps.map((t) => (schedule === null ? 0 : schedule.kAt(t / T, context.levels)));
   const stages = scheduleStages(core, context, sampler);
-  return { nominal, effective: fill === 'cache' ? effectiveCacheKs(nominal, context.levels, stages) : nominal, stages };
+  return { nominal, effective: effectiveKs(core, nominal, fill, stages), stages };
 }
 
 /**

@@ -54,7 +54,8 @@ const tickLabel = (v) => (v >= 1000 ? `${v / 1000}k` : String(Number(v.toPrecisi
  * Lays out the chart as shapes.
  *
  * @param {import('./types.js').ChartSpec} spec series: [{ name, points: [{ x, y, label? }] }];
- *   frontier: optional [{ x, y }] drawn as a dashed line through the points; reference: optional
+ *   frontier: optional [{ x, y }] drawn as a dashed line through the points; frontiers: optional
+ *   more such lines, each in its colour (named once by frontiersLegend); reference: optional
  *   { y, label }, a horizontal dotted line (e.g. the real-vs-real floor)
  * @returns {import('./types.js').Chart}
  */
@@ -99,6 +100,12 @@ export function layoutChart(spec) {
       shapes.push({ kind: 'line', x1: X(f[i - 1].x), y1: Y(f[i - 1].y), x2: X(f[i].x), y2: Y(f[i].y), color: '#000000', width: 1.5, dash: [6, 4] });
     }
   }
+  for (const front of spec.frontiers ?? []) {
+    const f = [...front.points].sort((a, b) => a.x - b.x);
+    for (let i = 1; i < f.length; i++) {
+      shapes.push({ kind: 'line', x1: X(f[i - 1].x), y1: Y(f[i - 1].y), x2: X(f[i].x), y2: Y(f[i].y), color: front.color, width: 1.5, dash: [6, 4] });
+    }
+  }
   spec.series.forEach((series, i) => {
     const color = series.color ?? palette[i % palette.length];
     for (const p of series.points) {
@@ -115,6 +122,12 @@ export function layoutChart(spec) {
     const lx = width - margin.right + 16;
     shapes.push({ kind: 'line', x1: lx, y1: ly, x2: lx + 16, y2: ly, color: '#000000', width: 1.5, dash: [6, 4] });
     shapes.push({ kind: 'text', x: lx + 20, y: ly + 4, text: 'Pareto frontier', size: 12, anchor: 'start', color: '#000000' });
+  }
+  if (spec.frontiers && spec.frontiers.length > 0 && spec.frontiersLegend) {
+    const ly = margin.top + 10 + (spec.series.length + (spec.frontier && spec.frontier.length > 1 ? 1 : 0)) * 22;
+    const lx = width - margin.right + 16;
+    shapes.push({ kind: 'line', x1: lx, y1: ly, x2: lx + 16, y2: ly, color: '#555555', width: 1.5, dash: [6, 4] });
+    shapes.push({ kind: 'text', x: lx + 20, y: ly + 4, text: spec.frontiersLegend, size: 12, anchor: 'start', color: '#000000' });
   }
   return { width, height, shapes };
 }

@@ -637,6 +637,9 @@ export interface ChartSpec {
   series: ChartSeries[];
   /** Drawn as a dashed line through the points. */
   frontier?: Array<{ x: number; y: number }>;
+  /** More fronts (e.g. one per table row), each a dashed line in its colour; `legend` names them once in the legend. */
+  frontiers?: Array<{ color: string; points: Array<{ x: number; y: number }> }>;
+  frontiersLegend?: string;
   /** A horizontal dotted line (e.g. the real-vs-real floor). */
   reference?: { y: number; label: string };
 }

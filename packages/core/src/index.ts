@@ -40,6 +40,8 @@ export * from './random/philox.js';
 export * from './random/seeded-rng.js';
 export * from './composition/predict-arguments.js';
 export * from './composition/level-skipping-unet.js';
+export * from './composition/skip-plan.js';
+export * from './composition/fill-at-cut.js';
 export * from './resize/resize-taps.js';
 export * from './checkpoint/safetensors.js';
 export { parseStrictJson, StrictJsonError, type StrictJsonOptions } from './checkpoint/strict-json.js';

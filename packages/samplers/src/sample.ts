@@ -29,16 +29,18 @@
 import {
   LevelskipError,
   SeededRng,
-  assertFillSupported,
   cacheDepths,
+  cutLevel,
   describeArchitecture,
   fillNeedsCache,
   stageForTime,
   shapeSize,
+  resolveFill,
   zeroFill,
   type Denoiser,
   type FeatureCache,
   type FillStrategy,
+  type ResolvedFill,
   type SkipSchedule,
   type TimingProfile,
 } from '@levelskip/core';
@@ -129,11 +131,18 @@ function invalid(field: string, message: string, code: 'INVALID_OPTION' | 'INVAL
   return new LevelskipError(code, `sample: ${field} ${message}`, { issues: [{ path: [field], message }] });
 }
 
-/** Everything `sample` needs, checked. */
+/**
+ * Everything `sample` needs, checked once before step 1 (validate once): the steps pass these
+ * typed values on and re-check nothing; `predict` finds the fill already resolved for its spec
+ * and the stage already chosen.
+ */
 interface Plan<T> {
   readonly denoiser: Denoiser<T>;
   readonly sampler: Sampler;
-  readonly fill: FillStrategy<T>;
+  /** Checked against the model's spec once (`resolveFill`). */
+  readonly fill: ResolvedFill<T>;
+  /** Decoder stage of each step, chosen once from the denoiser's architecture. */
+  readonly stages: readonly number[];
   readonly shape: readonly [number, number, number, number];
   readonly seed: number | bigint;
   readonly timesteps: readonly number[];
@@ -234,8 +243,7 @@ function plan<T>(options: SampleOptions<T>): Plan<T> {
   const denoiser = checkDenoiser<T>(options.denoiser);
   const T = denoiser.spec.trainTimesteps;
   const sampler = checkSampler(options.sampler, T);
-  const fill = options.fill ?? (zeroFill as FillStrategy<T>);
-  assertFillSupported(denoiser.spec, fill);
+  const fill = resolveFill(denoiser.spec, options.fill ?? (zeroFill as FillStrategy<T>));
   const batch = options.batch ?? 1;
   if (!(typeof batch === 'number' && Number.isSafeInteger(batch) && batch >= 1)) {
     throw invalid('batch', `must be a positive integer (images per run), got ${String(batch)}`);
@@ -262,11 +270,13 @@ function plan<T>(options: SampleOptions<T>): Plan<T> {
   const timesteps = sampler.timesteps;
   const prediction = checkPrediction(options.prediction, denoiser.spec.prediction);
   checkPredictionSchedule(prediction, sampler.noiseSchedule.alphasCumprod, timesteps);
-  // The cache fill's refreshes are planned here, so `ks` (and progress events) say what really runs.
-  const arch = describeArchitecture(denoiser.spec);
+  // The architecture the denoiser derived when it was built (a hand-written one without it: derived
+  // here, once per run); each step's decoder stage is chosen now and passed to predict.
+  const arch = denoiser.architecture ?? describeArchitecture(denoiser.spec);
   const stages = timesteps.map((t) => stageForTime(arch, t / T));
+  // The cache fill's refreshes are planned here, so `ks` (and progress events) say what really runs.
   const ks = cacheDepths(plannedDepths(options.skip, timesteps, T, denoiser.levels), fill, stages);
-  return { denoiser, sampler, fill, shape, seed, timesteps, ks, checkFiniteEvery, prediction, profile };
+  return { denoiser, sampler, fill, stages, shape, seed, timesteps, ks, checkFiniteEvery, prediction, profile };
 }
 
 function abortError(signal: AbortSignal, step: number, total: number): LevelskipError {
@@ -291,7 +301,7 @@ function abortError(signal: AbortSignal, step: number, total: number): Levelskip
  * ```
  */
 export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult> {
-  const { denoiser, sampler, fill, shape, seed, timesteps, ks, checkFiniteEvery, prediction, profile } = plan(options);
+  const { denoiser, sampler, fill, stages, shape, seed, timesteps, ks, checkFiniteEvery, prediction, profile } = plan(options);
   const alphasCumprod = sampler.noiseSchedule.alphasCumprod;
   const { signal, onProgress } = options;
   const ops = denoiser.ops;
@@ -340,7 +350,8 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
     run = sampler.createRun(ops);
     cache = fillNeedsCache(fill) ? denoiser.createFeatureCache() : undefined;
     // The cut levels the run's skipping steps read: a backend need not store the others.
-    const cacheLevels = cache === undefined ? undefined : [...new Set(ks.filter((k) => k > 0).map((k) => denoiser.levels - 1 - k))];
+    // Frozen: a backend may then check the list once per run rather than at every step.
+    const cacheLevels = cache === undefined ? undefined : Object.freeze([...new Set(ks.filter((k) => k > 0).map((k) => cutLevel(denoiser.levels, k)))]);
     const z = ops.fromFloat32(new SeededRng(seed, 0).normal(size), shape);
     try {
       x = run.initialSample(z);
@@ -361,7 +372,7 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
       let output: T;
       try {
         lap?.('sampler', i);
-        output = await denoiser.predict(input, t, { k, fill, ...(cache === undefined ? {} : { cache, cacheLevels }), ...(profile === undefined ? {} : { profile }) });
+        output = await denoiser.predict(input, t, { k, fill, stage: stages[i] as number, ...(cache === undefined ? {} : { cache, cacheLevels }), ...(profile === undefined ? {} : { profile }) });
         lap?.('predict', i);
         try {
           // ε̂ from the model's output at what it saw (x_t = input); `output` itself for 'epsilon'.

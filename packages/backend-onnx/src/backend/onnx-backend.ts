@@ -10,7 +10,7 @@
 import type * as ortCommon from 'onnxruntime-common';
 import {
   LevelskipError,
-  checkDenoiserInputs,
+  resolveDenoiserInputs,
   specificationVersion,
   type Backend,
   type BackendCapabilities,
@@ -239,8 +239,8 @@ export async function createOnnxBackendIn(environment: RuntimeEnvironment, optio
     createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, denoiserOptions: DenoiserOptions<ortCommon.Tensor> = {}) {
       return (async () => {
         live.assertOpen();
-        const spec = checkDenoiserInputs(specInput, weights, denoiserOptions);
-        return live.track((onDispose) => createOnnxDenoiser(spec, weights, { runtime: ort, name, ops, sessionOptions, onDispose }));
+        const { spec, architecture } = resolveDenoiserInputs(specInput, weights, denoiserOptions);
+        return live.track((onDispose) => createOnnxDenoiser(spec, weights, { runtime: ort, name, ops, sessionOptions, onDispose, architecture }));
       })();
     },
     dispose() {

@@ -1,6 +1,8 @@
 /**
- * A denoiser running ONNX graphs of the U-Net in onnxruntime. Graphs are built and sessions
- * opened lazily, one per (graph variant) — see `unet-graphs.ts` — and cached until `dispose`:
+ * A denoiser running ONNX graphs of the U-Net in onnxruntime. Each prediction follows core's skip
+ * plan (`planSkip`: the depth that runs after the cache fall-back, the cut, the fill mode, the
+ * levels a cache stores). Graphs are built and sessions opened lazily, one per (graph variant) —
+ * see `unet-graphs.ts` — and cached until `dispose`:
  * - graph-fusable built-in fills (zero, duplicate, interpolate, mean: core's fill registry, emitted by
  *   `graph/fill-emitters.ts`): one fused graph per (stage, k, fill), one run per step;
  * - the cache fill: a fused graph taking the stored features as its `fill` input;
@@ -14,16 +16,19 @@ import {
   LevelskipError,
   assertFillSupported,
   describeArchitecture,
+  exportableFillKinds,
+  fillContextAt,
   isGraphFusableFill,
   parseFill,
+  planSkip,
   prepareByPrediction,
   prepareVariants,
+  resolveCustomFill,
   resolvePrediction,
   specificationVersion,
   type Architecture,
   type BuiltinFillKind,
   type DisposableDenoiser,
-  type FillContext,
   type FillStrategy,
   type PrepareOptions,
   type NamedTensors,
@@ -33,7 +38,7 @@ import {
   type UNetSpec,
   disposedError,
 } from '@levelskip/core';
-import { buildUNetGraph, fillShape, graphKey, type GraphFill, type GraphVariant, type UNetGraph } from '../graph/unet-graphs.js';
+import { buildUNetGraph, graphKey, type GraphFill, type GraphVariant, type UNetGraph } from '../graph/unet-graphs.js';
 import { float32Data, track } from '../ops/onnx-tensor-ops.js';
 import type { OnnxRuntime } from '../runtime/onnx-runtime.js';
 
@@ -57,6 +62,8 @@ export interface OnnxDenoiserContext {
   readonly ops: TensorOps<ort.Tensor>;
   readonly sessionOptions: ort.InferenceSession.SessionOptions;
   readonly onDispose: () => void;
+  /** `describeArchitecture(spec)` when the caller already derived it (the backend's `createDenoiser` does); derived here otherwise. */
+  readonly architecture?: Architecture;
 }
 
 interface OpenGraph {
@@ -86,7 +93,7 @@ function checkedCacheLevels(levels: readonly number[] | undefined, N: number): R
 
 /** Creates the denoiser; `spec` is parsed and `weights` validated by the caller. */
 export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, context: OnnxDenoiserContext): OnnxDenoiser {
-  const arch: Architecture = describeArchitecture(spec);
+  const arch: Architecture = context.architecture ?? describeArchitecture(spec);
   const { ops, runtime } = context;
   // A shallow copy: graphs are built lazily, after the caller may have changed its map.
   const params: NamedTensors = new Map(weights);
@@ -147,59 +154,44 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
     return { graph, out };
   };
 
+  // A run passes the same frozen `cacheLevels` list at every step (`sample()` does): it is checked once, on first sight.
+  let lastCacheLevels: { readonly given: readonly number[]; readonly set: ReadonlySet<number> } | undefined;
+  const cacheLevelsOf = (given: readonly number[] | undefined): ReadonlySet<number> | undefined => {
+    if (given !== undefined && lastCacheLevels?.given === given) return lastCacheLevels.set;
+    const set = checkedCacheLevels(given, arch.levels);
+    if (given !== undefined && set !== undefined && Object.isFrozen(given)) lastCacheLevels = { given, set };
+    return set;
+  };
+
   const predict = async (x: ort.Tensor, timesteps: number | readonly number[], options?: PredictOptions<ort.Tensor>): Promise<ort.Tensor> => {
     if (disposed) throw disposedDenoiser();
     float32Data(runtime.Tensor, x, 'predict (x)');
     const p = resolvePrediction(arch, x.dims, timesteps, options);
     const { stage, fill, cache, batch } = p;
-    const N = arch.levels;
-    let k = p.k;
-    // As in core's composition: until the cache holds the cut level's features, the step runs at full depth.
-    if (k > 0 && fill.kind === 'cache' && !cache?.has(stage, N - 1 - k)) k = 0;
-    const cut = N - 1 - k;
+    // Core's plan: the depth that runs (after the cache fall-back), the cut, how the fill is made, what a cache stores.
+    const plan = planSkip(arch, { stage, k: p.k, fill, cache });
+    const { k, cut } = plan;
     const cacheOutputs = cache !== undefined;
     const profile = options?.profile;
-    const wanted = cacheOutputs ? checkedCacheLevels(options?.cacheLevels, N) : undefined;
+    const wanted = cacheOutputs ? cacheLevelsOf(options?.cacheLevels) : undefined;
     const t = new runtime.Tensor('float32', Float32Array.from(p.timesteps), [batch]);
 
     let result: { graph: UNetGraph; out: ort.InferenceSession.ReturnType };
-    if (k === 0 || isGraphFusableFill(fill)) {
-      const graphFill: GraphFill = k === 0 ? 'none' : (fill.kind as GraphFill);
-      result = await run({ kind: 'fused', stage, k, fill: graphFill, cacheOutputs }, { x, t }, profile, wanted);
-    } else if (fill.kind === 'cache') {
+    if (plan.fill.mode === 'none') {
+      result = await run({ kind: 'fused', stage, k, fill: 'none', cacheOutputs }, { x, t }, profile, wanted);
+    } else if (plan.fill.mode === 'builtin' && isGraphFusableFill(fill)) {
+      result = await run({ kind: 'fused', stage, k, fill: fill.kind, cacheOutputs }, { x, t }, profile, wanted);
+    } else if (plan.fill.mode === 'cached') {
+      // A fill reading the cache gets the stored features as they are (the cache fill's `apply`), as the fused graph's input.
       const began = profile === undefined ? 0 : performance.now();
       const stored = cache!.get(stage, cut)!;
       profile?.record({ phase: 'cacheLoad', ms: performance.now() - began, k });
       result = await run({ kind: 'fused', stage, k, fill: 'input', cacheOutputs }, { x, t, fill: stored }, profile, wanted);
-    } else {
+    } else if (fill.kind === 'custom') {
       const head = await run({ kind: 'head', k }, { x, t }, profile);
       const skips = head.graph.outputs.filter((o) => o.name.startsWith('skip_')).map((o) => head.out[o.name]!);
-      const skip = skips[skips.length - 1]!;
-      const shape = fillShape(arch, stage, k);
-      const fillDims = [batch, shape.channels, shape.size, shape.size] as const;
-      const fillContext: FillContext<ort.Tensor> = {
-        level: cut,
-        k,
-        levels: N,
-        stage,
-        shape: fillDims,
-        skip,
-        skips,
-        cached: cache?.get(stage, cut),
-        timesteps: p.timesteps,
-        spec,
-      };
-      let filled = fill.fill(fillContext, ops);
-      const got = ops.shape(filled);
-      if (got.length !== 4 || got.some((d, i) => d !== fillDims[i])) {
-        if (!skips.includes(filled) && filled !== fillContext.cached) ops.dispose(filled);
-        throw new LevelskipError(
-          'INVALID_SHAPE',
-          `custom fill "${fill.name}" returned shape [${got.join(', ')}]; at k = ${k} it must return [${fillDims.join(', ')}] (context.shape)`,
-        );
-      }
-      // A fill may hand back one of the context's tensors; what is disposed below must be ours.
-      if (skips.includes(filled) || filled === fillContext.cached) filled = ops.clone(filled);
+      const context = fillContextAt(arch, plan, { batch, skips, cached: cache?.get(stage, cut), timesteps: p.timesteps });
+      const filled = resolveCustomFill(fill, context, ops);
       try {
         const feeds: Record<string, ort.Tensor> = { temb: head.out['temb']!, fill: filled };
         skips.forEach((s, i) => (feeds[`skip_${i}`] = s));
@@ -207,12 +199,18 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
       } finally {
         ops.dispose(filled);
       }
+    } else {
+      throw new LevelskipError(
+        'INVALID_FILL',
+        `fill "${fill.kind}" is neither graph-fusable nor read from the cache, so backend-onnx has no graph for it; use one of ${exportableFillKinds.join(', ')} or a custom fill`,
+      );
     }
     if (cache) {
       const began = profile === undefined ? 0 : performance.now();
-      for (const c of result.graph.cacheLevels) {
-        const features = result.out[c.output];
-        if (features !== undefined) cache.set(stage, c.level, track(features));
+      for (const level of plan.cacheStoreLevels) {
+        const output = result.graph.cacheLevels.find((c) => c.level === level)?.output;
+        const features = output === undefined ? undefined : result.out[output];
+        if (features !== undefined) cache.set(stage, level, track(features));
       }
       profile?.record({ phase: 'cacheStore', ms: performance.now() - began, k });
     }
@@ -223,6 +221,7 @@ export function createOnnxDenoiser(spec: UNetSpec, weights: NamedTensors, contex
     specificationVersion,
     spec,
     levels: arch.levels,
+    architecture: arch,
     backend: context.name,
     ops,
     predict(x, timesteps, options) {

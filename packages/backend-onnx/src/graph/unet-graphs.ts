@@ -1,8 +1,10 @@
 /**
- * Whole ONNX graphs of a level-skipping U-Net, one per (decoder stage, depth k, fill), following
- * core's `runLevelSkippingUNet` exactly: with L = N − 1 − k, encoder levels 0..L run (level L
- * without its downsample), the middle block only at k = 0, and decoder level L's first block
- * takes concat(fill, skip).
+ * Whole ONNX graphs of a level-skipping U-Net, one per (decoder stage, depth k, fill), traced from
+ * core's composition: core's `planSkip` says what runs (with L = N − 1 − k, encoder levels 0..L,
+ * level L without its downsample, the middle block only at k = 0, decoder level L's first block on
+ * concat(fill, skip)), and core's phases `encodeToCut` / `deepFeatures` / `decodeFromCut` run it
+ * over graph-building blocks (`graph-blocks.ts`), so the graphs follow `runLevelSkippingUNet` by
+ * construction.
  *
  * - `fused`: x [B,C,H,W], t [B] → eps, the fill built in (every graph-fusable fill of core's fill
  *   registry, through its emitter in `fill-emitters.ts`) or taken as an extra input `fill` (the
@@ -12,8 +14,21 @@
  * With `cacheOutputs`, a graph also returns decoder level l's input after each upsample
  * (`cache_l`, l = L−1..0): the features core's composition stores in a `FeatureCache`.
  */
-import { describeArchitecture, type Architecture, type GraphFusableFillKind, type NamedTensors, type UNetSpec } from '@levelskip/core';
+import {
+  LevelskipError,
+  decodeFromCut,
+  deepFeatures,
+  describeArchitecture,
+  encodeToCut,
+  planSkip,
+  type Architecture,
+  type FeatureShape,
+  type GraphFusableFillKind,
+  type NamedTensors,
+  type UNetSpec,
+} from '@levelskip/core';
 import { fillEmitters } from './fill-emitters.js';
+import { graphBlocks, graphOps, timeEmbeddingValue } from './graph-blocks.js';
 import { GraphBuilder, type Dimension } from './graph-builder.js';
 import { UNetParts, type FeatureValue } from './unet-parts.js';
 
@@ -64,57 +79,21 @@ function imageDims(f: { readonly channels: number; readonly size: number }): Dim
   return [B, f.channels, f.size, f.size];
 }
 
-/** Encoder levels 0..cut: returns the skip stack (push order) and the last features. */
-function encode(p: UNetParts, x: string, temb: string, cut: number): FeatureValue[] {
-  const skips: FeatureValue[] = [p.inputConv(x)];
-  let h = skips[0]!;
-  for (let l = 0; l <= cut; l++) {
-    const level = p.arch.encoder[l]!;
-    for (let j = 0; j < level.blocks.length; j++) {
-      h = p.encoderBlock(l, j, h.value, temb);
-      skips.push(h);
-    }
-    if (l < cut) {
-      h = p.downsample(l, h.value);
-      skips.push(h);
-    }
-  }
-  return skips;
-}
-
-/** Decoder levels cut..0 and the output head; records decoder inputs after each upsample when asked. */
-function decode(
-  p: UNetParts,
-  stage: number,
-  cut: number,
-  deep: FeatureValue,
-  skips: readonly FeatureValue[],
-  temb: string,
-  cacheOutputs: boolean,
-): { eps: string; cached: { value: FeatureValue; level: number }[] } {
-  const decoder = p.arch.decoders[stage]!;
-  const stack = [...skips];
-  const cached: { value: FeatureValue; level: number }[] = [];
-  let h = deep;
-  for (let l = cut; l >= 0; l--) {
-    const level = decoder.levels[l]!;
-    for (let j = 0; j < level.blocks.length; j++) {
-      const skip = stack.pop()!;
-      const input = p.g.op('Concat', [h.value, skip.value], { axis: 1 });
-      h = p.decoderBlock(stage, l, j, input, temb);
-    }
-    if (l > 0) {
-      h = p.upsample(stage, l, h.value);
-      if (cacheOutputs) cached.push({ value: h, level: l - 1 });
-    }
-  }
-  return { eps: p.output(stage, h.value), cached };
-}
-
-/** Shape of the fill at depth k: channels of decoder level L+1, size of level L. */
+/**
+ * Shape of the fill at depth k ≥ 1: channels of decoder level L+1, size of level L (core's
+ * `planSkip(...).fillSite`).
+ *
+ * @throws LevelskipError `INVALID_OPTION` at k = 0 (nothing is skipped, there is no fill).
+ */
 export function fillShape(arch: Architecture, stage: number, k: number): { channels: number; size: number } {
-  const cut = arch.levels - 1 - k;
-  return { channels: arch.decoders[stage]!.levels[cut + 1]!.channels, size: arch.sizes[cut]! };
+  const site = planSkip(arch, { stage, k }).fillSite;
+  if (site === undefined) throw new LevelskipError('INVALID_OPTION', `fillShape: k must be ≥ 1 (at k = 0 nothing is skipped and there is no fill), got ${k}`);
+  return { channels: site.channels, size: site.size };
+}
+
+/** Channels and sizes of the skip stack at cut level `cut`, in push order (conv_in's output first): core's `planSkip(...).skipShapes`. */
+export function skipStackShapes(arch: Architecture, cut: number): { channels: number; size: number }[] {
+  return planSkip(arch, { stage: 0, k: arch.levels - 1 - cut }).skipShapes.map((s) => ({ channels: s.channels, size: s.size }));
 }
 
 /** A graph traced into a builder but not yet encoded (the encoder tests compare encodings of it). */
@@ -139,8 +118,14 @@ export function traceUNetGraph(specOrArch: UNetSpec | Architecture, weights: Nam
   const inputs: GraphValue[] = [];
   const outputs: GraphValue[] = [];
   const cacheLevels: { output: string; level: number }[] = [];
-  const k = variant.k;
-  const cut = arch.levels - 1 - k;
+  const { k } = variant;
+  if (variant.kind === 'fused' && variant.fill === 'none' && k > 0) throw new Error(`graph ${key}: a fill is needed at k = ${k}`);
+  if (variant.kind === 'tail' && k === 0) throw new Error(`graph ${key}: a tail graph starts at a fill, so k must be ≥ 1`);
+  // The plan core's composition runs; fused graphs name their fill, head and tail graphs take it from outside.
+  const fusedFill = variant.kind === 'fused' && variant.fill !== 'none' && variant.fill !== 'input' ? variant.fill : undefined;
+  const plan = planSkip(arch, { stage: variant.kind === 'head' ? 0 : variant.stage, k, ...(fusedFill === undefined ? {} : { fill: { kind: fusedFill } }) });
+  const blocks = graphBlocks(p);
+  const ops = graphOps(p);
   const declareInput = (name: string, dims: readonly Dimension[]): string => {
     inputs.push({ name, dims });
     return g.input(name, 'float32', dims);
@@ -149,8 +134,10 @@ export function traceUNetGraph(specOrArch: UNetSpec | Architecture, weights: Nam
     outputs.push({ name, dims });
     g.output(value, name, 'float32', dims);
   };
-  const finish = (eps: string, cached: readonly { value: FeatureValue; level: number }[]): void => {
-    declareOutput(eps, 'eps', [B, spec.outChannels, spec.imageSize, spec.imageSize]);
+  const cached: { value: FeatureValue; level: number }[] = [];
+  const onCacheFeatures = variant.kind !== 'head' && variant.cacheOutputs ? (level: number, value: FeatureValue) => void cached.push({ value, level }) : undefined;
+  const finish = (eps: FeatureValue): void => {
+    declareOutput(eps.value, 'eps', [B, spec.outChannels, spec.imageSize, spec.imageSize]);
     for (const c of cached) {
       const name = `cache_${c.level}`;
       declareOutput(c.value.value, name, imageDims(c.value));
@@ -158,49 +145,30 @@ export function traceUNetGraph(specOrArch: UNetSpec | Architecture, weights: Nam
     }
   };
   const tembDims: Dimension[] = [B, arch.timeEmbedding.dim];
+  const fillInput = (site: FeatureShape): FeatureValue => ({ channels: site.channels, size: site.size, value: declareInput('fill', imageDims(site)) });
 
   if (variant.kind === 'tail') {
-    const temb = declareInput('temb', tembDims);
-    const skipShapes = skipStackShapes(arch, cut);
-    const skips = skipShapes.map((s, i) => ({ ...s, value: declareInput(`skip_${i}`, imageDims(s)) }));
-    const shape = fillShape(arch, variant.stage, k);
-    const fill = { ...shape, value: declareInput('fill', imageDims(shape)) };
-    const { eps, cached } = decode(p, variant.stage, cut, fill, skips, temb, variant.cacheOutputs);
-    finish(eps, cached);
+    const temb = timeEmbeddingValue(p, declareInput('temb', tembDims));
+    const skips = plan.skipShapes.map((s, i): FeatureValue => ({ channels: s.channels, size: s.size, value: declareInput(`skip_${i}`, imageDims(s)) }));
+    const deep = deepFeatures(plan, blocks, skips, temb, fillInput);
+    finish(decodeFromCut(plan, blocks, ops, deep, skips, temb, onCacheFeatures));
   } else {
     const x = declareInput('x', [B, spec.inChannels, spec.imageSize, spec.imageSize]);
     const t = declareInput('t', [B]);
-    const temb = p.timeEmbedding(t);
-    const skips = encode(p, x, temb, cut);
+    const temb = timeEmbeddingValue(p, p.timeEmbedding(t));
+    const skips = encodeToCut(plan, blocks, { value: x, channels: spec.inChannels, size: spec.imageSize }, temb);
     if (variant.kind === 'head') {
-      declareOutput(temb, 'temb', tembDims);
+      declareOutput(temb.value, 'temb', tembDims);
       skips.forEach((s, i) => declareOutput(s.value, `skip_${i}`, imageDims(s)));
     } else {
       const { stage } = variant;
-      let deep: FeatureValue;
-      if (k === 0) {
-        deep = p.middle(skips[skips.length - 1]!.value, temb);
-      } else {
-        const shape = fillShape(arch, stage, k);
-        const skip = skips[skips.length - 1]!;
-        if (variant.fill === 'input') deep = { ...shape, value: declareInput('fill', imageDims(shape)) };
-        else if (variant.fill === 'none') throw new Error(`graph ${key}: a fill is needed at k = ${k}`);
-        else deep = fillEmitters[variant.fill](p, { x, skip, shape, stage, cut });
-      }
-      const { eps, cached } = decode(p, stage, cut, deep, skips, temb, variant.cacheOutputs);
-      finish(eps, cached);
+      const deep = deepFeatures(plan, blocks, skips, temb, (site) => {
+        if (fusedFill === undefined) return fillInput(site);
+        const shape = { channels: site.channels, size: site.size };
+        return fillEmitters[fusedFill](p, { x, skip: skips[skips.length - 1]!, shape, stage, cut: site.level });
+      });
+      finish(decodeFromCut(plan, blocks, ops, deep, skips, temb, onCacheFeatures));
     }
   }
   return { variant, key, builder: g, docString: `levelskip U-Net graph ${key}`, inputs, outputs, cacheLevels };
-}
-
-/** Channels and sizes of the skip stack at cut level `cut`, in push order (conv_in's output first). */
-export function skipStackShapes(arch: Architecture, cut: number): { channels: number; size: number }[] {
-  const out = [{ channels: arch.channels[0]!, size: arch.sizes[0]! }];
-  for (let l = 0; l <= cut; l++) {
-    const level = arch.encoder[l]!;
-    for (let j = 0; j < level.blocks.length; j++) out.push({ channels: level.channels, size: level.size });
-    if (l < cut) out.push({ channels: level.channels, size: arch.sizes[l + 1]! });
-  }
-  return out;
 }

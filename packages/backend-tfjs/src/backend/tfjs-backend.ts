@@ -13,8 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   FeatureCache,
-  checkDenoiserInputs,
-  describeArchitecture,
+  resolveDenoiserInputs,
   resolvePrediction,
   runLevelSkippingUNet,
   specificationVersion,
@@ -26,6 +25,7 @@ import {
   type DenoiserOptions,
   type NamedTensors,
   type PredictOptions,
+  type Architecture,
   type TensorOps,
   type UNetSpec,
   type UNetSpecInput,
@@ -94,8 +94,8 @@ interface DenoiserContext {
   readonly onDispose: () => void;
 }
 
-function createTfjsDenoiser(spec: UNetSpec, weights: NamedTensors, context: DenoiserContext): DisposableDenoiser<tf.Tensor> {
-  const arch = describeArchitecture(spec);
+/** `arch` is `describeArchitecture(spec)`, derived once by `resolveDenoiserInputs`. */
+function createTfjsDenoiser(spec: UNetSpec, arch: Architecture, weights: NamedTensors, context: DenoiserContext): DisposableDenoiser<tf.Tensor> {
   const { ops, activate } = context;
   const params = loadParameters(weights);
   const blocks = createTfjsBlocks(arch, params);
@@ -104,6 +104,7 @@ function createTfjsDenoiser(spec: UNetSpec, weights: NamedTensors, context: Deno
     specificationVersion,
     spec,
     levels: arch.levels,
+    architecture: arch,
     backend: context.name,
     ops,
     predict(x: tf.Tensor, timesteps: number | readonly number[], options?: PredictOptions<tf.Tensor>): Promise<tf.Tensor> {
@@ -165,9 +166,9 @@ export async function createTfjsBackendWith(environment: BackendEnvironment, opt
     createDenoiser(specInput: UNetSpec | UNetSpecInput, weights: NamedTensors, denoiserOptions: DenoiserOptions<tf.Tensor> = {}) {
       return (async () => {
         live.assertOpen();
-        const spec = checkDenoiserInputs(specInput, weights, denoiserOptions);
+        const { spec, architecture } = resolveDenoiserInputs(specInput, weights, denoiserOptions);
         activate();
-        return live.track((onDispose) => createTfjsDenoiser(spec, weights, { name, ops, activate, onDispose }));
+        return live.track((onDispose) => createTfjsDenoiser(spec, architecture, weights, { name, ops, activate, onDispose }));
       })();
     },
     // tfjs engines are process-wide and may serve other backends: only this backend's models are released.

@@ -6,7 +6,7 @@
  * with the table; `--write` stores it in a checkpoint's model.json (atomically), `--out` in a file.
  */
 import type { Command } from 'commander';
-import { calibrate, calibratedFillKinds, calibrationLimits, parseCalibrationTable, type CalibratedFillKind, type CalibrationTable } from '@levelskip/core';
+import { calibrate, calibratedFillKinds, defaultCalibrationFillKinds, defaultCalibrationFills, calibrationLimits, parseCalibrationTable, type CalibratedFillKind, type CalibrationTable } from '@levelskip/core';
 import { measurePropagation } from '@levelskip/samplers';
 import type { CliCommand } from '../program/cli-command.js';
 import { writeJson, type CliIo } from '../program/cli-io.js';
@@ -150,7 +150,7 @@ export async function runCalibrate(plan: CalibratePlan, io: CliIo, signal?: Abor
     const denoiser = await backend.createDenoiser(spec, model.weights!);
     try {
       const calibrationStart = performance.now();
-      const fills = plan.fills ?? (['zero', ...(spec.sidePaths ? ['interpolate' as const] : []), 'cache'] as CalibratedFillKind[]);
+      const fills = plan.fills ?? defaultCalibrationFills(spec);
       log.phase(`preparing ${denoiser.backend} for k = 0…${levels - 1}, fills ${fills.join(', ')} (batch ${batch})`);
       await denoiser.prepare?.({ fills: fills.map((fill) => ({ kind: fill })), batch, ...(signal === undefined ? {} : { signal }) });
       log.phase(`calibrating: ${plan.timesteps} timesteps on the grid of ${steps} steps, cache ages ${plan.ages.join(', ')} steps, ${plan.cost} costs`);
@@ -258,7 +258,7 @@ export const calibrateCommand: CliCommand = {
       .option('--timesteps <n>', 'timesteps to calibrate, spread evenly over the grid of --steps (default 8)')
       .option('--steps <n>', `the sampler's step count, ${formatBounds(flagBounds.steps)}: the cache ages count steps of ⌊T/steps⌋ (default: the model's recommended steps, else 50)`)
       .option('--ks <list>', 'depths to calibrate, e.g. 1,2,3 (default every k in 1…N−1)')
-      .option('--fills <list>', `fills to calibrate from ${calibratedFillKinds.join(', ')} (default zero, interpolate for models with side paths, cache)`)
+      .option('--fills <list>', `fills to calibrate from ${calibratedFillKinds.join(', ')} (default: those of ${defaultCalibrationFillKinds.join(', ')} the model supports)`)
       .option('--ages <list>', 'cache ages to measure, in steps (default 1,2,3,4,6,8)')
       .option('--cost <kind>', 'measured (ms per predict at --batch on this backend) or flops', 'measured')
       .option('--batch <n>', 'images per prediction, also the batch the costs are timed at (default min(samples, 32))')

@@ -13,6 +13,7 @@ import {
   autoSchedule,
   calibrate,
   calibratedFillKinds,
+  defaultCalibrationFills,
   parseCalibrationTable,
   type CalibratedFillKind,
   type CalibrationTable,
@@ -101,7 +102,7 @@ async function quickCalibrate(
   const steps = sampler.timesteps.length;
   const { spec } = model;
   const fill = requestedFill(plan.fill);
-  const fills: CalibratedFillKind[] = fill !== undefined ? [fill] : ['zero', ...(spec.sidePaths ? ['interpolate' as const] : []), 'cache'];
+  const fills: CalibratedFillKind[] = fill !== undefined ? [fill] : defaultCalibrationFills(spec);
   if (options.progress) {
     options.io.stderr.write(
       `auto schedule: ${model.label} has no calibration table in model.json, so it is calibrated quickly first ` +

@@ -4,6 +4,7 @@
  */
 import type { FeatureCache } from '../fills/feature-cache.js';
 import type { FillStrategy } from '../fills/fill-strategy.js';
+import type { Architecture } from '../geometry/architecture.js';
 import type { UNetSpec } from '../spec/unet-spec.js';
 import type { TensorOps } from './tensor-ops.js';
 import type { TimingProfile } from './timing-profile.js';
@@ -62,6 +63,12 @@ export interface Denoiser<T> {
   readonly spec: UNetSpec;
   /** Number of levels N (valid k are 0..N-1). */
   readonly levels: number;
+  /**
+   * The architecture `describeArchitecture(spec)` gives, derived once when the denoiser was built
+   * (every backend's denoiser has it). Callers that need it (`sample()` picks each step's decoder
+   * stage with it) read it here instead of deriving it again; optional for hand-written denoisers.
+   */
+  readonly architecture?: Architecture;
   /** Name of the backend (and engine) running it, e.g. `tfjs-wasm`, `onnx-cpu`, `reference`. */
   readonly backend: string;
   readonly ops: TensorOps<T>;

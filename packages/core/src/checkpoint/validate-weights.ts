@@ -4,6 +4,7 @@
  */
 import { LevelskipError, type LevelskipIssue } from '../errors/levelskip-error.js';
 import { parameterLayout } from '../geometry/parameter-layout.js';
+import type { Architecture } from '../geometry/architecture.js';
 import type { UNetSpec } from '../spec/unet-spec.js';
 import type { HostTensor, NamedTensors } from '../backend/tensor-ops.js';
 
@@ -25,13 +26,14 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /**
  * Validates that `weights` holds exactly the tensors of `parameterLayout(spec)`, with those shapes
- * (PyTorch layouts: OIHW convs, [out, in] linears) and matching data lengths.
+ * (PyTorch layouts: OIHW convs, [out, in] linears) and matching data lengths. Takes the spec or,
+ * to spare deriving it again, its architecture (`describeArchitecture(spec)`).
  *
  * @throws LevelskipError `WEIGHTS_MISMATCH` listing the first problems (missing tensors, wrong
  *   shapes, unexpected tensors, wrong data lengths), with one issue per problem whose path is the
  *   tensor name.
  */
-export function validateWeights(spec: UNetSpec, weights: NamedTensors, options: ValidateWeightsOptions = {}): void {
+export function validateWeights(spec: UNetSpec | Architecture, weights: NamedTensors, options: ValidateWeightsOptions = {}): void {
   const issues: LevelskipIssue[] = [];
   const expected = new Set<string>();
   for (const entry of parameterLayout(spec)) {

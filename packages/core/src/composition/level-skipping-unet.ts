@@ -1,7 +1,9 @@
 /**
- * The generic level-skipping U-Net forward, written once against per-block operations.
- * Backends that do not fuse whole graphs (the reference implementation, tfjs) implement
- * `UNetBlocks` and call `runLevelSkippingUNet`.
+ * The generic level-skipping U-Net forward, written once against per-block operations and driven
+ * by a `SkipPlan` (`skip-plan.ts`). Backends that do not fuse whole graphs (the reference
+ * implementation, tfjs) implement `UNetBlocks` and call `runLevelSkippingUNet`; backends that
+ * compile graphs (backend-onnx) trace the same phases (`encodeToCut`, `deepFeatures`,
+ * `decodeFromCut`) over graph-building blocks.
  *
  * Skipping k levels, with L = N - 1 - k: encoder levels 0..L run, level L without its
  * downsample; the middle block runs only when k = 0; decoder level L's first block receives
@@ -9,11 +11,10 @@
  * channels and level L's size; decoder levels L..0 then run as usual.
  */
 import type { TensorOps } from '../backend/tensor-ops.js';
-import { LevelskipError } from '../errors/levelskip-error.js';
 import type { Architecture } from '../geometry/architecture.js';
-import { fillDefinition, fillNeedsCache } from '../fills/fill-registry.js';
-import type { FillContext } from '../fills/fill-strategy.js';
+import { fillAtCut, fillContextAt } from './fill-at-cut.js';
 import type { ResolvedPrediction } from './predict-arguments.js';
+import { planSkip, type PlannedFillSite, type SkipPlan } from './skip-plan.js';
 
 /** Per-block operations a backend provides. Each returns a new tensor and does not consume its inputs. */
 export interface UNetBlocks<T> {
@@ -39,6 +40,74 @@ export interface UNetBlocks<T> {
   sideDecoder(stage: number, level: number, middle: T): T;
 }
 
+/** The blocks `encodeToCut` runs. */
+export type EncoderBlocks<T> = Pick<UNetBlocks<T>, 'inputConv' | 'encoderBlock' | 'downsample'>;
+/** The blocks `decodeFromCut` runs. */
+export type DecoderBlocks<T> = Pick<UNetBlocks<T>, 'decoderBlock' | 'upsample' | 'output'>;
+/** The tensor operations `decodeFromCut` uses (a graph tracer implements concat as a node, dispose and clone as no-ops). */
+export type DecoderOps<T> = Pick<TensorOps<T>, 'concat' | 'dispose'>;
+
+/**
+ * Encoder phase: `conv_in`, then the plan's encoder steps. Returns the skip stack in push order;
+ * its last entry is the cut level's features (the middle block's input at k = 0). `x` and `temb`
+ * are not consumed; the skips belong to the caller.
+ */
+export function encodeToCut<T>(plan: SkipPlan, blocks: EncoderBlocks<T>, x: T, temb: T): T[] {
+  const skips: T[] = [blocks.inputConv(x)];
+  let h: T = skips[0]!;
+  for (const step of plan.encoderSteps) {
+    h = step.kind === 'block' ? blocks.encoderBlock(step.level, step.index, h, temb) : blocks.downsample(step.level, h);
+    skips.push(h);
+  }
+  return skips;
+}
+
+/**
+ * The deep features decoder level L starts from: the middle block on the cut level's features
+ * when the plan skips nothing, otherwise `fill(site)` (the plan's fill site). The result belongs
+ * to the caller; `skips` and `temb` are not consumed.
+ */
+export function deepFeatures<T>(plan: SkipPlan, blocks: Pick<UNetBlocks<T>, 'middle'>, skips: readonly T[], temb: T, fill: (site: PlannedFillSite) => T): T {
+  return plan.fillSite === undefined ? blocks.middle(skips[skips.length - 1]!, temb) : fill(plan.fillSite);
+}
+
+/**
+ * Decoder phase: the plan's decoder steps from the cut to level 0, then the output head. Each
+ * block takes concat(features, skip) with the skip popped from the end of `skips`; after each
+ * upsample, `onCacheFeatures(level, features)` sees decoder level `level`'s input (the features a
+ * later skipped step can reuse; the callback must copy what it keeps, the features are disposed
+ * here). `deep` and the skips are consumed; `temb` is not; the result belongs to the caller.
+ */
+export function decodeFromCut<T>(
+  plan: SkipPlan,
+  blocks: DecoderBlocks<T>,
+  ops: DecoderOps<T>,
+  deep: T,
+  skips: readonly T[],
+  temb: T,
+  onCacheFeatures?: (level: number, features: T) => void,
+): T {
+  const stack = [...skips];
+  let h = deep;
+  for (const step of plan.decoderSteps) {
+    if (step.kind === 'block') {
+      const skip = stack.pop()!;
+      const input = ops.concat([h, skip], 1);
+      ops.dispose([h, skip]);
+      h = blocks.decoderBlock(plan.stage, step.level, step.index, input, temb);
+      ops.dispose(input);
+    } else {
+      const up = blocks.upsample(plan.stage, step.level, h);
+      ops.dispose(h);
+      h = up;
+      onCacheFeatures?.(step.stores, h);
+    }
+  }
+  const out = blocks.output(plan.stage, h);
+  ops.dispose(h);
+  return out;
+}
+
 /** Runs one prediction. `x` is not consumed; the result belongs to the caller. */
 export function runLevelSkippingUNet<T>(
   arch: Architecture,
@@ -47,105 +116,16 @@ export function runLevelSkippingUNet<T>(
   x: T,
   prediction: ResolvedPrediction<T>,
 ): T {
-  const N = arch.levels;
-  const { stage, fill, cache, timesteps } = prediction;
-  let k = prediction.k;
-  // The cache fill needs features from an earlier step of the run; until it has them the step runs at full depth.
-  if (k > 0 && fillNeedsCache(fill) && !cache?.has(stage, N - 1 - k)) k = 0;
-  const cut = N - 1 - k;
-  const decoder = arch.decoders[stage]!;
-
+  const { stage, fill, cache, timesteps, batch } = prediction;
+  const plan = planSkip(arch, { stage, k: prediction.k, fill, cache });
   const temb = blocks.timeEmbedding(timesteps);
-  const skips: T[] = [blocks.inputConv(x)];
-  let h: T = skips[0]!;
-  for (let l = 0; l <= cut; l++) {
-    const level = arch.encoder[l]!;
-    for (let j = 0; j < level.blocks.length; j++) {
-      h = blocks.encoderBlock(l, j, h, temb);
-      skips.push(h);
-    }
-    if (l < cut) {
-      h = blocks.downsample(l, h);
-      skips.push(h);
-    }
-  }
-
-  let deep: T;
-  if (k === 0) {
-    deep = blocks.middle(h, temb);
-  } else {
-    const size = arch.sizes[cut]!;
-    const shape = [prediction.batch, decoder.levels[cut + 1]!.channels, size, size] as const;
-    deep = makeFill(arch, blocks, ops, { cut, k, shape, skips, stage, timesteps }, prediction);
-  }
-
-  for (let l = cut; l >= 0; l--) {
-    const level = decoder.levels[l]!;
-    for (let j = 0; j < level.blocks.length; j++) {
-      const skip = skips.pop()!;
-      const input = ops.concat([deep, skip], 1);
-      ops.dispose([deep, skip]);
-      deep = blocks.decoderBlock(stage, l, j, input, temb);
-      ops.dispose(input);
-    }
-    if (l > 0) {
-      const up = blocks.upsample(stage, l, deep);
-      ops.dispose(deep);
-      deep = up;
-      // `deep` is now decoder level l-1's input: the features a later skipped step can reuse.
-      if (cache) cache.set(stage, l - 1, ops.clone(deep));
-    }
-  }
-  const out = blocks.output(stage, deep);
-  ops.dispose([deep, temb]);
+  const skips = encodeToCut(plan, blocks, x, temb);
+  const deep = deepFeatures(plan, blocks, skips, temb, (site) => {
+    const context = fillContextAt(arch, plan, { batch, skips, cached: cache?.get(stage, site.level), timesteps });
+    return fillAtCut(plan, fill, context, ops, blocks);
+  });
+  const store = cache === undefined ? undefined : (level: number, features: T) => cache.set(stage, level, ops.clone(features));
+  const out = decodeFromCut(plan, blocks, ops, deep, skips, temb, store);
+  ops.dispose(temb);
   return out;
-}
-
-interface FillSite<T> {
-  readonly cut: number;
-  readonly k: number;
-  readonly shape: readonly [number, number, number, number];
-  readonly skips: readonly T[];
-  readonly stage: number;
-  readonly timesteps: readonly number[];
-}
-
-/**
- * The fill at the cut: a built-in fill's registry entry computes it over `ops` (the interpolate
- * fill with the backend's side-path blocks); a custom fill's function gets the same context, and
- * its result is checked and owned.
- */
-function makeFill<T>(
-  arch: Architecture,
-  blocks: UNetBlocks<T>,
-  ops: TensorOps<T>,
-  site: FillSite<T>,
-  prediction: ResolvedPrediction<T>,
-): T {
-  const { fill, cache } = prediction;
-  const skip = site.skips[site.skips.length - 1]!;
-  const context: FillContext<T> = {
-    level: site.cut,
-    k: site.k,
-    levels: arch.levels,
-    stage: site.stage,
-    shape: site.shape,
-    skip,
-    skips: site.skips,
-    cached: cache?.get(site.stage, site.cut),
-    timesteps: site.timesteps,
-    spec: arch.spec,
-  };
-  if (fill.kind !== 'custom') return fillDefinition(fill.kind).apply(context, ops, blocks);
-  const out = fill.fill(context, ops);
-  const shape = ops.shape(out);
-  if (shape.length !== 4 || shape.some((d, i) => d !== site.shape[i])) {
-    throw new LevelskipError(
-      'INVALID_SHAPE',
-      `custom fill "${fill.name}" returned shape [${shape.join(', ')}]; at k = ${site.k} it must return [${site.shape.join(', ')}] (context.shape)`,
-    );
-  }
-  // A fill may hand back one of the context's tensors; the composition must own what it disposes.
-  const borrowed = out === skip || site.skips.includes(out) || out === context.cached;
-  return borrowed ? ops.clone(out) : out;
 }

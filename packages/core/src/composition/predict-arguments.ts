@@ -1,13 +1,64 @@
 /**
  * Validation of `Denoiser.predict` arguments, shared by every backend so that bad input
  * gets the same clear error everywhere.
+ *
+ * Validate once: a run's boundary (`sample()`, a pipeline) checks its fill against the model's
+ * spec once with `resolveFill`, which marks the (frozen) fill as checked for that spec.
+ * `resolvePrediction`, called by every `predict`, then only looks the mark up (a `WeakMap` hit)
+ * instead of checking the fill again at every step; an unmarked fill is checked in full, so a
+ * direct `predict` call is validated as before.
  */
 import { LevelskipError } from '../errors/levelskip-error.js';
-import { assertFillSupported, fillNeedsCache, zeroFill } from '../fills/fill-registry.js';
+import { assertFillSupported, fillNeedsCache, zeroFill, type BuiltinFill } from '../fills/fill-registry.js';
 import type { FillStrategy } from '../fills/fill-strategy.js';
 import type { FeatureCache } from '../fills/feature-cache.js';
 import { stageForTime, type Architecture } from '../geometry/architecture.js';
 import type { PredictOptions } from '../backend/denoiser.js';
+import type { UNetSpec } from '../spec/unet-spec.js';
+
+declare const resolvedFillBrand: unique symbol;
+
+/**
+ * A fill checked against a spec by `resolveFill`: frozen (so it cannot change after the check)
+ * and registered as supported by that spec. Any `FillStrategy` API takes it.
+ */
+export type ResolvedFill<T> = FillStrategy<T> & ResolvedMark;
+
+/** The mark `resolveFill` puts on a fill's type. */
+export interface ResolvedMark {
+  readonly [resolvedFillBrand]: true;
+}
+
+/** Fills `resolveFill` accepted, with the specs (by identity) each was checked against. */
+const checkedFills = new WeakMap<object, WeakSet<UNetSpec>>();
+
+/** Whether `fill` is one `resolveFill` checked against this very `spec` object. A `WeakMap` lookup. */
+export function isResolvedFill<T>(spec: UNetSpec, fill: FillStrategy<T> | undefined): fill is ResolvedFill<T> {
+  return typeof fill === 'object' && fill !== null && checkedFills.get(fill)?.has(spec) === true;
+}
+
+/**
+ * Checks `fill` against `spec` once, at a run's boundary, and returns it
+ * frozen (itself when already frozen, else a frozen shallow copy) and marked as checked for `spec`,
+ * so that `resolvePrediction` does not check it again at every step. Idempotent: a fill already
+ * resolved for `spec` is returned as it is.
+ *
+ * @throws LevelskipError `INVALID_FILL` naming the fill, what is wrong and the fix (as `assertFillSupported`).
+ */
+export function resolveFill<F extends BuiltinFill>(spec: UNetSpec, fill: F): F & ResolvedMark;
+export function resolveFill<T>(spec: UNetSpec, fill: FillStrategy<T>): ResolvedFill<T>;
+export function resolveFill<T>(spec: UNetSpec, fill: FillStrategy<T>): ResolvedFill<T> {
+  if (isResolvedFill(spec, fill)) return fill;
+  assertFillSupported(spec, fill);
+  const frozen: FillStrategy<T> = Object.isFrozen(fill) ? fill : Object.freeze({ ...fill });
+  let specs = checkedFills.get(frozen);
+  if (specs === undefined) {
+    specs = new WeakSet<UNetSpec>();
+    checkedFills.set(frozen, specs);
+  }
+  specs.add(spec);
+  return frozen as ResolvedFill<T>;
+}
 
 export interface ResolvedPrediction<T> {
   readonly batch: number;
@@ -19,7 +70,11 @@ export interface ResolvedPrediction<T> {
   readonly stage: number;
 }
 
-/** Checks shapes, timesteps, k, fill and stage; returns them normalised. Throws `LevelskipError`. */
+/**
+ * Checks shapes, timesteps, k, fill and stage; returns them normalised. Throws `LevelskipError`.
+ * Cheap for a run's steps: a fill from `resolveFill` for `arch.spec` is not checked again, and a
+ * given `options.stage` (as `sample()` passes it) is only range-checked, not re-derived per sample.
+ */
 export function resolvePrediction<T>(
   arch: Architecture,
   xShape: readonly number[],
@@ -55,7 +110,7 @@ export function resolvePrediction<T>(
     throw new LevelskipError('INVALID_OPTION', `k must be an integer in [0, ${arch.levels - 1}] for this ${arch.levels}-level U-Net, got ${k}`);
   }
   const fill = (options.fill ?? zeroFill) as FillStrategy<T>;
-  assertFillSupported(spec, fill);
+  if (!isResolvedFill(spec, fill)) assertFillSupported(spec, fill);
   if (fillNeedsCache(fill) && options.cache === undefined) {
     throw new LevelskipError(
       'INVALID_FILL',

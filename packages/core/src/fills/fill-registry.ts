@@ -92,6 +92,22 @@ export function fillsSupportedBy(spec: UNetSpec): BuiltinFillKind[] {
 }
 
 /**
+ * The fills `calibrate` measures on a model built from `spec` when no list is given: those the
+ * registry marks `calibratedByDefault` (zero, interpolate, cache) that the spec supports.
+ *
+ * @example
+ * ```ts
+ * defaultCalibrationFills(mnistSmall); // ['zero', 'cache'] (no side paths: no interpolate)
+ * ```
+ */
+export function defaultCalibrationFills(spec: UNetSpec): BuiltinFillKind[] {
+  return fillsSupportedBy(spec).filter((kind) => defaultCalibrationFillKinds.includes(kind));
+}
+
+/** The fills the registry marks `calibratedByDefault`, whatever the model (help text lists them). */
+export const defaultCalibrationFillKinds: readonly BuiltinFillKind[] = Object.freeze(kindsWhere((d) => d.calibratedByDefault) as BuiltinFillKind[]);
+
+/**
  * One line per built-in fill, `syntax — description`, for help text and docs.
  *
  * @example

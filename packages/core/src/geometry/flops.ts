@@ -5,6 +5,7 @@
  */
 import type { Architecture, AttentionDescription, ResBlockDescription } from './architecture.js';
 import { describeArchitecture } from './architecture.js';
+import { cutLevel } from '../composition/skip-plan.js';
 import type { UNetSpec } from '../spec/unet-spec.js';
 import { LevelskipError } from '../errors/levelskip-error.js';
 
@@ -118,7 +119,7 @@ export function flopsAtDepth(table: FlopTable, k: number, options: DepthOptions 
   if (!Number.isInteger(stage) || stage < 0 || stage >= table.output.length) {
     throw new LevelskipError('INVALID_OPTION', `stage must be an integer in [0, ${table.output.length - 1}], got ${stage}`);
   }
-  const cut = N - 1 - k;
+  const cut = cutLevel(N, k);
   let flops = table.time + table.input + table.output[stage]!;
   for (let l = 0; l <= cut; l++) {
     const level = table.levels[l]!;

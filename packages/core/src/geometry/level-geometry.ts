@@ -2,13 +2,15 @@
  * Level geometry for each depth k: which levels run, the tensor shapes at every boundary
  * (skip stack, the missing input a fill supplies, the output), the parameters in use and
  * the FLOPs. With L = N - 1 - k: encoder levels 0..L run (L without its downsample), the
- * middle block runs only at k = 0, decoder levels L..0 run.
+ * middle block runs only at k = 0, decoder levels L..0 run. The levels, the skip stack and the
+ * fill's shape are core's skip plan's (`planSkip`), where that rule is written once.
  */
 import { describeArchitecture, type Architecture } from './architecture.js';
 import { flopTable, flopsAtDepth } from './flops.js';
 import { parameterLayout, type NetworkPart } from './parameter-layout.js';
 import type { UNetSpec } from '../spec/unet-spec.js';
 import { LevelskipError } from '../errors/levelskip-error.js';
+import { cutLevel, planSkip, plannedFillShape } from '../composition/skip-plan.js';
 
 export type Shape4 = readonly [number, number, number, number];
 
@@ -53,15 +55,10 @@ export function partUsedAtCut(part: NetworkPart, cut: number, levels: number, st
   }
 }
 
-/** The skip stack's shapes (batch 1) when the encoder stops at cut level L. */
+/** The skip stack's shapes (batch 1) when the encoder stops at cut level L: core's skip plan's (`planSkip`) at k = N − 1 − L. */
 export function skipStackShapes(arch: Architecture, cut: number): Shape4[] {
-  const shapes: Shape4[] = [[1, arch.channels[0]!, arch.sizes[0]!, arch.sizes[0]!]];
-  for (let l = 0; l <= cut; l++) {
-    const enc = arch.encoder[l]!;
-    for (let j = 0; j < enc.blocks.length; j++) shapes.push([1, enc.channels, enc.size, enc.size]);
-    if (l < cut && enc.downsample) shapes.push([1, enc.channels, enc.size / 2, enc.size / 2]);
-  }
-  return shapes;
+  // k = N − 1 − L: the cut rule is its own inverse.
+  return planSkip(arch, { stage: 0, k: cutLevel(arch.levels, cut) }).skipShapes.map((s): Shape4 => [1, s.channels, s.size, s.size]);
 }
 
 /** Geometry for every k = 0..N-1 (decoder `stage` for multi-decoder U-Nets). */
@@ -73,20 +70,20 @@ export function levelGeometry(spec: UNetSpec, stage = 0): DepthGeometry[] {
   const table = flopTable(arch);
   const layout = parameterLayout(arch);
   const N = arch.levels;
-  const decoder = arch.decoders[stage]!;
   const result: DepthGeometry[] = [];
   for (let k = 0; k < N; k++) {
-    const cut = N - 1 - k;
+    // Which levels run, the skip stack and the fill's site: core's skip plan, the one statement of the cut rule.
+    const plan = planSkip(arch, { stage, k });
+    const cut = plan.cut;
     let parameters = 0;
     for (const entry of layout) {
       if (partUsedAtCut(entry.part, cut, N, stage)) parameters += entry.shape.reduce((a, b) => a * b, 1);
     }
-    const size = arch.sizes[cut]!;
     result.push({
       k,
       cutLevel: cut,
-      skipShapes: skipStackShapes(arch, cut),
-      fillShape: k === 0 ? undefined : [1, decoder.levels[cut + 1]!.channels, size, size],
+      skipShapes: plan.skipShapes.map((s): Shape4 => [1, s.channels, s.size, s.size]),
+      fillShape: plan.fillSite === undefined ? undefined : plannedFillShape(plan.fillSite, 1),
       outputShape: [1, spec.outChannels, spec.imageSize, spec.imageSize],
       parameters,
       flops: flopsAtDepth(table, k, { stage }),

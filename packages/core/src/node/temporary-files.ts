@@ -15,7 +15,7 @@
  * (`installTemporaryFileCleanup()`).
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -138,27 +138,6 @@ export async function removeStaleTemporaryFiles(directory: string): Promise<stri
     await rm(path, { recursive: true, force: true }).catch((error: unknown) => {
       throw fileSystemError(error, path, { action: 'remove', what: 'the stale temporary file' });
     });
-    removed.push(path);
-  }
-  return removed;
-}
-
-/** Synchronous `removeStaleTemporaryFiles`, for start-up code that is not async. */
-export function removeStaleTemporaryFilesSync(directory: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(directory);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw fileSystemError(error, directory, { action: 'list', what: 'the directory' });
-  }
-  const removed: string[] = [];
-  for (const path of stalePaths(directory, names)) {
-    try {
-      rmSync(path, { recursive: true, force: true });
-    } catch (error) {
-      throw fileSystemError(error, path, { action: 'remove', what: 'the stale temporary file' });
-    }
     removed.push(path);
   }
   return removed;

@@ -27,6 +27,21 @@ export async function syncDirectory(directory: string): Promise<void> {
   }
 }
 
+/**
+ * Creates `path` (it must not exist: `wx`), writes `data` and fsyncs it before closing. The
+ * building block of atomic writes: a file written so under a temporary name, then renamed, is whole
+ * on disk before its name appears. Errors are the file system's own.
+ */
+export async function writeNewFileSynced(path: string, data: Uint8Array | string): Promise<void> {
+  const handle = await open(path, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 export interface WriteFileAtomicOptions {
   /** Also fsync the directory after the rename, so the new file survives a power loss (default true). */
   readonly syncDirectory?: boolean;
@@ -44,13 +59,7 @@ export interface WriteFileAtomicOptions {
 export async function writeFileAtomic(path: string, data: Uint8Array | string, options: WriteFileAtomicOptions = {}): Promise<void> {
   try {
     await withTemporaryPath(path, async (temporary) => {
-      const handle = await open(temporary, 'wx');
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await writeNewFileSynced(temporary, data);
       await rename(temporary, path);
     });
   } catch (error) {

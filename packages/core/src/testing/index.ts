@@ -6,3 +6,4 @@
 export * from './reference/index.js';
 export * from './fixtures.js';
 export * from './conformance/index.js';
+export * from './errors.js';

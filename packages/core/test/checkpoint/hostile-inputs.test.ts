@@ -18,6 +18,10 @@ import { checkWeightsFinite, parseCheckpoint, readCheckpointManifest, serializeC
 import { isLevelskipError, type LevelskipError, type LevelskipErrorCode } from '../../src/errors/levelskip-error.js';
 import type { HostTensor } from '../../src/backend/tensor-ops.js';
 import { deterministicWeights, tinySpec } from './deterministic-weights.js';
+import { levelskipErrorOf } from '../../src/testing/errors.js';
+
+/** The CHECKPOINT_CORRUPT error (or `code`) that `run` throws. */
+const caught = (run: () => unknown, code: LevelskipErrorCode = 'CHECKPOINT_CORRUPT'): LevelskipError => levelskipErrorOf(run, code);
 
 /** u64 little-endian. */
 function u64(n: bigint): number[] {
@@ -30,19 +34,6 @@ function u64(n: bigint): number[] {
 function file(header: string, data: readonly number[] = []): Uint8Array {
   const headerBytes = new TextEncoder().encode(header);
   return new Uint8Array([...u64(BigInt(headerBytes.length)), ...headerBytes, ...data]);
-}
-
-function caught(run: () => unknown, code: LevelskipErrorCode = 'CHECKPOINT_CORRUPT'): LevelskipError {
-  try {
-    run();
-  } catch (error) {
-    if (isLevelskipError(error)) {
-      expect(error.code, error.message).toBe(code);
-      return error;
-    }
-    throw new Error(`expected a LevelskipError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected an error, but the call succeeded');
 }
 
 const four = [0, 0, 0x80, 0x3f]; // 1.0f little-endian

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseCheckpoint, serializeCheckpoint } from '../../src/checkpoint/checkpoint-format.js';
-import { isLevelskipError } from '../../src/errors/levelskip-error.js';
 import { deterministicWeights, tinySpec } from './deterministic-weights.js';
+import { levelskipErrorOf as errorOf } from '../../src/testing/errors.js';
 
 const spec = tinySpec();
 const weights = deterministicWeights(spec);
 const sampling = { sampler: 'ddim', steps: 50, eta: 1, clip: true, schedule: { kind: 'power', c: 2 }, fill: 'zero', note: 'FD-LeNet 62.4 at 500 images' } as const;
-
-function errorOf(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (isLevelskipError(error)) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error('expected a LevelskipError');
-}
 
 describe('recommended sampling settings in model.json', () => {
   it('round-trips through model.json', () => {

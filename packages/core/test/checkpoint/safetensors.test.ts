@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseSafetensors, serializeSafetensors, type SafetensorsDtype } from '../../src/checkpoint/safetensors.js';
-import { isLevelskipError, type LevelskipError } from '../../src/errors/levelskip-error.js';
+import { isLevelskipError } from '../../src/errors/levelskip-error.js';
 import type { HostTensor } from '../../src/backend/tensor-ops.js';
+import { levelskipErrorOf as caught } from '../../src/testing/errors.js';
 
 const ascii = (text: string): number[] => Array.from(text, (c) => c.charCodeAt(0));
 
@@ -22,16 +23,6 @@ function u64(n: bigint): number[] {
 function file(header: string, data: readonly number[], headerLength?: bigint): Uint8Array {
   const headerBytes = new TextEncoder().encode(header);
   return new Uint8Array([...u64(headerLength ?? BigInt(headerBytes.length)), ...headerBytes, ...data]);
-}
-
-function caught(run: () => unknown): LevelskipError {
-  try {
-    run();
-  } catch (error) {
-    if (isLevelskipError(error)) return error;
-    throw new Error(`expected a LevelskipError, got ${String(error)}`);
-  }
-  throw new Error('expected an error, but the call succeeded');
 }
 
 function corruptMessage(bytes: Uint8Array, options?: { maxHeaderBytes?: number }): string {

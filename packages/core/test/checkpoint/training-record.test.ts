@@ -6,8 +6,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LevelskipError, parseTrainingRecord, readCheckpointManifest, serializeCheckpoint, type TrainingRecord } from '../../src/index.js';
+import { parseTrainingRecord, readCheckpointManifest, serializeCheckpoint, type TrainingRecord } from '../../src/index.js';
 import { deterministicWeights, tinySpec } from './deterministic-weights.js';
+import { levelskipErrorOf as thrown } from '../../src/testing/errors.js';
 
 const repository = new URL('../../../../', import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, repository), 'utf8');
@@ -19,17 +20,6 @@ const shippedModels = readdirSync(new URL('packages/', repository)).filter((name
 function trainingRecordsIn(json: unknown, path = ''): [string, unknown][] {
   if (typeof json !== 'object' || json === null) return [];
   return Object.entries(json).flatMap(([key, value]) => (key === 'training' ? [[`${path}.training`, value] as [string, unknown]] : trainingRecordsIn(value, `${path}.${key}`)));
-}
-
-/** The error `f` throws. */
-function thrown(f: () => unknown): LevelskipError {
-  try {
-    f();
-  } catch (error) {
-    if (LevelskipError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a LevelskipError');
 }
 
 describe('shipped and recorded training records', () => {

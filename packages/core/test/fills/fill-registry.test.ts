@@ -16,6 +16,8 @@ import {
   cacheDepths,
   cacheFill,
   cacheFillEvery,
+  defaultCalibrationFillKinds,
+  defaultCalibrationFills,
   exportableFillKinds,
   fillDefinition,
   fillLabel,
@@ -31,6 +33,7 @@ import {
   tryParseFill,
   zeroFill,
 } from '../../src/fills/fill-registry.js';
+import { defineStatelessFill } from '../../src/fills/builtin/fill-definition.js';
 import { customFill } from '../../src/fills/fill-strategy.js';
 import { calibratedFillKinds, calibratedStatelessFillKinds } from '../../src/schedules/calibrated/calibration-table.js';
 import { parseUNetSpec } from '../../src/spec/unet-spec.js';
@@ -112,6 +115,31 @@ describe('fill registry', () => {
     );
     expect(() => assertFillSupported(plain, { kind: 'cache', interval: 0 })).toThrow(/interval must be an integer ≥ 1/);
     expect(() => assertFillSupported(plain, { kind: 'blur' } as never)).toThrow(/Unknown fill kind "blur"/);
+  });
+
+  it('calibrates by default the fills marked so, where the spec supports them', () => {
+    // The paper's zero fill, the learned interpolate fill and the training-free cache; not the duplicate or mean variants.
+    expect(defaultCalibrationFillKinds).toEqual(['zero', 'interpolate', 'cache']);
+    expect(defaultCalibrationFills(withSidePaths)).toEqual(['zero', 'interpolate', 'cache']);
+    expect(defaultCalibrationFills(plain)).toEqual(['zero', 'cache']);
+    for (const kind of defaultCalibrationFillKinds) expect((calibratedFillKinds as readonly string[]).includes(kind)).toBe(true);
+    expect(core).toHaveProperty('defaultCalibrationFills');
+  });
+
+  it('defines a stateless fill by its differences from the defaults', () => {
+    const { fill, definition } = defineStatelessFill({ kind: 'ones', description: 'ones', apply: (context, ops) => ops.zeros(context.shape), exportedByDefault: false });
+    expect(fill).toEqual({ kind: 'ones' });
+    expect(Object.isFrozen(fill) && Object.isFrozen(definition)).toBe(true);
+    expect(definition.parse('ones')).toBe(fill);
+    expect(definition.parse('one')).toBeUndefined();
+    expect(definition.label(fill)).toBe('ones');
+    expect(definition.syntax).toEqual(['ones']);
+    expect(definition.supports(plain)).toBeUndefined();
+    expect([definition.trainable, definition.stateful, definition.graphFusable, definition.exportedByDefault, definition.calibratedByDefault]).toEqual([true, false, true, false, true]);
+    // The built-in stateless fills written with it keep their values: the value the definition parses is the exported one.
+    expect(fillDefinition('zero').parse('zero')).toBe(zeroFill);
+    expect(fillDefinition('mean').parse('mean')).toBe(meanFill);
+    expect(fillDefinition('interpolate').supports(plain)).toMatch(/needs learned side paths/);
   });
 
   it('plans depths through the entry: only the cache changes the asked depths', () => {

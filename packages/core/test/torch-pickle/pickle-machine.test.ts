@@ -15,8 +15,9 @@ import {
   type PickleValue,
   runPickle,
 } from '../../src/checkpoint/torch-pickle/pickle-machine.js';
-import { isLevelskipError, LevelskipError } from '../../src/errors/levelskip-error.js';
+import { LevelskipError } from '../../src/errors/levelskip-error.js';
 import { bytesOf } from './zip-builder.js';
+import { levelskipErrorOf as caught } from '../../src/testing/errors.js';
 
 const fixtures = new URL('../fixtures/torch-bin/', import.meta.url);
 
@@ -61,16 +62,6 @@ function decodeExpected(value: Encoded): unknown {
 
 function hex(text: string): Uint8Array {
   return new Uint8Array(text.match(/../g)!.map((b) => parseInt(b, 16)));
-}
-
-function caught(run: () => unknown): LevelskipError {
-  try {
-    run();
-  } catch (error) {
-    if (isLevelskipError(error)) return error;
-    throw new Error(`expected a LevelskipError, got ${String(error)}`);
-  }
-  throw new Error('expected an error, but the call succeeded');
 }
 
 const run = (...parts: Parameters<typeof bytesOf>): PickleValue => runPickle(bytesOf(...parts), refuseAll);

@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isTorchZipFile, readTorchStateDict } from '../../src/index.js';
-import { isLevelskipError, type LevelskipError } from '../../src/errors/levelskip-error.js';
 import { readZipDirectory } from '../../src/checkpoint/torch-pickle/zip-reader.js';
 import { stateDictPickle, torchArchive } from './torch-archive-builder.js';
 import { binunicode, bytesOf, float32Bytes } from './zip-builder.js';
+import { levelskipErrorOf as caught } from '../../src/testing/errors.js';
 
 const fixtures = new URL('../fixtures/torch-bin/', import.meta.url);
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, fixtures)));
@@ -27,16 +27,6 @@ const expected = JSON.parse(readFileSync(new URL('expected.json', fixtures), 'ut
   torch: string;
   files: Record<string, Record<string, ExpectedTensor>>;
 };
-
-function caught(run: () => unknown): LevelskipError {
-  try {
-    run();
-  } catch (error) {
-    if (isLevelskipError(error)) return error;
-    throw new Error(`expected a LevelskipError, got ${String(error)}`);
-  }
-  throw new Error('expected an error, but the call succeeded');
-}
 
 describe('files written by torch.save (torch 1.13) read exactly as torch reads them', () => {
   it.each(['state-dict.bin', 'module-state-dict.bin', 'protocol4.bin'])('%s: every tensor, name order, shape and value', (file) => {

@@ -8,22 +8,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { crc32 } from '../../src/checkpoint/torch-pickle/crc32.js';
 import { readZipDirectory, zipEntryBytes } from '../../src/checkpoint/torch-pickle/zip-reader.js';
-import { isLevelskipError, type LevelskipError } from '../../src/errors/levelskip-error.js';
 import { buildZip, referenceCrc32, type ZipBuildEntry } from './zip-builder.js';
+import { levelskipErrorOf as caught } from '../../src/testing/errors.js';
 
 const fixtures = new URL('../fixtures/torch-bin/', import.meta.url);
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, fixtures)));
 const listing = (JSON.parse(readFileSync(new URL('expected.json', fixtures), 'utf8')) as { zip: Record<string, { name: string; size: number; crc: number }[]> }).zip;
-
-function caught(run: () => unknown): LevelskipError {
-  try {
-    run();
-  } catch (error) {
-    if (isLevelskipError(error)) return error;
-    throw new Error(`expected a LevelskipError, got ${String(error)}`);
-  }
-  throw new Error('expected an error, but the call succeeded');
-}
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 const two: ZipBuildEntry[] = [

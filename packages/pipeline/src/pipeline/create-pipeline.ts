@@ -15,7 +15,7 @@ import {
   LevelskipError,
   fillLabel,
   fillNeedsCache,
-  assertFillSupported,
+  resolveFill,
   type Backend,
   type Denoiser,
   type FetchCheckpointOptions,
@@ -214,13 +214,16 @@ class LevelskipPipeline<T> implements Pipeline<T> {
       (typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0 && seed + batches - 1 <= Number.MAX_SAFE_INTEGER) ||
       (typeof seed === 'bigint' && seed >= 0n && seed + BigInt(batches - 1) < 1n << 64n);
     if (!seedOk) throw optionError('generate', 'seed', `must be a non-negative safe integer or a bigint below 2^64 (batch b uses seed + b, here up to seed + ${batches - 1}), got ${shown(seed)}`);
-    const sampling = resolveSampling<T>(this.modelDefaults, options);
+    const resolved = resolveSampling<T>(this.modelDefaults, options);
     const { spec, levels } = this.denoiser;
+    // Validate once: the fill is checked against the model here, and the checked value is what
+    // sample() (every batch) and predict (every step) receive, so neither checks it again.
+    let sampling: ResolvedSampling<T>;
     try {
-      assertFillSupported(spec, sampling.fill);
+      sampling = { ...resolved, fill: resolveFill(spec, resolved.fill) };
     } catch (error) {
       if (!LevelskipError.is(error)) throw error;
-      throw new LevelskipError(error.code, `generate: fill ${sampling.settings.fill}: ${error.message}`, { cause: error, issues: [{ path: ['fill'], message: error.message }] });
+      throw new LevelskipError(error.code, `generate: fill ${resolved.settings.fill}: ${error.message}`, { cause: error, issues: [{ path: ['fill'], message: error.message }] });
     }
     const T = spec.trainTimesteps;
     const depths = sampling.sampler.timesteps.map((t) => {

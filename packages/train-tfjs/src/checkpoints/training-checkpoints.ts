@@ -30,7 +30,7 @@
  * Pruning itself only ever considers checkpoints up to the run's current step.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   LevelskipError,
@@ -47,6 +47,7 @@ import {
   syncDirectory,
   temporaryPathFor,
   withTemporaryPath,
+  writeNewFileSynced,
   type HostTensor,
   type NamedTensors,
   type RngState,
@@ -148,16 +149,6 @@ export function checkpointDirectoryName(step: number): string {
   return `step-${String(step).padStart(7, '0')}`;
 }
 
-async function writeFileSynced(path: string, data: Uint8Array | string): Promise<void> {
-  const handle = await open(path, 'wx');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 function ioError(what: string, error: unknown): LevelskipError {
   if (LevelskipError.is(error)) return error;
   const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
@@ -197,8 +188,8 @@ export async function writeTrainingCheckpoint(
         tensors.set('losses.distillation', { shape: [snapshot.lossTerms.distillation.length], data: snapshot.lossTerms.distillation });
         tensors.set('losses.eps', { shape: [snapshot.lossTerms.eps.length], data: snapshot.lossTerms.eps });
       }
-      await writeFileSynced(join(temporary, stateTensorsFile), serializeSafetensors(tensors, { metadata: { format: stateFormat } }));
-      await writeFileSynced(join(temporary, stateJsonFile), `${JSON.stringify(snapshot.state, null, 2)}\n`);
+      await writeNewFileSynced(join(temporary, stateTensorsFile), serializeSafetensors(tensors, { metadata: { format: stateFormat } }));
+      await writeNewFileSynced(join(temporary, stateJsonFile), `${JSON.stringify(snapshot.state, null, 2)}\n`);
       await syncDirectory(temporary);
       await moveIntoPlace(temporary, final);
     });

@@ -13,16 +13,17 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { LevelskipError, type BuiltinFill, type LevelskipErrorCode, type UNetSpec } from '@levelskip/core';
-import type { TfjsEngine } from '@levelskip/backend-tfjs';
-import type { TeacherInit } from '../step/distillation.js';
+import { LevelskipError, type LevelskipErrorCode } from '@levelskip/core';
 import {
   type FromWorker,
   type GradientsMessage,
   type PackedTensors,
   type StepMessage,
   type ToWorker,
+  type WorkerInit,
 } from './worker-protocol.js';
+
+export type { WorkerInit } from './worker-protocol.js';
 
 /** Worker threads alive now (started and not yet exited), over every `train()` call. */
 let liveWorkers = 0;
@@ -58,19 +59,6 @@ export function trainingWorkerScript(): URL {
     );
   }
   return pathToFileURL(join(dirname(own), own.endsWith('.cjs') ? 'training-worker.cjs' : 'training-worker.js'));
-}
-
-/** What every worker starts with. */
-export interface WorkerInit {
-  readonly engine: TfjsEngine;
-  readonly spec: UNetSpec;
-  readonly fill: BuiltinFill;
-  readonly names: readonly string[];
-  readonly shapes: readonly (readonly number[])[];
-  /** Every parameter's value (tfjs layouts, `names` order); copied to each worker. */
-  readonly params: Float32Array;
-  /** The teacher of a distillation run; copied to each worker once, at start. */
-  readonly teacher?: TeacherInit | undefined;
 }
 
 /** One shard's work for a worker. */

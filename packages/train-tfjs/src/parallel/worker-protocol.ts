@@ -17,9 +17,8 @@ export interface PackedTensors {
   readonly data: Float32Array;
 }
 
-/** Starts the worker: engine, model, initial parameters and the teacher, if any. Answered by `ready`. */
-export interface InitMessage {
-  readonly type: 'init';
+/** What every worker starts with: engine, model, initial parameters and the teacher, if any. */
+export interface WorkerInit {
   readonly engine: TfjsEngine;
   readonly spec: UNetSpec;
   readonly fill: BuiltinFill;
@@ -27,11 +26,14 @@ export interface InitMessage {
   readonly names: readonly string[];
   /** Each parameter's tfjs-layout shape, in `names` order. */
   readonly shapes: readonly (readonly number[])[];
-  /** Every parameter's initial value, in `names` order. */
+  /** Every parameter's initial value, in `names` order; copied to each worker. */
   readonly params: Float32Array;
-  /** The frozen teacher of a distillation run, sent once here and never per step. */
+  /** The frozen teacher of a distillation run, sent once at start and never per step. */
   readonly teacher?: TeacherInit | undefined;
 }
+
+/** Starts the worker (`WorkerInit`'s fields). Answered by `ready`. */
+export type InitMessage = { readonly type: 'init' } & WorkerInit;
 
 /** New values of some parameters (those the last update changed). Not answered. */
 export interface ParamsMessage {

@@ -31,6 +31,7 @@ import { train } from '../../src/train/train.js';
 import { computeGradients, createModelState, disposeModelState, noiseBatch, type LossContext } from '../../src/step/training-step.js';
 import { liveTrainingWorkerCount } from '../../src/parallel/training-workers.js';
 import { useSourceTrainingWorker } from '../helpers/source-worker.js';
+import { levelskipErrorOf as thrown } from '@levelskip/core/testing';
 
 // No dropout: the student's training-mode forward is then the same function as the teacher's.
 const spec = parseUNetSpec(tinySpecs.resnet);
@@ -62,16 +63,6 @@ async function rejection(promise: Promise<unknown>): Promise<LevelskipError> {
   );
   if (!LevelskipError.is(error)) throw new Error(`expected a LevelskipError, got ${String(error)}`);
   return error;
-}
-
-function thrown(f: () => unknown): LevelskipError {
-  try {
-    f();
-  } catch (error) {
-    if (LevelskipError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a LevelskipError');
 }
 
 /** A loss context over `weights` of `spec` on the wasm engine, with an optional teacher; `dispose` frees both. */

@@ -15,6 +15,7 @@ import { train } from '../../src/train/train.js';
 import { planTraining, trainingLimits, type TrainNotice, type TrainOptions } from '../../src/train/train-options.js';
 import { readTrainingCheckpoint } from '../../src/checkpoints/training-checkpoints.js';
 import { estimateTrainingMemory } from '../../src/train/training-memory.js';
+import { levelskipErrorOf as thrown } from '@levelskip/core/testing';
 
 const spec: UNetSpec = parseUNetSpec(tinySpecs.resnet);
 const SIZE = spec.inChannels * spec.imageSize * spec.imageSize;
@@ -33,16 +34,6 @@ async function rejection(promise: Promise<unknown>): Promise<LevelskipError> {
   );
   if (!LevelskipError.is(error)) throw new Error(`expected a LevelskipError, got ${String(error)}`);
   return error;
-}
-
-function thrown(f: () => unknown): LevelskipError {
-  try {
-    f();
-  } catch (error) {
-    if (LevelskipError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a LevelskipError');
 }
 
 /** A pid that surely belonged to a process that has exited. */

@@ -6,21 +6,12 @@ import { LevelskipError, cacheFill, interpolateFill, parseUNetSpec, powerSchedul
 import { tinySpecs } from '@levelskip/core/testing';
 import { planTraining, type TrainOptions } from '../../src/train/train-options.js';
 import { train } from '../../src/train/train.js';
+import { levelskipErrorOf as thrown } from '@levelskip/core/testing';
 
 const spec = parseUNetSpec(tinySpecs.resnet);
 const count = 3;
 const data = { images: new Float32Array(count * 2 * 8 * 8), count, shape: [count, 2, 8, 8] };
 const valid: TrainOptions = { spec, data, steps: 2 };
-
-function thrown(f: () => unknown): LevelskipError {
-  try {
-    f();
-  } catch (error) {
-    if (LevelskipError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a LevelskipError');
-}
 
 describe('planTraining', () => {
   it('accepts a minimal call and fills in the documented defaults', () => {

@@ -89,6 +89,8 @@ export const cacheFillDefinition = defineFill<CacheFill, false>({
   stateful: true,
   graphFusable: false,
   exportedByDefault: false,
+  // Training-free: calibrated by default, so that any model can plan an auto cache schedule.
+  calibratedByDefault: true,
   apply: (context, ops) => {
     // The composition runs a step at full depth until its cache holds the cut level's features.
     if (context.cached === undefined) {

@@ -5,14 +5,12 @@
  * c mod C_skip of the skip.
  */
 import type { TensorOps } from '../../backend/tensor-ops.js';
-import { defineFill } from './fill-definition.js';
+import { defineStatelessFill } from './fill-definition.js';
 
 /** The cut level's own encoder skip features, tiled (or truncated) along channels. */
 export interface DuplicateFill {
   readonly kind: 'duplicate';
 }
-
-export const duplicateFill: DuplicateFill = Object.freeze({ kind: 'duplicate' });
 
 /**
  * The duplicate fill: skip features (C_skip channels) repeated along channels and cut to
@@ -30,18 +28,15 @@ export function duplicateChannels<T>(ops: TensorOps<T>, skip: T, channels: numbe
   return out;
 }
 
-/** The duplicate fill's registry entry. */
-export const duplicateFillDefinition = defineFill<DuplicateFill, true>({
+const duplicate = defineStatelessFill({
   kind: 'duplicate',
   description: 'the cut level\'s own skip features, tiled along channels (the paper\'s duplicate fill)',
-  syntax: ['duplicate'],
-  parse: (text: string) => (text === 'duplicate' ? duplicateFill : undefined),
-  label: () => 'duplicate',
-  check: () => undefined,
-  supports: () => undefined,
-  trainable: true,
-  stateful: false,
-  graphFusable: true,
-  exportedByDefault: true,
+  // Opt-in for calibration: models are not trained with it by default.
+  calibratedByDefault: false,
   apply: (context, ops) => duplicateChannels(ops, context.skip, context.shape[1]),
 });
+
+export const duplicateFill: DuplicateFill = duplicate.fill;
+
+/** The duplicate fill's registry entry. */
+export const duplicateFillDefinition = duplicate.definition;

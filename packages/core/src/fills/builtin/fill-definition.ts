@@ -63,6 +63,13 @@ export interface FillDefinition<F extends BuiltinFillValue = BuiltinFillValue, F
   /** Whether an export without an explicit fill list includes the fill (graph-fusable fills only). */
   readonly exportedByDefault: boolean;
   /**
+   * Whether `calibrate` (and `levelskip calibrate`, `--schedule auto:f`) measures the fill when no
+   * fill list is given, on models that support it. Each fill calibrated adds a pass over every
+   * timestep and depth, so the default covers the fills models are trained with or run free of
+   * training (zero, interpolate, cache), not every variant.
+   */
+  readonly calibratedByDefault: boolean;
+  /**
    * The fill over core's `TensorOps`, as the generic composition (`runLevelSkippingUNet`: the
    * reference and tfjs backends, training) computes it. Returns a new tensor of `context.shape`
    * that the caller owns; the context's tensors are not consumed.
@@ -82,4 +89,59 @@ export interface FillDefinition<F extends BuiltinFillValue = BuiltinFillValue, F
  */
 export function defineFill<F extends BuiltinFillValue, Fusable extends boolean>(definition: FillDefinition<F, Fusable>): FillDefinition<F, Fusable> {
   return Object.freeze({ ...definition, syntax: Object.freeze([...definition.syntax]) });
+}
+
+/**
+ * What a stateless fill whose value is just its kind (`{ kind: 'zero' }`) writes: the rest of its
+ * definition has these defaults: written as its kind alone, no settings to check, trainable,
+ * computed in-graph (`graphFusable: true`), exported and calibrated by default, supported by every
+ * spec.
+ */
+export interface StatelessFillOptions<K extends string> {
+  readonly kind: K;
+  readonly description: string;
+  apply<T>(context: FillContext<T>, ops: TensorOps<T>, sidePaths: SidePathBlocks<T>): T;
+  /** Default: every spec. */
+  supports?(spec: UNetSpec): string | undefined;
+  /** Default: true. */
+  readonly trainable?: boolean;
+  /** Default: true. */
+  readonly exportedByDefault?: boolean;
+  /** Default: true. */
+  readonly calibratedByDefault?: boolean;
+}
+
+/**
+ * A stateless, graph-fusable fill with no settings, defined by its differences from the defaults
+ * (`StatelessFillOptions`). Returns its frozen value (`{ kind }`) and its registry entry.
+ *
+ * @example
+ * ```ts
+ * const { fill: zeroFill, definition } = defineStatelessFill({
+ *   kind: 'zero',
+ *   description: 'zeros in place of the skipped levels',
+ *   apply: (context, ops) => ops.zeros(context.shape),
+ * });
+ * ```
+ */
+export function defineStatelessFill<K extends string>(
+  options: StatelessFillOptions<K>,
+): { readonly fill: { readonly kind: K }; readonly definition: FillDefinition<{ readonly kind: K }, true> } {
+  const fill = Object.freeze({ kind: options.kind });
+  const definition = defineFill<{ readonly kind: K }, true>({
+    kind: options.kind,
+    description: options.description,
+    syntax: [options.kind],
+    parse: (text: string) => (text === options.kind ? fill : undefined),
+    label: () => options.kind,
+    check: () => undefined,
+    supports: options.supports ?? (() => undefined),
+    trainable: options.trainable ?? true,
+    stateful: false,
+    graphFusable: true,
+    exportedByDefault: options.exportedByDefault ?? true,
+    calibratedByDefault: options.calibratedByDefault ?? true,
+    apply: options.apply,
+  });
+  return { fill, definition };
 }

@@ -5,28 +5,17 @@
  * (a = −0.75, half-pixel, no antialias). The side paths are weights of the model: it needs a spec
  * with `sidePaths: true`.
  */
-import { defineFill } from './fill-definition.js';
+import { defineStatelessFill } from './fill-definition.js';
 
 /** Learned side paths: encoder level → middle shape → decoder level, with bicubic resizes. Needs `sidePaths`. */
 export interface InterpolateFill {
   readonly kind: 'interpolate';
 }
 
-export const interpolateFill: InterpolateFill = Object.freeze({ kind: 'interpolate' });
-
-/** The interpolate fill's registry entry. */
-export const interpolateFillDefinition = defineFill<InterpolateFill, true>({
+const interpolate = defineStatelessFill({
   kind: 'interpolate',
   description: 'learned side paths from the cut level to the middle and back (needs a model with sidePaths)',
-  syntax: ['interpolate'],
-  parse: (text: string) => (text === 'interpolate' ? interpolateFill : undefined),
-  label: () => 'interpolate',
-  check: () => undefined,
   supports: (spec) => (spec.sidePaths ? undefined : 'needs learned side paths, but this model was built with sidePaths: false (train one with sidePaths: true)'),
-  trainable: true,
-  stateful: false,
-  graphFusable: true,
-  exportedByDefault: true,
   apply: (context, ops, sidePaths) => {
     const middle = sidePaths.sideEncoder(context.level, context.skip);
     const out = sidePaths.sideDecoder(context.stage, context.level, middle);
@@ -34,3 +23,8 @@ export const interpolateFillDefinition = defineFill<InterpolateFill, true>({
     return out;
   },
 });
+
+export const interpolateFill: InterpolateFill = interpolate.fill;
+
+/** The interpolate fill's registry entry. */
+export const interpolateFillDefinition = interpolate.definition;

@@ -10,14 +10,12 @@
  */
 import type { TensorOps } from '../../backend/tensor-ops.js';
 import { duplicateChannels } from './duplicate-fill.js';
-import { defineFill } from './fill-definition.js';
+import { defineStatelessFill } from './fill-definition.js';
 
 /** The cut level's skip features, tiled along channels as the duplicate fill does, then averaged over space per (sample, channel) and broadcast. */
 export interface MeanFill {
   readonly kind: 'mean';
 }
-
-export const meanFill: MeanFill = Object.freeze({ kind: 'mean' });
 
 /**
  * The mean fill over `TensorOps`: `skip` [B, C_skip, H, W] → [B, `channels`, `height`, `width`],
@@ -37,19 +35,16 @@ export function spatialMeanChannels<T>(ops: TensorOps<T>, skip: T, channels: num
   return out;
 }
 
-/** The mean fill's registry entry. */
-export const meanFillDefinition = defineFill<MeanFill, true>({
+const mean = defineStatelessFill({
   kind: 'mean',
   description: 'the spatial mean of each channel of the duplicate fill, broadcast over the level',
-  syntax: ['mean'],
-  parse: (text: string) => (text === 'mean' ? meanFill : undefined),
-  label: () => 'mean',
-  check: () => undefined,
-  supports: () => undefined,
-  trainable: true,
-  stateful: false,
-  graphFusable: true,
   // Opt-in: each exported fill adds a graph per depth, every one holding the full weights.
   exportedByDefault: false,
+  calibratedByDefault: false,
   apply: (context, ops) => spatialMeanChannels(ops, context.skip, context.shape[1], context.shape[2], context.shape[3]),
 });
+
+export const meanFill: MeanFill = mean.fill;
+
+/** The mean fill's registry entry. */
+export const meanFillDefinition = mean.definition;

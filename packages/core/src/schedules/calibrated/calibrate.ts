@@ -24,7 +24,7 @@
 import type { Denoiser } from '../../backend/denoiser.js';
 import { LevelskipError } from '../../errors/levelskip-error.js';
 import type { FeatureCache } from '../../fills/feature-cache.js';
-import { assertFillSupported, cacheFill, parseFill, zeroFill, type BuiltinFill } from '../../fills/fill-registry.js';
+import { assertFillSupported, cacheFill, defaultCalibrationFills, parseFill, zeroFill, type BuiltinFill } from '../../fills/fill-registry.js';
 import { describeArchitecture, stageForTime } from '../../geometry/architecture.js';
 import { flopTable, flopsAtDepth } from '../../geometry/flops.js';
 import { linearBetaSchedule, type NoiseSchedule } from '../../noise/noise-schedule.js';
@@ -136,7 +136,7 @@ function check<T>(denoiser: Denoiser<T>, options: CalibrateOptions): Checked {
     throw invalid('ks', `must be an increasing list of depths in [1, ${levels - 1}] for this ${levels}-level U-Net`);
   }
   if (ks.length === 0) throw invalid('ks', `is empty: a ${levels}-level U-Net has no level to skip, so there is nothing to calibrate`);
-  const fills = options.fills ?? (['zero', ...(spec.sidePaths ? ['interpolate' as const] : []), 'cache'] as CalibratedFillKind[]);
+  const fills = options.fills ?? defaultCalibrationFills(spec);
   if (!Array.isArray(fills) || fills.length === 0 || new Set(fills).size !== fills.length || !fills.every((f) => (calibratedFillKinds as readonly string[]).includes(f))) {
     throw invalid('fills', `must list distinct fills from ${calibratedFillKinds.join(', ')}`);
   }

@@ -6,13 +6,13 @@
 import type { Backend, BackendCapabilities, DenoiserOptions } from '../../backend/backend.js';
 import { specificationVersion, type DisposableDenoiser, type PredictOptions, type PrepareOptions } from '../../backend/denoiser.js';
 import { prepareByPrediction } from '../../backend/prepare-denoiser.js';
-import { checkDenoiserInputs } from '../../backend/denoiser-inputs.js';
+import { resolveDenoiserInputs } from '../../backend/denoiser-inputs.js';
 import type { NamedTensors } from '../../backend/tensor-ops.js';
 import { runLevelSkippingUNet } from '../../composition/level-skipping-unet.js';
 import { resolvePrediction } from '../../composition/predict-arguments.js';
 import { disposedError, liveDenoisers } from '../../backend/live-denoisers.js';
 import { FeatureCache } from '../../fills/feature-cache.js';
-import { describeArchitecture } from '../../geometry/architecture.js';
+import type { Architecture } from '../../geometry/architecture.js';
 import type { UNetSpec, UNetSpecInput } from '../../spec/unet-spec.js';
 import { createReferenceBlocks } from './reference-blocks.js';
 import { referenceOps } from './reference-ops.js';
@@ -26,14 +26,15 @@ const capabilities: BackendCapabilities = Object.freeze({
 });
 
 
-function createReferenceDenoiser(spec: UNetSpec, weights: NamedTensors, onDispose: () => void): DisposableDenoiser<ReferenceTensor> {
-  const arch = describeArchitecture(spec);
+/** `arch` is `describeArchitecture(spec)`, derived once by `resolveDenoiserInputs`. */
+function createReferenceDenoiser(spec: UNetSpec, arch: Architecture, weights: NamedTensors, onDispose: () => void): DisposableDenoiser<ReferenceTensor> {
   const blocks = createReferenceBlocks(arch, weights);
   let disposed = false;
   const denoiser: DisposableDenoiser<ReferenceTensor> = {
     specificationVersion,
     spec,
     levels: arch.levels,
+    architecture: arch,
     backend: 'reference',
     ops: referenceOps,
     predict(x: ReferenceTensor, timesteps: number | readonly number[], options?: PredictOptions<ReferenceTensor>): Promise<ReferenceTensor> {
@@ -77,8 +78,8 @@ export function createReferenceBackend(): Backend<ReferenceTensor> {
       return (async () => {
         live.assertOpen();
         // Parsing an already parsed spec is idempotent (defaults are already filled in).
-        const spec = checkDenoiserInputs(specInput, weights, options);
-        return live.track((onDispose) => createReferenceDenoiser(spec, weights, onDispose));
+        const { spec, architecture } = resolveDenoiserInputs(specInput, weights, options);
+        return live.track((onDispose) => createReferenceDenoiser(spec, architecture, weights, onDispose));
       })();
     },
     // As the other backends: disposing the backend disposes the denoisers it made.
