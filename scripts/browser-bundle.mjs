@@ -19,8 +19,13 @@ import { build } from 'esbuild';
 /** Packages that must bundle for a browser. The CLI and @levelskip/train-tfjs (training: worker_threads, fs) are Node-only by design. */
 export const browserPackages = ['@levelskip/core', '@levelskip/samplers', '@levelskip/backend-onnx', '@levelskip/backend-tfjs', '@levelskip/pretrained', '@levelskip/metrics', '@levelskip/pipeline'];
 
-/** gzip bytes allowed for core + samplers + backend-onnx together, runtimes excluded. */
-export const sizeBudgetGzipBytes = 80 * 1024;
+/**
+ * gzip bytes allowed for core + samplers + backend-onnx together, runtimes excluded. 80 KB until
+ * 2026-12-06 (79.8 KB used); core's SkipPlan, the composition's phases and resolveFill (one
+ * traversal for every backend, validation once per run) took it to 80.9 KB, so the budget moved to
+ * 84 KB: a guard against accidental growth, raised only with the reason written here.
+ */
+export const sizeBudgetGzipBytes = 84 * 1024;
 
 /** Left to the user's app: the compute runtimes (peer dependencies). */
 export const runtimeExternals = ['onnxruntime-web', 'onnxruntime-node', 'onnxruntime-common', '@tensorflow/*'];

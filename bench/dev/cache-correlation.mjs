@@ -3,7 +3,9 @@
  * Dev script (issue 25; not a test, not a bench suite): are the ε errors of the steps that read the
  * same cache correlated, and which error model predicts the final-sample deviation?
  *
- *   node bench/dev/cache-correlation.mjs [--batch 64] [--seed 0] [--plans auto:0.445,cache:3,auto-seg:0.445]
+ *   node bench/dev/cache-correlation.mjs [--batch 64] [--seed 0] [--plans auto:0.445,cache:3,auto-ind:0.445]
+ *
+ * (`auto-seg` planned with the `cycle` error model, since removed from core; commit 7ba8d5e has it.)
  *
  * Along real DDIM-50 η = 1 trajectories of mnist-full (onnx-cpu), for each plan (k per step, 0 at the
  * cache refreshes; the cache fill without an interval) it runs the plan and, at every cached step,

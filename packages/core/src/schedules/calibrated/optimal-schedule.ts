@@ -19,42 +19,17 @@
  * that an earlier skipping step recomputed from the cache; core's `cacheDepths` then runs exactly
  * the depths planned (the run must use the `cache` fill without an interval).
  *
- * How the steps' errors add up (`errorModel`). Let δ_i be step i's contribution to the final
- * sample, ‖δ_i‖ ≈ a_i √err_i with a_i = √w_i (first order). Then
- *
- *   E‖Σ δ_i‖² = Σ_i a_i² err_i + Σ_{i≠j} ρ_ij a_i a_j √err_i √err_j,   ρ_ij the correlation of δ_i and δ_j.
- *
- * `independent` takes ρ_ij = 0 (the DP sums a_i² err_i); `coherent` takes ρ_ij = 1 for every pair,
- * giving (Σ a_i √err_i)², whose minimiser is that of Σ a_i √err_i, additive over steps. `cycle`
- * (cache fill only) takes ρ_ij = ρ when i and j read the same cache (one refresh cycle) and 0
- * otherwise: a cycle [r, r′) (refresh at r, cached steps r < i < r′) then adds
- *
- *   (1 − ρ) Σ_{i∈cycle} a_i² err_i + ρ (Σ_{i∈cycle} a_i √err_i)²,
- *
- * which depends on the whole cycle, so the per-step DP cannot price it; but the objective is a sum
- * over cycles, and the DP over (cycle end, saved units) of `segment-search.ts` is exact for it, with
- * one depth k for all of a cycle's cached steps (planned that way, depths never rise within a cycle).
- *
- * Measured on mnist-full (`bench/dev/cache-correlation.mjs`: DDIM-50 η = 1, onnx-cpu, 64 images;
- * at each cached step the full-depth model at the same x_t gives e_i = ε_cache − ε_full): the mean
- * cosine of e_i and e_j is 0.68–0.79 for neighbouring steps of one cycle, 0.6–0.7 two apart,
- * 0.2–0.4 six apart (0.58–0.69 over all pairs of a cycle in seven plans, hence ρ = 0.65 by default),
- * and −0.1 to 0.0 across cycles. So in ε the errors are correlated within a cycle and not across, as `cycle` assumes. Yet
- * the final-sample deviation ‖x_plan − x_full‖² (same noise) of seven plans was predicted 2–10×
- * too low by every model, and its ratios between plans were followed best by `coherent`
- * (measured/predicted 0.24–0.44) and worst by `cycle` (2.0–4.0 at ρ = 1): after the later steps'
- * nonlinear map, the errors of different cycles still add up. FD-LeNet (500 images, scored as
- * Table 5, `bench/dev/table5-error-models.mjs`) at 33.7 / 44.5 / 49.9 / 53.9 % FLOPs saved:
- * `cycle` with ρ = 0.65 55.1 / 62.2 / 78.6 / 108.9, `coherent` 51.6 / 63.2 / 77.2 / 109.8 (at
- * 44.5 %: `cycle` ρ = 1 66.2, `independent` 65.0; DeepCache's cache:2–5 50.3 / 67.5 / 84.3 / 107.4).
- * The aggregation model moves FD-LeNet by a few points either way, with no consistent gain; the
- * weights move it far more (the Gaussian-data weights instead of the measured propagation: 85.5
- * with s² = 1, 98.1 with the data's s²). So `coherent` stays the default for the cache fill too,
- * and `cycle` is an option. Where the weights fall short (`bench/dev/cache-cycle-influence.mjs`,
- * one cycle of 3 cached steps at k = 3, every other step at full depth, 32 images): the measured
- * ‖x_plan − x_full‖² is 120–530× the table's prediction for a cycle at t ≥ 800 and 13–28× at
- * t ≤ 440, so the measured propagation (taken along the zero fill's error) under-prices the cache's
- * errors at high noise most, where the plans put their longest cycles.
+ * A measured negative result, kept so nobody repeats it blind: pricing the cache's refresh cycles
+ * as units, with the steps that read one cache correlated (ρ) and cycles independent, costs
+ * (1 − ρ) Σ w_i err_i + ρ (Σ √(w_i err_i))² per cycle and needs a DP over cycles instead of steps.
+ * On mnist-full (DDIM-50 η = 1; `bench/dev/cache-correlation.mjs`) the ε errors are indeed
+ * correlated within a cycle (cosine 0.68–0.79 for neighbouring steps) and not across (−0.1…0.0),
+ * but such plans scored FD-LeNet 55.1 / 62.2 / 78.6 / 108.9 at 33.7 / 44.5 / 49.9 / 53.9 % FLOPs
+ * saved against `coherent`'s 51.6 / 63.2 / 77.2 / 109.8 (`bench/dev/table5-error-models.mjs`, 500
+ * images): no consistent gain, so it was not kept (it is in the history at commit 7ba8d5e). The
+ * weights matter far more: a single cycle of cached steps at t ≥ 800 moves the final sample
+ * 120–530× more than the table's propagation (measured along the zero fill's error) predicts
+ * (`bench/dev/cache-cycle-influence.mjs`), so a cache-specific propagation is the next lever.
  *
  * The result is a stage-table schedule (one row per step, rows split halfway between steps), so it
  * serialises, and every backend and sampler runs it; `plan` tells what was optimised.
@@ -65,19 +40,15 @@ import { noiseScheduleFromConfig, type NoiseSchedule } from '../../noise/noise-s
 import type { SkipSchedule, SkipScheduleJSON, StageEntry } from '../skip-schedule.js';
 import { stageSchedule } from '../stage-schedule.js';
 import { solveBudgeted, type BudgetedProblem, type ScheduleAction } from './budgeted-search.js';
-import { solveSegments, type ScheduleSegment } from './segment-search.js';
 import { cacheErrorAt, statelessErrorAt } from './calibration-lookup.js';
 import { calibratedFillKinds, type CalibratedCacheFill, type CalibratedFill, type CalibratedFillKind, type CalibrationPropagation, type CalibrationTable } from './calibration-table.js';
 import { calibratedSamplerKind, errorWeights, type CalibratedSamplerKind } from './error-weights.js';
 
 /** How the steps' errors add up in the final sample (`OptimalScheduleOptions.errorModel`). */
-export type CalibratedErrorModel = 'coherent' | 'independent' | 'cycle';
+export type CalibratedErrorModel = 'coherent' | 'independent';
 
 /** The error models `optimalSchedule` accepts. */
-export const calibratedErrorModels: readonly CalibratedErrorModel[] = ['coherent', 'independent', 'cycle'];
-
-/** ρ of the `cycle` error model when not given: the within-cycle mean cosine measured on mnist-full (see the file comment). */
-export const defaultCycleCorrelation = 0.65;
+export const calibratedErrorModels: readonly CalibratedErrorModel[] = Object.freeze(['coherent', 'independent']);
 
 /** A time budget: a fraction of the full-depth run's time to save (e.g. 0.4), or a target time in ms for the whole run (tables with `costUnit: 'ms'`). */
 export type ScheduleBudget = number | { readonly fractionSaved: number } | { readonly ms: number };
@@ -107,22 +78,13 @@ export interface OptimalScheduleOptions {
   /** The fill the run uses (default: the table's first fill). It must be in the table. */
   readonly fill?: CalibratedFillKind;
   /**
-   * How the steps' errors add up in the final sample: `coherent` as parallel vectors,
-   * ‖Σ δ_i‖ = Σ ‖δ_i‖, so the DP minimises Σ √(w_i err_i) and predicts (Σ √(w_i err_i))²;
-   * `independent`, in quadrature, minimising and predicting Σ w_i err_i; or, for the cache fill
-   * only, `cycle`: correlated within a refresh cycle (the steps that read the same cache) with
-   * correlation `cycleCorrelation`, independent across cycles (see the file comment). Skipping
-   * errors are systematic (the same missing features, or the same stale cache, step after step).
-   * Default: `coherent` (stateless fills and the cache fill alike; see the file comment for why
-   * `cycle` is not the cache fill's default).
+   * How the steps' errors add up in the final sample: `coherent` (default) as parallel vectors,
+   * ‖Σ δ_i‖ = Σ ‖δ_i‖, so the DP minimises Σ √(w_i err_i) and predicts (Σ √(w_i err_i))²; or
+   * `independent`, in quadrature, minimising and predicting Σ w_i err_i. Skipping errors are
+   * systematic (the same missing features, or the same stale cache, step after step), and on the
+   * shipped MNIST models coherent addition predicts the measured deviation far better.
    */
   readonly errorModel?: CalibratedErrorModel;
-  /**
-   * ρ of the `cycle` error model: the correlation of two steps' ε errors within one refresh cycle,
-   * in [0, 1] (1: coherent within a cycle; 0: independent, as `independent` but with one depth per cycle).
-   * Default 0.65, measured on mnist-full (see the file comment).
-   */
-  readonly cycleCorrelation?: number;
   /**
    * With a stateless fill (every fill but the cache): whether the depth may only fall as the run
    * goes on (k_i ≤ k_{i−1}, high noise first), as eq. (1)'s schedules do and as skip-trained models
@@ -157,15 +119,9 @@ export interface CalibratedSchedulePlan {
   readonly weights: readonly number[];
   /** w_i · err_i(k_i) of every step. */
   readonly stepErrors: readonly number[];
-  /**
-   * The predicted squared error added to each final sample (first order): (Σ √(w_i err_i))² for
-   * coherent errors, Σ w_i err_i for independent ones, and for `cycle` Σ over the refresh cycles of
-   * (1 − ρ) Σ w_i err_i + ρ (Σ √(w_i err_i))².
-   */
+  /** The predicted squared error added to each final sample (first order): (Σ √(w_i err_i))² for coherent errors, Σ w_i err_i for independent ones. */
   readonly predictedError: number;
   readonly errorModel: CalibratedErrorModel;
-  /** ρ of the `cycle` error model (absent for the others). */
-  readonly cycleCorrelation?: number;
   /** Whether the depth was constrained to fall over the run (`OptimalScheduleOptions.monotone`). */
   readonly monotone: boolean;
   /** The fraction of the full-depth run's cost saved, from the table's costs. */
@@ -198,8 +154,6 @@ const searchWork = 1.5e8;
 /** Bound on the backtracking table (bytes at one byte per cell). */
 const searchCells = 6e7;
 const maxResolution = 1000;
-/** Bound on the cycle search's table (bytes): 627 units per step at 50 steps. */
-const cycleSearchBytes = 3.2e7;
 const minResolution = 4;
 
 function optionError(field: string, message: string): LevelskipError {
@@ -288,89 +242,6 @@ export function stageTableFromSteps(timesteps: readonly number[], ks: readonly n
   return rows;
 }
 
-/** What `planCycles` needs: the run's steps, weights and costs, and the budget in cost fractions. */
-interface CyclePlanInput {
-  readonly table: CalibrationTable;
-  readonly cache: CalibratedCacheFill;
-  readonly timesteps: readonly number[];
-  readonly weights: readonly number[];
-  readonly costOf: (k: number) => number;
-  readonly required: number;
-  readonly rho: number;
-}
-
-/**
- * The cache fill's plan under the `cycle` error model: the refresh cycles (segments) by
- * `solveSegments`, each cycle's cached steps at one depth k. A cycle [r, j) refreshes at step r and
- * its steps i ∈ (r, j) read the cache at age t_r − t_i; its error is
- * (1 − ρ) Σ w_i err_i + ρ (Σ √(w_i err_i))² (see the file comment).
- */
-function planCycles(input: CyclePlanInput): Pick<CalibratedSchedulePlan, 'ks' | 'stepErrors' | 'predictedError' | 'fractionSaved' | 'cost' | 'resolution'> {
-  const { table, cache, timesteps, weights, costOf, required, rho } = input;
-  const n = timesteps.length;
-  const fullStep = costOf(0);
-  // Every segment a start can open: each later step it may extend to (same decoder stage, an age measured) × each k.
-  const lengths = timesteps.map((_, r) => {
-    let j = r + 1;
-    while (j < n && stageOf(table, timesteps[j]!) === stageOf(table, timesteps[r]!) && table.ks.every((_k, index) => cacheErrorAt(table.timesteps, cache, timesteps[j]!, index, timesteps[r]! - timesteps[j]!) !== undefined)) j++;
-    return j - r;
-  });
-  const segmentCount = lengths.reduce((sum, length) => sum + length, 0) * table.ks.length;
-  const byWork = Math.floor(searchWork / (Math.max(1, segmentCount) * n));
-  // The table holds (n + 1) · (required + 1) cells of 20 bytes (a float64 error and three int32 back-pointers).
-  const byCells = Math.floor(cycleSearchBytes / (20 * (n + 1) * n));
-  const resolution = Math.min(maxResolution, byWork, byCells);
-  if (resolution < minResolution) {
-    throw new LevelskipError('UNSUPPORTED', `optimalSchedule: ${n} steps with cache cycles up to ${Math.max(...lengths)} steps make the search too large; plan for fewer steps, or calibrate fewer cache ages`);
-  }
-  const savingUnits = (k: number): number => Math.max(0, Math.floor((resolution * (fullStep - costOf(k))) / fullStep + 1e-9));
-  const requiredUnits = Math.max(0, Math.ceil((required - budgetTolerance) * n * resolution));
-  // w_i err_i of step i reading a cache filled at step r, at depth index j.
-  const stepError = (r: number, i: number, j: number): number => weights[i]! * cacheErrorAt(table.timesteps, cache, timesteps[i]!, j, timesteps[r]! - timesteps[i]!)!;
-  const cycleError = (squares: number, amplitude: number): number => (1 - rho) * squares + rho * amplitude * amplitude;
-  const { solution, maxSaving } = solveSegments({
-    steps: n,
-    required: requiredUnits,
-    segments(r) {
-      const list: ScheduleSegment[] = [{ end: r + 1, k: 0, saving: 0, error: 0 }];
-      table.ks.forEach((k, j) => {
-        let squares = 0;
-        let amplitude = 0;
-        for (let end = r + 2; end <= r + lengths[r]!; end++) {
-          const e = stepError(r, end - 1, j);
-          squares += e;
-          amplitude += Math.sqrt(e);
-          list.push({ end, k, saving: (end - r - 1) * savingUnits(k), error: cycleError(squares, amplitude) });
-        }
-      });
-      return list;
-    },
-  });
-  if (solution === undefined) {
-    const most = maxSaving / (n * resolution);
-    throw new LevelskipError(
-      'INVALID_OPTION',
-      `optimalSchedule: budget asks to save ${(100 * required).toFixed(1)}% of the time, but with the cache fill this model saves at most about ${(100 * most).toFixed(1)}% ` +
-        `over ${n} steps (the first step of each decoder stage must run at full depth to fill the cache, and caches older than the ages calibrated are not used); ask for less`,
-      { issues: [{ path: ['budget'], message: `at most about ${most.toFixed(3)}` }] },
-    );
-  }
-  const stepErrors = new Array<number>(n).fill(0);
-  let predictedError = 0;
-  for (const { start, end, k } of solution.segments) {
-    let squares = 0;
-    let amplitude = 0;
-    for (let i = start + 1; i < end; i++) {
-      stepErrors[i] = stepError(start, i, table.ks.indexOf(k));
-      squares += stepErrors[i]!;
-      amplitude += Math.sqrt(stepErrors[i]!);
-    }
-    predictedError += cycleError(squares, amplitude);
-  }
-  const cost = solution.ks.reduce((sum, k) => sum + costOf(k), 0);
-  return { ks: [...solution.ks], stepErrors, predictedError, fractionSaved: 1 - cost / (n * fullStep), cost, resolution };
-}
-
 /** Runs the search for one fill. */
 function plan(table: CalibrationTable, entry: CalibratedFill, options: OptimalScheduleOptions): CalibratedSchedulePlan {
   const sampler = resolveSampler(options, table);
@@ -386,33 +257,6 @@ function plan(table: CalibrationTable, entry: CalibratedFill, options: OptimalSc
   const required = requiredFraction(options.budget, table, fullCost);
 
   const cache = entry.fill === 'cache' ? (entry as CalibratedCacheFill) : undefined;
-  const errorModel = options.errorModel ?? 'coherent';
-  if (!calibratedErrorModels.includes(errorModel)) throw optionError('errorModel', `must be one of ${calibratedErrorModels.join(', ')}, got ${JSON.stringify(errorModel)}`);
-  if (errorModel === 'cycle' && cache === undefined) {
-    throw optionError('errorModel', `"cycle" models the refresh cycles of the cache fill, but the ${entry.fill} fill has none; use "coherent" or "independent" with it, or plan for the cache fill`);
-  }
-  if (options.cycleCorrelation !== undefined && errorModel !== 'cycle') throw optionError('cycleCorrelation', `applies to errorModel "cycle" only (got errorModel "${errorModel}"); drop it or set errorModel: "cycle"`);
-  if (cache !== undefined && errorModel === 'cycle') {
-    const rho = options.cycleCorrelation ?? defaultCycleCorrelation;
-    if (!(typeof rho === 'number' && rho >= 0 && rho <= 1)) throw optionError('cycleCorrelation', `must be a correlation in [0, 1] (default ${defaultCycleCorrelation}), got ${String(rho)}`);
-    const cyclePlan = planCycles({ table, cache, timesteps, weights, costOf, required, rho });
-    return {
-      fill: entry.fill,
-      sampler: sampler.kind,
-      eta: sampler.eta,
-      dataVariance,
-      weightModel: propagation === undefined ? 'gaussian' : 'measured',
-      timesteps: [...timesteps],
-      weights,
-      monotone: false,
-      requiredFractionSaved: required,
-      fullCost,
-      costUnit: table.costUnit,
-      errorModel,
-      cycleCorrelation: rho,
-      ...cyclePlan,
-    };
-  }
   // The oldest cache (in this run's steps) any step may read: its gap stays within the ages measured.
   let maxAge = 0;
   if (cache !== undefined) {
@@ -444,6 +288,8 @@ function plan(table: CalibrationTable, entry: CalibratedFill, options: OptimalSc
   // it (1e-12 + 2e-28) would be met with nothing saved.
   const requiredUnits = Math.max(0, Math.ceil((required - budgetTolerance) * n * resolution));
   const errorOf = new Map<string, number>();
+  const errorModel = options.errorModel ?? 'coherent';
+  if (!calibratedErrorModels.includes(errorModel)) throw optionError('errorModel', `must be one of ${calibratedErrorModels.join(', ')}, got ${JSON.stringify(errorModel)}`);
   // What the DP sums per step: the squared error (independent errors add in quadrature) or its root (coherent errors add in amplitude).
   const term = (squared: number): number => (errorModel === 'coherent' ? Math.sqrt(squared) : squared);
 
@@ -583,8 +429,7 @@ const fillStrategies: Readonly<Record<CalibratedFillKind, BuiltinFill>> = Object
 
 /**
  * The calibrated schedule and fill to sample with: `optimalSchedule` for `options.fill`, or, when no
- * fill is given, for every fill in the table, keeping the one with the least predicted error
- * (with `errorModel: 'cycle'`, which only the cache fill has, the stateless fills plan with their default).
+ * fill is given, for every fill in the table, keeping the one with the least predicted error.
  * With the cache fill the returned fill is `cacheFill` (no interval: the schedule places the refreshes).
  *
  * @throws LevelskipError as `optimalSchedule`; when no fill reaches the budget, the error of the
@@ -606,9 +451,7 @@ export function autoSchedule(calibration: CalibrationTable, options: OptimalSche
   let firstError: unknown;
   for (const entry of table.fills) {
     try {
-      // `cycle` models the cache's refresh cycles; the stateless fills plan with their default.
-      const own = entry.fill === 'cache' || options.errorModel !== 'cycle' ? options : { ...options, errorModel: undefined, cycleCorrelation: undefined };
-      const candidate = optimalSchedule(table, { ...own, fill: entry.fill });
+      const candidate = optimalSchedule(table, { ...options, fill: entry.fill });
       if (best === undefined || candidate.plan.predictedError < best.plan.predictedError) best = candidate;
     } catch (error) {
       if (!(LevelskipError.is(error) && error.code === 'INVALID_OPTION' && error.issues[0]?.path[0] === 'budget')) throw error;

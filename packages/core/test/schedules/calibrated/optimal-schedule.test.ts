@@ -191,7 +191,7 @@ describe('optimalSchedule on a hand-made table (stateless fill)', () => {
     }
   });
 
-  it('rejects a fill the table lacks, bad budgets and unknown samplers, naming the option', () => {
+  it('rejects a fill the table lacks, bad budgets, unknown samplers and error models, naming the option', () => {
     const cases: [() => unknown, string][] = [
       [() => optimalSchedule(table(input), { sampler: 'ddim', steps: 6, budget: 0.4, fill: 'cache' }), 'fill'],
       [() => optimalSchedule(table(input), { sampler: 'ddim', steps: 6, budget: 1 }), 'budget'],
@@ -199,6 +199,8 @@ describe('optimalSchedule on a hand-made table (stateless fill)', () => {
       [() => optimalSchedule(table(input), { sampler: 'langevin', steps: 6, budget: 0.4 }), 'sampler'],
       [() => optimalSchedule(table(input), { sampler: 'dpm-solver', steps: 6, budget: 0.4 }), 'steps'],
       [() => optimalSchedule(table(input), { sampler: 'ddim', budget: 0.4 }), 'steps'],
+      // An unknown model is refused, not read as `independent`.
+      [() => optimalSchedule(table(input), { sampler: 'ddim', steps: 6, budget: 0.4, errorModel: 'cycle' as never }), 'errorModel'],
     ];
     for (const [call, field] of cases) {
       try {
