@@ -7,7 +7,8 @@
  * the linear β schedule over 1000 steps, ε-prediction, Adam with a linear warm-up, gradient
  * clipping at norm 1 and EMA weights (the shipped weights are the EMA).
  */
-import { presets } from '@levelskip/core';
+import { parseFill, powerSchedule, presets } from '@levelskip/core';
+import { trainingLimits } from '@levelskip/train-tfjs';
 
 const common = {
   batchSize: 32,
@@ -123,6 +124,15 @@ export const recipes = {
     c: 2,
     fill: 'interpolate',
   },
+  'mnist-c2-distill-mean': {
+    ...finetuneFromFull,
+    ...distilFromFull,
+    description:
+      "Recipe E of the quality issue: recipe B with the mean fill, a cheap global path at the cut: the missing deep features are replaced by the spatial mean of the cut level's skip features, broadcast (no new weights, so it starts from mnist-full's weights exactly as B does); teacher mnist-full at k = 0, mix 0.5 (untuned, as in B). It tests whether global context at the 32×32 level, which the zero fill lacks, is what limits B at c = 2.",
+    scheme: 'schedule-aware',
+    c: 2,
+    fill: 'mean',
+  },
   'mnist-uniform-distill': {
     ...finetuneFromFull,
     ...distilFromFull,
@@ -131,3 +141,32 @@ export const recipes = {
     scheme: 'uniform',
   },
 };
+
+/** The optimiser's settings of a recipe, as train() takes them and as the training record stores them. */
+export function optimiserSettings(recipe) {
+  const { batchSize, lr, warmup, ema, emaWarmup, gradClip } = recipe;
+  return { batchSize, lr, warmup, ema, emaWarmup, gradClip };
+}
+
+/** Steps between the training checkpoints of every recipe. */
+export const checkpointEvery = 250;
+
+/**
+ * The options of train() that a recipe fixes: everything but the data, the step count, the seed
+ * of a continuation, the starting weights, the teacher's weights, the workers and the run's
+ * directory and signal, which `scripts/train-models.mjs` adds. Kept apart so that a test can hand
+ * every recipe to train-tfjs's `planTraining` (the same checks train() runs) without training.
+ */
+export function recipeTrainOptions(recipe) {
+  return {
+    spec: recipe.spec,
+    ...optimiserSettings(recipe),
+    scheme: recipe.scheme,
+    ...(recipe.c === undefined ? {} : { schedule: powerSchedule({ c: recipe.c }) }),
+    fill: parseFill(recipe.fill),
+    engine: 'wasm',
+    checkpointEvery,
+    // keepEvery recipes keep every checkpoint during the run; train-models.mjs prunes the ones off the keepEvery grid afterwards.
+    keepLast: recipe.keepEvery === undefined ? 2 : trainingLimits.keepLast,
+  };
+}

@@ -29,10 +29,10 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadCheckpoint, parseCheckpointManifest, parseFill, parseUNetSpec, powerSchedule, randomWeights, saveCheckpoint, writeFileAtomic } from '@levelskip/core';
+import { loadCheckpoint, parseCheckpointManifest, parseUNetSpec, randomWeights, saveCheckpoint, writeFileAtomic } from '@levelskip/core';
 import { listTrainingCheckpoints, readTrainingCheckpoint, train } from '@levelskip/train-tfjs';
 import { loadMnist } from '@levelskip/datasets';
-import { recipes } from './recipes.mjs';
+import { optimiserSettings, recipeTrainOptions, recipes } from './recipes.mjs';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 /**
@@ -184,12 +184,7 @@ async function finalize(name, recipe, runDir, step) {
     steps,
     plannedSteps: recipe.steps,
     images: (base?.images ?? 0) + state.images,
-    batchSize: recipe.batchSize,
-    lr: recipe.lr,
-    warmup: recipe.warmup,
-    ema: recipe.ema,
-    emaWarmup: recipe.emaWarmup,
-    gradClip: recipe.gradClip,
+    ...optimiserSettings(recipe),
     seed,
     ...(base === undefined ? {} : { continuations: base.continuations + 1 }),
     ...(history.length === 0 ? {} : { history: history.join(' ') }),
@@ -267,27 +262,14 @@ for (const name of names) {
     let lastLog = 0;
     try {
       const result = await train({
-        spec: recipe.spec,
+        ...recipeTrainOptions(recipe),
         data,
         steps,
-        batchSize: recipe.batchSize,
-        lr: recipe.lr,
-        warmup: recipe.warmup,
-        ema: recipe.ema,
-        emaWarmup: recipe.emaWarmup,
-        gradClip: recipe.gradClip,
-        scheme: recipe.scheme,
-        ...(recipe.c === undefined ? {} : { schedule: powerSchedule({ c: recipe.c }) }),
-        fill: parseFill(recipe.fill),
         seed: base === undefined ? recipe.seed : recipe.seed + 1 + base.continuations,
         ...(initialWeights === undefined ? {} : { initialWeights }),
         ...(teacher === undefined ? {} : { teacher }),
-        engine: 'wasm',
         workers: values.workers === 'auto' ? 'auto' : Number(values.workers),
         checkpointDir: runDir,
-        checkpointEvery: 250,
-        // keepEvery recipes keep every checkpoint during the run; the ones off the keepEvery grid are pruned below.
-        keepLast: recipe.keepEvery === undefined ? 2 : 1_000_000,
         resume: true,
         signal: controller.signal,
         onProgress: (p) => {

@@ -21,14 +21,19 @@
  *   outputs are used and a draw starting at an odd position takes the sine of its pair.
  *   normal (float32) is normal64 rounded to float32.
  *
+ * Speed: the bulk of a normal draw takes its Philox words from a WebAssembly build of the same
+ * function (philox-wasm.ts; 32 × 32 → 64-bit products in one instruction) where WebAssembly runs,
+ * and from philox.ts elsewhere: the same words either way.
+ *
  * Determinism: the words, uniforms and integers are bit-identical on every JS engine. Normals
  * use Math.log, Math.cos and Math.sin, which ECMAScript does not require to be correctly
- * rounded; V8 (Node, Chrome, Deno) uses the same fdlibm port everywhere, so results are
- * identical across machines there, while another engine may differ in the last float64 bit,
- * which almost never changes the float32 value.
+ * rounded. Node 20's V8 computes them with its fdlibm port on every machine; other engines, and
+ * V8 releases that moved sin and cos to another libm, may differ in the last float64 bit, which
+ * almost never changes the float32 value (the browser tests compare images within 1/255).
  */
 import { LevelskipError } from '../errors/levelskip-error.js';
-import { philox4x32Into } from './philox.js';
+import { philox4x32KeyedInto, philoxRoundKeys, type PhiloxRoundKeys } from './philox.js';
+import { philoxWasm } from './philox-wasm.js';
 
 /** JSON-serialisable position of a `SeededRng`; `SeededRng.fromState` resumes it exactly. */
 export interface RngState {
@@ -70,6 +75,30 @@ function checkCount(n: unknown): number {
   throw rngError(`the number of values must be a non-negative integer, got ${String(n)}`);
 }
 
+/** Blocks per chunk of the bulk normal path (16 KB of words). */
+const CHUNK_BLOCKS = 1024;
+/** The words of the JS blocks, where WebAssembly cannot run. */
+const jsWords = new Uint32Array(4 * CHUNK_BLOCKS);
+
+/** `count` Philox blocks from block `index` on, in JS: the words `philox-wasm.ts` makes where WebAssembly runs. */
+function jsBlocks(index: number, count: number, stream0: number, stream3: number, roundKeys: PhiloxRoundKeys): Uint32Array {
+  for (let j = 0; j < count; j++, index++) philox4x32KeyedInto(jsWords, 4 * j, index % TWO_32, Math.floor(index / TWO_32), stream0, stream3, roundKeys);
+  return jsWords.subarray(0, 4 * count);
+}
+
+/**
+ * Box–Muller on consecutive word pairs: (words[j], words[j + 1]) → r·cos θ, r·sin θ with
+ * r = √(−2 ln u₁), θ = 2π u₂, into out[offset + j], out[offset + j + 1] (`count` values, even).
+ */
+function boxMullerInto(out: Float64Array | Float32Array, offset: number, words: Uint32Array, count: number): void {
+  for (let j = 0; j < count; j += 2) {
+    const radius = Math.sqrt(-2 * Math.log(((words[j] as number) + 0.5) / TWO_32));
+    const angle = 2 * Math.PI * (((words[j + 1] as number) + 0.5) / TWO_32);
+    out[offset + j] = radius * Math.cos(angle);
+    out[offset + j + 1] = radius * Math.sin(angle);
+  }
+}
+
 /**
  * A deterministic random stream identified by (seed, stream); see the file comment for the
  * exact layout.
@@ -85,8 +114,8 @@ function checkCount(n: unknown): number {
 export class SeededRng {
   readonly #seed: bigint;
   readonly #stream: number;
-  readonly #key0: number;
-  readonly #key1: number;
+  /** Philox's round keys of the seed, computed once. */
+  readonly #roundKeys: PhiloxRoundKeys;
   readonly #stream0: number;
   readonly #stream1: number;
   #position = 0;
@@ -103,8 +132,7 @@ export class SeededRng {
   constructor(seed: number | bigint, stream = 0) {
     this.#seed = checkSeed(seed);
     this.#stream = checkStream(stream);
-    this.#key0 = Number(this.#seed & 0xffffffffn);
-    this.#key1 = Number(this.#seed >> 32n);
+    this.#roundKeys = philoxRoundKeys(Number(this.#seed & 0xffffffffn), Number(this.#seed >> 32n));
     this.#stream0 = this.#stream % TWO_32;
     this.#stream1 = Math.floor(this.#stream / TWO_32);
   }
@@ -113,16 +141,7 @@ export class SeededRng {
   #word(family: number, position: number): number {
     const block = Math.floor(position / 4);
     if (block !== this.#blockIndex || family !== this.#blockFamily) {
-      philox4x32Into(
-        this.#block,
-        0,
-        block % TWO_32,
-        Math.floor(block / TWO_32),
-        this.#stream0,
-        (this.#stream1 | family) >>> 0,
-        this.#key0,
-        this.#key1,
-      );
+      philox4x32KeyedInto(this.#block, 0, block % TWO_32, Math.floor(block / TWO_32), this.#stream0, (this.#stream1 | family) >>> 0, this.#roundKeys);
       this.#blockIndex = block;
       this.#blockFamily = family;
     }
@@ -180,22 +199,22 @@ export class SeededRng {
       i += 2;
     }
     if (i + 3 < n) {
-      const block = this.#block;
-      const key0 = this.#key0;
-      const key1 = this.#key1;
-      const stream0 = this.#stream0;
+      const blocks = Math.floor((n - i) / 4);
       const stream3 = (this.#stream1 | NORMAL_FAMILY) >>> 0;
       let index = (start + i) / 4;
-      for (; i + 3 < n; i += 4, index++) {
-        philox4x32Into(block, 0, index % TWO_32, Math.floor(index / TWO_32), stream0, stream3, key0, key1);
-        const radius0 = Math.sqrt(-2 * Math.log(((block[0] as number) + 0.5) / TWO_32));
-        const angle0 = 2 * Math.PI * (((block[1] as number) + 0.5) / TWO_32);
-        out[i] = radius0 * Math.cos(angle0);
-        out[i + 1] = radius0 * Math.sin(angle0);
-        const radius1 = Math.sqrt(-2 * Math.log(((block[2] as number) + 0.5) / TWO_32));
-        const angle1 = 2 * Math.PI * (((block[3] as number) + 0.5) / TWO_32);
-        out[i + 2] = radius1 * Math.cos(angle1);
-        out[i + 3] = radius1 * Math.sin(angle1);
+      // Whole blocks in chunks: Philox's words (in WebAssembly where it runs), then Box–Muller.
+      const wasm = philoxWasm();
+      // Round 0's keys are the key itself.
+      const key0 = this.#roundKeys[0] as number;
+      const key1 = this.#roundKeys[1] as number;
+      for (let done = 0; done < blocks; ) {
+        const count = Math.min(CHUNK_BLOCKS, blocks - done);
+        const words = wasm === undefined ? jsBlocks(index, count, this.#stream0, stream3, this.#roundKeys) : wasm.blocks(index, count, this.#stream0, stream3, key0, key1);
+        boxMullerInto(out, i, words, 4 * count);
+        this.#block.set(words.subarray(4 * count - 4, 4 * count));
+        done += count;
+        index += count;
+        i += 4 * count;
       }
       // #block now holds the last block computed.
       this.#blockIndex = index - 1;

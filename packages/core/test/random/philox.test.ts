@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { philox4x32, philox4x32Into } from '../../src/random/philox.js';
+import { philox4x32, philox4x32Into, philox4x32KeyedInto, philoxRoundKeys } from '../../src/random/philox.js';
 import { LevelskipError } from '../../src/errors/levelskip-error.js';
 import { referencePhilox4x32 } from './philox-reference.js';
 
@@ -82,5 +82,29 @@ describe('philox4x32 validation', () => {
       expect(LevelskipError.is(error) && error.code).toBe('INVALID_OPTION');
       expect((error as Error).message).toContain(fragment);
     }
+  });
+});
+
+describe('philox4x32KeyedInto (precomputed round keys)', () => {
+  it('gives the Random123 10-round known answers', () => {
+    for (const { rounds, counter, key, expected } of KAT_VECTORS.filter((v) => v.rounds === 10)) {
+      expect(rounds).toBe(10);
+      const out = new Uint32Array(6);
+      philox4x32KeyedInto(out, 1, ...counter, philoxRoundKeys(...key));
+      expect([...out.slice(1, 5)]).toEqual(expected);
+      expect(out[0]).toBe(0);
+      expect(out[5]).toBe(0);
+    }
+  });
+
+  it('agrees with the BigInt reference on random counters and keys', () => {
+    fc.assert(
+      fc.property(fc.tuple(u32, u32, u32, u32), fc.tuple(u32, u32), (counter, key) => {
+        const out = new Uint32Array(4);
+        philox4x32KeyedInto(out, 0, ...counter, philoxRoundKeys(...key));
+        expect([...out]).toEqual(referencePhilox4x32(counter, key, 10));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

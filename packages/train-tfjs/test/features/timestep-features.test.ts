@@ -13,14 +13,14 @@ import {
   timestepGradientFeatures,
   type TimestepFeatureOptions,
 } from '../../src/features/timestep-features.js';
+import { randomImages } from '../helpers/random-images.js';
 
 const spec = parseUNetSpec(tinySpecs.resnet);
 const weights = fixtureWeights(spec, 3);
 const SIZE = spec.inChannels * spec.imageSize * spec.imageSize;
 
-function dataset(count: number, seed = 5): { images: Float32Array; count: number; shape: number[] } {
-  const images = new SeededRng(seed).uniform(count * SIZE).map((v) => 2 * v - 1);
-  return { images, count, shape: [count, spec.inChannels, spec.imageSize, spec.imageSize] };
+function dataset(count: number, seed = 5): ReturnType<typeof randomImages> {
+  return randomImages(spec, count, seed);
 }
 const data = dataset(6);
 const base: TimestepFeatureOptions = { spec, weights, data, timesteps: [10, 500, 990], samplesPerTimestep: 4, batchSize: 3, seed: 9, engine: 'wasm' };

@@ -30,13 +30,12 @@ import { computeGradients, createModelState, disposeModelState, noiseBatch, type
 import { liveTrainingWorkerCount, startTrainingWorkers, trainingWorkerScript, trainingWorkerVariable } from '../../src/parallel/training-workers.js';
 import { packTensors, sizeOfShape } from '../../src/parallel/worker-protocol.js';
 import { useSourceTrainingWorker } from '../helpers/source-worker.js';
+import { randomImages } from '../helpers/random-images.js';
 
 const spec = parseUNetSpec(tinySpecs.resnet);
-const SIZE = spec.inChannels * spec.imageSize * spec.imageSize;
 
-function dataset(count: number, seed = 5): { images: Float32Array; count: number; shape: number[] } {
-  const images = new SeededRng(seed).uniform(count * SIZE).map((v) => 2 * v - 1);
-  return { images, count, shape: [count, spec.inChannels, spec.imageSize, spec.imageSize] };
+function dataset(count: number, seed = 5): ReturnType<typeof randomImages> {
+  return randomImages(spec, count, seed);
 }
 
 const base = (): TrainOptions => ({ spec, data: dataset(10), batchSize: 5, lr: 2e-3, ema: 0.9, engine: 'wasm', seed: 7, scheme: 'uniform' });

@@ -32,6 +32,7 @@ import { computeGradients, createModelState, disposeModelState, noiseBatch, type
 import { liveTrainingWorkerCount } from '../../src/parallel/training-workers.js';
 import { useSourceTrainingWorker } from '../helpers/source-worker.js';
 import { levelskipErrorOf as thrown } from '@levelskip/core/testing';
+import { randomImages } from '../helpers/random-images.js';
 
 // No dropout: the student's training-mode forward is then the same function as the teacher's.
 const spec = parseUNetSpec(tinySpecs.resnet);
@@ -39,9 +40,8 @@ const spec = parseUNetSpec(tinySpecs.resnet);
 const dropoutSpec = parseUNetSpec({ ...tinySpecs.resnet, dropout: 0.1 });
 const SIZE = spec.inChannels * spec.imageSize * spec.imageSize;
 
-function dataset(count: number, seed = 5): { images: Float32Array; count: number; shape: number[] } {
-  const images = new SeededRng(seed).uniform(count * SIZE).map((v) => 2 * v - 1);
-  return { images, count, shape: [count, spec.inChannels, spec.imageSize, spec.imageSize] };
+function dataset(count: number, seed = 5): ReturnType<typeof randomImages> {
+  return randomImages(spec, count, seed);
 }
 
 /** A teacher that is not the student: other random weights of the same spec. */

@@ -8,22 +8,20 @@
  * wasm engine. Lines on stdout: `START <step resumed from>` before the first step, `STEP <n>` after
  * each, `NOTICE <kind>`, and `DONE <steps>` or `ERROR <code> <message>` (exit code 1).
  */
-import { LevelskipError, SeededRng, parseUNetSpec } from '@levelskip/core';
+import { LevelskipError, parseUNetSpec } from '@levelskip/core';
 import { tinySpecs } from '@levelskip/core/testing';
 import { train } from '../../src/train/train.js';
+import { randomImages } from '../helpers/random-images.js';
 
 const [dir, stepsText, mode] = process.argv.slice(2);
 const spec = parseUNetSpec(tinySpecs.resnet);
-const size = spec.inChannels * spec.imageSize * spec.imageSize;
-const count = 4;
-const images = new SeededRng(5).uniform(count * size).map((v) => 2 * v - 1);
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 let started = false;
 try {
   const result = await train({
     spec,
-    data: { images, count, shape: [count, spec.inChannels, spec.imageSize, spec.imageSize] },
+    data: randomImages(spec, 4),
     steps: Number(stepsText),
     batchSize: 2,
     lr: 2e-3,

@@ -9,20 +9,19 @@ import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LevelskipError, SeededRng, parseUNetSpec, temporaryPathFor, type UNetSpec } from '@levelskip/core';
+import { LevelskipError, parseUNetSpec, temporaryPathFor, type UNetSpec } from '@levelskip/core';
 import { tinySpecs } from '@levelskip/core/testing';
 import { train } from '../../src/train/train.js';
 import { planTraining, trainingLimits, type TrainNotice, type TrainOptions } from '../../src/train/train-options.js';
 import { readTrainingCheckpoint } from '../../src/checkpoints/training-checkpoints.js';
 import { estimateTrainingMemory } from '../../src/train/training-memory.js';
 import { levelskipErrorOf as thrown } from '@levelskip/core/testing';
+import { randomImages } from '../helpers/random-images.js';
 
 const spec: UNetSpec = parseUNetSpec(tinySpecs.resnet);
-const SIZE = spec.inChannels * spec.imageSize * spec.imageSize;
 
-function dataset(count: number): { images: Float32Array; count: number; shape: number[] } {
-  const images = new SeededRng(5).uniform(count * SIZE).map((v) => 2 * v - 1);
-  return { images, count, shape: [count, spec.inChannels, spec.imageSize, spec.imageSize] };
+function dataset(count: number): ReturnType<typeof randomImages> {
+  return randomImages(spec, count);
 }
 
 const base = (): TrainOptions => ({ spec, data: dataset(4), batchSize: 2, lr: 2e-3, ema: 0.9, engine: 'wasm', seed: 7 });

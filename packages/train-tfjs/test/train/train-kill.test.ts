@@ -23,6 +23,7 @@ import { tinySpecs } from '@levelskip/core/testing';
 import { train } from '../../src/train/train.js';
 import type { TrainOptions } from '../../src/train/train-options.js';
 import { listTrainingCheckpoints, readTrainingCheckpoint } from '../../src/checkpoints/training-checkpoints.js';
+import { randomImages } from '../helpers/random-images.js';
 
 interface EsbuildApi {
   build(options: Record<string, unknown>): Promise<unknown>;
@@ -137,10 +138,9 @@ function pidOf(name: string): number {
 
 // The child's data and settings (train-child.ts), for the runs in this process.
 const spec = parseUNetSpec(tinySpecs.resnet);
-const size = spec.inChannels * spec.imageSize * spec.imageSize;
 const childOptions = (): TrainOptions => ({
   spec,
-  data: { images: new SeededRng(5).uniform(4 * size).map((v) => 2 * v - 1), count: 4, shape: [4, spec.inChannels, spec.imageSize, spec.imageSize] },
+  data: randomImages(spec, 4),
   batchSize: 2,
   lr: 2e-3,
   ema: 0.9,

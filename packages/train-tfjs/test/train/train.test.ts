@@ -7,18 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LevelskipError, SeededRng, customSchedule, duplicateFill, interpolateFill, loadCheckpoint, parseUNetSpec, powerSchedule, randomWeights, type NamedTensors } from '@levelskip/core';
+import { LevelskipError, customSchedule, duplicateFill, interpolateFill, loadCheckpoint, parseUNetSpec, powerSchedule, randomWeights, type NamedTensors } from '@levelskip/core';
 import { tinySpecs } from '@levelskip/core/testing';
 import { train } from '../../src/train/train.js';
 import type { TrainOptions } from '../../src/train/train-options.js';
+import { randomImages } from '../helpers/random-images.js';
 
 // Dropout on, so that resuming must also restore the dropout seeds' stream.
 const spec = parseUNetSpec({ ...tinySpecs.resnet, dropout: 0.1 });
 const SIZE = spec.inChannels * spec.imageSize * spec.imageSize;
 
-function dataset(count: number, seed = 5): { images: Float32Array; count: number; shape: number[] } {
-  const images = new SeededRng(seed).uniform(count * SIZE).map((v) => 2 * v - 1);
-  return { images, count, shape: [count, spec.inChannels, spec.imageSize, spec.imageSize] };
+function dataset(count: number, seed = 5): ReturnType<typeof randomImages> {
+  return randomImages(spec, count, seed);
 }
 
 const base = (): TrainOptions => ({ spec, data: dataset(6), batchSize: 4, lr: 2e-3, ema: 0.9, engine: 'wasm', seed: 7 });
@@ -247,11 +247,9 @@ describe('progress, memory and data', () => {
 describe('fills and specs', () => {
   it('trains the side paths jointly with the interpolate fill', async () => {
     const sidePaths = parseUNetSpec(tinySpecs.sidePaths);
-    const size = sidePaths.inChannels * sidePaths.imageSize ** 2;
-    const images = new SeededRng(1).uniform(4 * size).map((v) => 2 * v - 1);
     const result = await train({
       spec: sidePaths,
-      data: { images, count: 4, shape: [4, sidePaths.inChannels, sidePaths.imageSize, sidePaths.imageSize] },
+      data: randomImages(sidePaths, 4, 1),
       steps: 3,
       batchSize: 4,
       scheme: 'schedule-aware',
@@ -272,11 +270,9 @@ describe('fills and specs', () => {
 
   it('trains a multi-decoder U-Net on batches that mix decoder stages', async () => {
     const multi = parseUNetSpec(tinySpecs.multiDecoder);
-    const size = multi.inChannels * multi.imageSize ** 2;
-    const images = new SeededRng(1).uniform(8 * size).map((v) => 2 * v - 1);
     const result = await train({
       spec: multi,
-      data: { images, count: 8, shape: [8, multi.inChannels, multi.imageSize, multi.imageSize] },
+      data: randomImages(multi, 8, 1),
       steps: 2,
       batchSize: 8,
       scheme: 'full',

@@ -1,0 +1,36 @@
+(module
+  (memory (export "memory") 1)
+  ;; blocks(ptr, n, lo, hi, c2, c3, k0, k1): n Philox4x32-10 blocks of counters
+  ;; (lo, hi) + j (a 64-bit block index), c2, c3 and key (k0, k1), 4 words each, from byte ptr on.
+  (func (export "blocks") (param $ptr i32) (param $n i32) (param $lo i32) (param $hi i32) (param $c2 i32) (param $c3 i32) (param $k0 i32) (param $k1 i32)
+    (local $index i64) (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
+    (local $a0 i32) (local $a1 i32) (local $round i32) (local $p0 i64) (local $p1 i64)
+    (local.set $index (i64.or (i64.extend_i32_u (local.get $lo)) (i64.shl (i64.extend_i32_u (local.get $hi)) (i64.const 32))))
+    (block $done
+      (loop $block
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $x0 (i32.wrap_i64 (local.get $index)))
+        (local.set $x1 (i32.wrap_i64 (i64.shr_u (local.get $index) (i64.const 32))))
+        (local.set $x2 (local.get $c2))
+        (local.set $x3 (local.get $c3))
+        (local.set $a0 (local.get $k0))
+        (local.set $a1 (local.get $k1))
+        (local.set $round (i32.const 10))
+        (loop $rounds
+          (local.set $p0 (i64.mul (i64.const 0xD2511F53) (i64.extend_i32_u (local.get $x0))))
+          (local.set $p1 (i64.mul (i64.const 0xCD9E8D57) (i64.extend_i32_u (local.get $x2))))
+          (local.set $x0 (i32.xor (i32.xor (i32.wrap_i64 (i64.shr_u (local.get $p1) (i64.const 32))) (local.get $x1)) (local.get $a0)))
+          (local.set $x1 (i32.wrap_i64 (local.get $p1)))
+          (local.set $x2 (i32.xor (i32.xor (i32.wrap_i64 (i64.shr_u (local.get $p0) (i64.const 32))) (local.get $x3)) (local.get $a1)))
+          (local.set $x3 (i32.wrap_i64 (local.get $p0)))
+          (local.set $a0 (i32.add (local.get $a0) (i32.const 0x9E3779B9)))
+          (local.set $a1 (i32.add (local.get $a1) (i32.const 0xBB67AE85)))
+          (br_if $rounds (local.tee $round (i32.sub (local.get $round) (i32.const 1)))))
+        (i32.store (local.get $ptr) (local.get $x0))
+        (i32.store offset=4 (local.get $ptr) (local.get $x1))
+        (i32.store offset=8 (local.get $ptr) (local.get $x2))
+        (i32.store offset=12 (local.get $ptr) (local.get $x3))
+        (local.set $ptr (i32.add (local.get $ptr) (i32.const 16)))
+        (local.set $index (i64.add (local.get $index) (i64.const 1)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $block)))))
