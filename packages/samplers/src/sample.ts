@@ -29,6 +29,7 @@
 import {
   LevelskipError,
   SeededRng,
+  adoptFloat32,
   cacheDepths,
   cutLevel,
   describeArchitecture,
@@ -43,6 +44,7 @@ import {
   type ResolvedFill,
   type SkipSchedule,
   type TimingProfile,
+  viewFloat32,
 } from '@levelskip/core';
 import { firstNonFinite, nonFiniteError, type CheckPoint } from './finite-check.js';
 import { checkPrediction, checkPredictionSchedule, epsilonFromModelOutput, predictionCoefficients, type PredictionType } from './prediction-type.js';
@@ -327,9 +329,10 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
           noiseMs = 0;
         };
   const noise = (): T => {
-    if (profile === undefined) return ops.fromFloat32(stepNoise.normal(size), shape);
+    // The array is drawn for this tensor alone, so a backend may keep it (no copy).
+    if (profile === undefined) return adoptFloat32(ops, stepNoise.normal(size), shape);
     const began = performance.now();
-    const z = ops.fromFloat32(stepNoise.normal(size), shape);
+    const z = adoptFloat32(ops, stepNoise.normal(size), shape);
     const ms = performance.now() - began;
     noiseMs += ms;
     profile.record({ phase: 'noise', ms, step: current, k: ks[current] as number });
@@ -352,7 +355,7 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
     // The cut levels the run's skipping steps read: a backend need not store the others.
     // Frozen: a backend may then check the list once per run rather than at every step.
     const cacheLevels = cache === undefined ? undefined : Object.freeze([...new Set(ks.filter((k) => k > 0).map((k) => cutLevel(denoiser.levels, k)))]);
-    const z = ops.fromFloat32(new SeededRng(seed, 0).normal(size), shape);
+    const z = adoptFloat32(ops, new SeededRng(seed, 0).normal(size), shape);
     try {
       x = run.initialSample(z);
     } finally {
@@ -400,7 +403,8 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
         if (signal?.aborted) throw abortError(signal, i, total);
         if (checkFiniteEvery > 0 && ((i + 1) % checkFiniteEvery === 0 || i === total - 1)) {
           lap?.('sampler', i);
-          checked('prediction', await ops.toFloat32(eps), checkPoint(i));
+          // Read in place where the backend allows (scanned now, before eps is disposed).
+          checked('prediction', await viewFloat32(ops, eps), checkPoint(i));
           lap?.('check', i);
         }
         next = await run.step(x, eps, i, noise, epsilon);

@@ -40,6 +40,16 @@ export function hostTensor(Tensor: TensorClass, data: Float32Array, shape: reado
   return track(new Tensor('float32', data, [...shape]));
 }
 
+/** `data` checked as the values of a float32 tensor of `shape` (for `op`). */
+function hostData(data: Float32Array, shape: readonly number[], op: string): Float32Array {
+  checkShape(shape, `ops.${op}`);
+  if (!(data instanceof Float32Array)) throw new LevelskipError('INVALID_OPTION', `ops.${op} takes a Float32Array`);
+  if (data.length !== shapeSize(shape)) {
+    throw new LevelskipError('INVALID_SHAPE', `ops.${op}: ${data.length} values do not fill shape ${formatShape(shape)} (${shapeSize(shape)} values)`);
+  }
+  return data;
+}
+
 function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
@@ -244,17 +254,20 @@ export function createOnnxTensorOps(name: string, runtime: OnnxRuntime): TensorO
   return Object.freeze({
     name,
     shape: (x: ort.Tensor): readonly number[] => x.dims,
-    fromFloat32(data: Float32Array, shape: readonly number[]): ort.Tensor {
-      checkShape(shape, 'ops.fromFloat32');
-      if (!(data instanceof Float32Array)) throw new LevelskipError('INVALID_OPTION', 'ops.fromFloat32 takes a Float32Array');
-      if (data.length !== shapeSize(shape)) {
-        throw new LevelskipError('INVALID_SHAPE', `ops.fromFloat32: ${data.length} values do not fill shape ${formatShape(shape)} (${shapeSize(shape)} values)`);
-      }
-      return hostTensor(T, data.slice(), shape);
-    },
+    fromFloat32: (data: Float32Array, shape: readonly number[]): ort.Tensor => hostTensor(T, hostData(data, shape, 'fromFloat32').slice(), shape),
+    // The tensor keeps the caller's array (core's contract: the caller gives it up).
+    adoptFloat32: (data: Float32Array, shape: readonly number[]): ort.Tensor => hostTensor(T, hostData(data, shape, 'adoptFloat32'), shape),
     toFloat32: (x: ort.Tensor): Promise<Float32Array> => {
       try {
         return Promise.resolve(float32Data(T, x, 'toFloat32').slice());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    // The tensor's own storage, to read only (core's contract).
+    viewFloat32: (x: ort.Tensor): Promise<Float32Array> => {
+      try {
+        return Promise.resolve(float32Data(T, x, 'viewFloat32'));
       } catch (error) {
         return Promise.reject(error);
       }

@@ -43,6 +43,30 @@ export interface TensorOps<T> {
    * use it when present: one pass and one new tensor per update instead of one per term.
    */
   combine?(terms: readonly (readonly [coefficient: number, tensor: T])[], clamp?: { readonly min: number; readonly max: number }): T;
+  /**
+   * Optional `fromFloat32` without the copy: the tensor may keep `data` itself as its storage.
+   * The caller hands the array over and must neither read nor write it afterwards. Samplers give
+   * it the step noise they have just drawn (on a host backend at batch 1, the copy and its
+   * allocation cost as much as the arithmetic of the step). Call it through core's
+   * `adoptFloat32(ops, data, shape)`, which falls back to `fromFloat32`.
+   */
+  adoptFloat32?(data: Float32Array, shape: readonly number[]): T;
+  /**
+   * Optional `toFloat32` without the copy: the values of `x`, possibly its own storage. The caller
+   * must not write to the array, nor keep it past `dispose(x)`. Samplers scan the prediction for
+   * NaN through it. Call it through core's `viewFloat32(ops, x)`, which falls back to `toFloat32`.
+   */
+  viewFloat32?(x: T): Promise<Float32Array>;
+}
+
+/** `ops.adoptFloat32(data, shape)` where the backend has it (no copy), else `ops.fromFloat32`; either way the caller gives `data` up. */
+export function adoptFloat32<T>(ops: TensorOps<T>, data: Float32Array, shape: readonly number[]): T {
+  return ops.adoptFloat32 === undefined ? ops.fromFloat32(data, shape) : ops.adoptFloat32(data, shape);
+}
+
+/** `ops.viewFloat32(x)` where the backend has it (no copy), else `ops.toFloat32(x)`: values to read, not to write or keep. */
+export function viewFloat32<T>(ops: TensorOps<T>, x: T): Promise<Float32Array> {
+  return ops.viewFloat32 === undefined ? ops.toFloat32(x) : ops.viewFloat32(x);
 }
 
 export type ResizeMode = 'nearest' | 'bilinear' | 'bicubic';

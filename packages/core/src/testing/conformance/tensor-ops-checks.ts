@@ -4,7 +4,7 @@
  * avgPool TensorFlow's 'same' padding with padded cells excluded; see the reference's
  * resize and avg-pool files for the formulas.
  */
-import type { HostTensor, ResizeMode, TensorOps } from '../../backend/tensor-ops.js';
+import { adoptFloat32, viewFloat32, type HostTensor, type ResizeMode, type TensorOps } from '../../backend/tensor-ops.js';
 import { SeededRng } from '../../random/seeded-rng.js';
 import { referenceOps, type ReferenceTensor } from '../reference/index.js';
 import type { SuiteContext } from './context.js';
@@ -116,6 +116,30 @@ async function checkRoundTrip<T>(ctx: SuiteContext<T>): Promise<void> {
   }
 }
 
+/** The optional no-copy pair: `adoptFloat32` gives the values of `fromFloat32`, `viewFloat32` those of `toFloat32`, and neither changes the tensor. */
+async function checkAdoptAndView<T>(ctx: SuiteContext<T>): Promise<string | void> {
+  const ops = ctx.backend.ops;
+  if (ops.adoptFloat32 === undefined && ops.viewFloat32 === undefined) return 'neither implemented (fromFloat32 and toFloat32 serve)';
+  const host = randomHost(new SeededRng(8), [2, 3, 4, 5]);
+  const x = adoptFloat32(ops, host.data.slice(), host.shape);
+  try {
+    assertShape('adopted tensor', ops.shape(x), host.shape);
+    const viewed = await viewFloat32(ops, x);
+    if (!(viewed instanceof Float32Array)) fail('viewFloat32 must resolve to a Float32Array');
+    assertIdentical('viewFloat32 of the adopted tensor', viewed, host.data);
+    assertIdentical('toFloat32 after viewFloat32', await ops.toFloat32(x), host.data);
+    const y = ops.scale(x, 2);
+    try {
+      assertIdentical('viewFloat32 of an op result', await viewFloat32(ops, y), host.data.map((v) => 2 * v));
+    } finally {
+      ops.dispose(y);
+    }
+  } finally {
+    ops.dispose(x);
+  }
+  return `adoptFloat32 ${ops.adoptFloat32 === undefined ? 'absent' : 'present'}, viewFloat32 ${ops.viewFloat32 === undefined ? 'absent' : 'present'}`;
+}
+
 async function checkShape<T>(ctx: SuiteContext<T>): Promise<void> {
   const ops = ctx.backend.ops;
   const x = ops.fromFloat32(new Float32Array(2 * 3 * 4 * 5), [2, 3, 4, 5]);
@@ -157,6 +181,7 @@ async function checkDispose<T>(ctx: SuiteContext<T>): Promise<string | void> {
 export async function tensorOpsChecks<T>(ctx: SuiteContext<T>): Promise<ConformanceCheck[]> {
   const checks: ConformanceCheck[] = [];
   checks.push(await runCheck('ops.fromFloat32/toFloat32 round trip', () => checkRoundTrip(ctx)));
+  checks.push(await runCheck('ops.adoptFloat32/viewFloat32 (optional, no copy)', () => checkAdoptAndView(ctx)));
   checks.push(await runCheck('ops.shape', () => checkShape(ctx)));
   checks.push(await runCheck('ops.zeros', () => checkZeros(ctx)));
   for (const op of opCases()) checks.push(await runCheck(op.name, () => checkOpCase(ctx, op)));
