@@ -86,6 +86,10 @@ function jsBlocks(index: number, count: number, stream0: number, stream3: number
   return jsWords.subarray(0, 4 * count);
 }
 
+/** One pair's words and values, for the draws' edges (`#pairInto`, `#normalAt`). */
+const pairWords = new Uint32Array(2);
+const pairValues = new Float64Array(2);
+
 /**
  * Box–Muller on consecutive word pairs: (words[j], words[j + 1]) → r·cos θ, r·sin θ with
  * r = √(−2 ln u₁), θ = 2π u₂, into out[offset + j], out[offset + j + 1] (`count` values, even).
@@ -230,19 +234,16 @@ export class SeededRng {
 
   /** The pair at even `position` into out[i], out[i + 1]. */
   #pairInto(out: Float64Array | Float32Array, i: number, position: number): void {
-    const radius = Math.sqrt(-2 * Math.log((this.#word(NORMAL_FAMILY, position) + 0.5) / TWO_32));
-    const angle = 2 * Math.PI * ((this.#word(NORMAL_FAMILY, position + 1) + 0.5) / TWO_32);
-    out[i] = radius * Math.cos(angle);
-    out[i + 1] = radius * Math.sin(angle);
+    pairWords[0] = this.#word(NORMAL_FAMILY, position);
+    pairWords[1] = this.#word(NORMAL_FAMILY, position + 1);
+    boxMullerInto(out, i, pairWords, 2);
   }
 
   /** The normal at one position: the cosine (even) or sine (odd) of its Box–Muller pair. */
   #normalAt(position: number): number {
     const odd = position % 2 === 1;
-    const pair = position - (odd ? 1 : 0);
-    const radius = Math.sqrt(-2 * Math.log((this.#word(NORMAL_FAMILY, pair) + 0.5) / TWO_32));
-    const angle = 2 * Math.PI * ((this.#word(NORMAL_FAMILY, pair + 1) + 0.5) / TWO_32);
-    return odd ? radius * Math.sin(angle) : radius * Math.cos(angle);
+    this.#pairInto(pairValues, 0, position - (odd ? 1 : 0));
+    return pairValues[odd ? 1 : 0] as number;
   }
 
   /** `n` standard normals as float32: `normal64` rounded to float32 (each value rounded once, on store). */
