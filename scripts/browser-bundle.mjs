@@ -23,9 +23,12 @@ export const browserPackages = ['@levelskip/core', '@levelskip/samplers', '@leve
  * gzip bytes allowed for core + samplers + backend-onnx together, runtimes excluded. 80 KB until
  * 2026-12-06 (79.8 KB used); core's SkipPlan, the composition's phases and resolveFill (one
  * traversal for every backend, validation once per run) took it to 80.9 KB, so the budget moved to
- * 84 KB: a guard against accidental growth, raised only with the reason written here.
+ * 84 KB: a guard against accidental growth, raised only with the reason written here. On
+ * 2026-12-07 (81.8 KB used) core's Philox module gained Box–Muller with a bit-exact port of
+ * fdlibm's log, sin and cos, scalar and SIMD (5.8 KB of wasm, 4.7 KB gzip as base64): seeded noise
+ * 2–3× cheaper and the same bits on every engine, browsers included; 86.5 KB, so 88 KB.
  */
-export const sizeBudgetGzipBytes = 84 * 1024;
+export const sizeBudgetGzipBytes = 88 * 1024;
 
 /** Left to the user's app: the compute runtimes (peer dependencies). */
 export const runtimeExternals = ['onnxruntime-web', 'onnxruntime-node', 'onnxruntime-common', '@tensorflow/*'];

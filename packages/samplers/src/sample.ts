@@ -9,7 +9,7 @@
  * not at step 700.
  *
  * Noise (identical on every backend, since it is drawn on the host by core's Philox `SeededRng`
- * and copied in as float32):
+ * and written in as float32):
  * - stream 0 of `seed`: x_T, the first B·C·H·W standard normals, in NCHW order;
  * - stream 1 of `seed`: the per-step noise, consumed in step order; a step that adds noise takes
  *   the next B·C·H·W values (DDPM: every step with t > 0; DDIM: every step with σ_t > 0, none
@@ -29,13 +29,11 @@
 import {
   LevelskipError,
   SeededRng,
-  adoptFloat32,
   cacheDepths,
   cutLevel,
   describeArchitecture,
   fillNeedsCache,
   stageForTime,
-  shapeSize,
   resolveFill,
   zeroFill,
   type Denoiser,
@@ -45,6 +43,7 @@ import {
   type SkipSchedule,
   type TimingProfile,
   viewFloat32,
+  writeFloat32,
 } from '@levelskip/core';
 import { firstNonFinite, nonFiniteError, type CheckPoint } from './finite-check.js';
 import { checkPrediction, checkPredictionSchedule, epsilonFromModelOutput, predictionCoefficients, type PredictionType } from './prediction-type.js';
@@ -308,7 +307,6 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
   const { signal, onProgress } = options;
   const ops = denoiser.ops;
   const total = timesteps.length;
-  const size = shapeSize(shape);
   if (signal?.aborted) throw abortError(signal, 0, total);
 
   const started = performance.now();
@@ -328,11 +326,13 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
           mark = now;
           noiseMs = 0;
         };
+  // Drawn straight into the tensor's storage where the backend allows (no copy, and on a host
+  // backend storage recycled from the tensors the run has disposed: no allocation per step).
+  const draw = (data: Float32Array): void => void stepNoise.normalInto(data);
   const noise = (): T => {
-    // The array is drawn for this tensor alone, so a backend may keep it (no copy).
-    if (profile === undefined) return adoptFloat32(ops, stepNoise.normal(size), shape);
+    if (profile === undefined) return writeFloat32(ops, shape, draw);
     const began = performance.now();
-    const z = adoptFloat32(ops, stepNoise.normal(size), shape);
+    const z = writeFloat32(ops, shape, draw);
     const ms = performance.now() - began;
     noiseMs += ms;
     profile.record({ phase: 'noise', ms, step: current, k: ks[current] as number });
@@ -355,7 +355,8 @@ export async function sample<T>(options: SampleOptions<T>): Promise<SampleResult
     // The cut levels the run's skipping steps read: a backend need not store the others.
     // Frozen: a backend may then check the list once per run rather than at every step.
     const cacheLevels = cache === undefined ? undefined : Object.freeze([...new Set(ks.filter((k) => k > 0).map((k) => cutLevel(denoiser.levels, k)))]);
-    const z = adoptFloat32(ops, new SeededRng(seed, 0).normal(size), shape);
+    const initial = new SeededRng(seed, 0);
+    const z = writeFloat32(ops, shape, (data) => void initial.normalInto(data));
     try {
       x = run.initialSample(z);
     } finally {

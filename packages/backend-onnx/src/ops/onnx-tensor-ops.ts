@@ -6,6 +6,12 @@
  *
  * Every tensor these ops (or a denoiser) hand out is counted until disposed, so leaks show in
  * `liveTensorCount()`.
+ *
+ * Host arrays are recycled: the arrays the ops allocate for their results go back to a pool of the
+ * ops when their tensor is disposed, and the next result (or `writeFloat32`) of the same length
+ * reuses one, so a sampling loop that disposes what it no longer needs allocates no tensor storage
+ * per step (allocating, and the garbage collections it brings, cost as much as the arithmetic of a
+ * step at batch 1). Hence core's contract: a tensor's data is not used after `dispose`.
  */
 import type * as ort from 'onnxruntime-common';
 import { LevelskipError, shapeSize, type ResizeMode, type TensorOps } from '@levelskip/core';
@@ -38,6 +44,43 @@ export function track(t: ort.Tensor): ort.Tensor {
 /** Wraps host data (not copied) as a tracked float32 tensor of runtime class `Tensor`. */
 export function hostTensor(Tensor: TensorClass, data: Float32Array, shape: readonly number[]): ort.Tensor {
   return track(new Tensor('float32', data, [...shape]));
+}
+
+/** Free arrays kept per length, and in all, at most: enough for a sampler's step, bounded memory. */
+const POOL_ARRAYS_PER_LENGTH = 8;
+const POOL_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Arrays of disposed tensors, to back new ones. Only arrays the pool itself allocated come back
+ * (an adopted array, or an output of onnxruntime, is never reused), and an array comes back once
+ * per tensor: `dispose` returns it only when the tensor was live.
+ */
+class HostArrayPool {
+  readonly #free = new Map<number, Float32Array[]>();
+  readonly #owned = new WeakSet<Float32Array>();
+  #freeBytes = 0;
+
+  /** An array of `length` values, recycled where one is free: its contents are unspecified. */
+  take(length: number): Float32Array {
+    const recycled = this.#free.get(length)?.pop();
+    if (recycled !== undefined) {
+      this.#freeBytes -= recycled.byteLength;
+      return recycled;
+    }
+    const fresh = new Float32Array(length);
+    this.#owned.add(fresh);
+    return fresh;
+  }
+
+  /** Takes back the array of a tensor that was just disposed, if the pool made it and has room. */
+  give(array: Float32Array): void {
+    if (!this.#owned.has(array) || array.length === 0 || this.#freeBytes + array.byteLength > POOL_MAX_BYTES) return;
+    let list = this.#free.get(array.length);
+    if (list === undefined) this.#free.set(array.length, (list = []));
+    if (list.length >= POOL_ARRAYS_PER_LENGTH) return;
+    list.push(array);
+    this.#freeBytes += array.byteLength;
+  }
 }
 
 /** `data` checked as the values of a float32 tensor of `shape` (for `op`). */
@@ -87,20 +130,20 @@ function positiveInteger(value: number, what: string): void {
   if (!Number.isInteger(value) || value < 1) throw new LevelskipError('INVALID_OPTION', `${what} must be a positive integer, got ${value}`);
 }
 
-function elementwise(T: TensorClass, a: ort.Tensor, b: ort.Tensor, op: string, f: (x: number, y: number) => number): ort.Tensor {
+function elementwise(T: TensorClass, pool: HostArrayPool, a: ort.Tensor, b: ort.Tensor, op: string, f: (x: number, y: number) => number): ort.Tensor {
   const x = float32Data(T, a, op);
   const y = float32Data(T, b, op);
   if (a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i])) {
     throw new LevelskipError('INVALID_SHAPE', `ops.${op}: shapes ${formatShape(a.dims)} and ${formatShape(b.dims)} differ (no broadcasting)`);
   }
-  const out = new Float32Array(x.length);
+  const out = pool.take(x.length);
   for (let i = 0; i < out.length; i++) out[i] = f(x[i]!, y[i]!);
   return hostTensor(T, out, a.dims);
 }
 
-function map(T: TensorClass, a: ort.Tensor, op: string, f: (x: number) => number): ort.Tensor {
+function map(T: TensorClass, pool: HostArrayPool, a: ort.Tensor, op: string, f: (x: number) => number): ort.Tensor {
   const x = float32Data(T, a, op);
-  const out = new Float32Array(x.length);
+  const out = pool.take(x.length);
   for (let i = 0; i < out.length; i++) out[i] = f(x[i]!);
   return hostTensor(T, out, a.dims);
 }
@@ -110,7 +153,12 @@ function map(T: TensorClass, a: ort.Tensor, op: string, f: (x: number) => number
  * each partial sum rounded to float32, in order), into one new array in one pass: no
  * intermediate tensors. A coefficient of ±1 needs no special case: fround(±1·x) = ±x exactly.
  */
-function combine(T: TensorClass, terms: readonly (readonly [number, ort.Tensor])[], clamp: { readonly min: number; readonly max: number } | undefined): ort.Tensor {
+function combine(
+  T: TensorClass,
+  pool: HostArrayPool,
+  terms: readonly (readonly [number, ort.Tensor])[],
+  clamp: { readonly min: number; readonly max: number } | undefined,
+): ort.Tensor {
   const first = terms[0];
   if (first === undefined) throw new LevelskipError('INVALID_SHAPE', 'ops.combine needs at least one term');
   const dims = first[1].dims;
@@ -125,7 +173,7 @@ function combine(T: TensorClass, terms: readonly (readonly [number, ort.Tensor])
     cs.push(coefficient);
   }
   const n = data[0]!.length;
-  const out = new Float32Array(n);
+  const out = pool.take(n);
   const f = Math.fround;
   const min = clamp?.min ?? Number.NEGATIVE_INFINITY;
   const max = clamp?.max ?? Number.POSITIVE_INFINITY;
@@ -155,7 +203,7 @@ function combine(T: TensorClass, terms: readonly (readonly [number, ort.Tensor])
   return hostTensor(T, out, dims);
 }
 
-function concat(T: TensorClass, xs: readonly ort.Tensor[], axis: number): ort.Tensor {
+function concat(T: TensorClass, pool: HostArrayPool, xs: readonly ort.Tensor[], axis: number): ort.Tensor {
   const first = xs[0];
   if (first === undefined) throw new LevelskipError('INVALID_SHAPE', 'ops.concat needs at least one tensor');
   const rank = first.dims.length;
@@ -167,7 +215,8 @@ function concat(T: TensorClass, xs: readonly ort.Tensor[], axis: number): ort.Te
   }
   const shape = [...first.dims];
   shape[axis] = xs.reduce((sum, x) => sum + x.dims[axis]!, 0);
-  const out = new Float32Array(shapeSize(shape));
+  // Every value is written below (the inputs tile the result).
+  const out = pool.take(shapeSize(shape));
   // Each tensor contributes a contiguous run of (its axis size × inner size) values per outer index.
   const outer = shapeSize(first.dims.slice(0, axis));
   const inner = shapeSize(first.dims.slice(axis + 1));
@@ -181,7 +230,7 @@ function concat(T: TensorClass, xs: readonly ort.Tensor[], axis: number): ort.Te
   return hostTensor(T, out, shape);
 }
 
-function slice(T: TensorClass, x: ort.Tensor, begin: readonly number[], size: readonly number[]): ort.Tensor {
+function slice(T: TensorClass, pool: HostArrayPool, x: ort.Tensor, begin: readonly number[], size: readonly number[]): ort.Tensor {
   const data = float32Data(T, x, 'slice');
   const shape = x.dims;
   const rank = shape.length;
@@ -195,7 +244,8 @@ function slice(T: TensorClass, x: ort.Tensor, begin: readonly number[], size: re
       throw new LevelskipError('INVALID_SHAPE', `ops.slice ${formatShape(begin)} + ${formatShape(size)} leaves shape ${formatShape(shape)}`);
     }
   }
-  const out = new Float32Array(shapeSize(size));
+  // Every value is written below (one run per row).
+  const out = pool.take(shapeSize(size));
   if (out.length === 0) return hostTensor(T, out, size);
   // Copy contiguous runs along the last axis.
   const strides = new Array<number>(rank).fill(1);
@@ -234,15 +284,33 @@ function avgPool(T: TensorClass, x: ort.Tensor, window: number, stride: number):
   return hostTensor(T, out.data, out.shape);
 }
 
-function dispose(x: ort.Tensor | readonly ort.Tensor[]): void {
+/** Disposes live tensors (once: disposing again does nothing), their pool-made arrays back to `pool`. */
+function dispose(pool: HostArrayPool, x: ort.Tensor | readonly ort.Tensor[]): void {
   const list = Array.isArray(x) ? (x as readonly ort.Tensor[]) : [x as ort.Tensor];
   for (const t of list) {
     if (t === undefined || t === null) continue;
     if (live.delete(t)) {
       liveCount--;
+      // Read before dispose (which drops it); only CPU float32 tensors hold a Float32Array.
+      const data = t.location === 'cpu' && t.type === 'float32' ? (t.data as Float32Array) : undefined;
       t.dispose();
+      if (data !== undefined) pool.give(data);
     }
   }
+}
+
+/** `write`'s values in a recycled (or new) array of the pool, as a tensor; the array goes back if `write` throws. */
+function written(T: TensorClass, pool: HostArrayPool, shape: readonly number[], write: (data: Float32Array) => void): ort.Tensor {
+  checkShape(shape, 'ops.writeFloat32');
+  if (typeof write !== 'function') throw new LevelskipError('INVALID_OPTION', 'ops.writeFloat32(shape, write): write must be a function (data: Float32Array) => void');
+  const data = pool.take(shapeSize(shape));
+  try {
+    write(data);
+  } catch (error) {
+    pool.give(data);
+    throw error;
+  }
+  return hostTensor(T, data, shape);
 }
 
 /**
@@ -251,10 +319,17 @@ function dispose(x: ort.Tensor | readonly ort.Tensor[]): void {
  */
 export function createOnnxTensorOps(name: string, runtime: OnnxRuntime): TensorOps<ort.Tensor> {
   const T = runtime.Tensor;
+  const pool = new HostArrayPool();
+  /** A pool array holding a copy of `data`. */
+  const copied = (data: Float32Array): Float32Array => {
+    const out = pool.take(data.length);
+    out.set(data);
+    return out;
+  };
   return Object.freeze({
     name,
     shape: (x: ort.Tensor): readonly number[] => x.dims,
-    fromFloat32: (data: Float32Array, shape: readonly number[]): ort.Tensor => hostTensor(T, hostData(data, shape, 'fromFloat32').slice(), shape),
+    fromFloat32: (data: Float32Array, shape: readonly number[]): ort.Tensor => hostTensor(T, copied(hostData(data, shape, 'fromFloat32')), shape),
     // The tensor keeps the caller's array (core's contract: the caller gives it up).
     adoptFloat32: (data: Float32Array, shape: readonly number[]): ort.Tensor => hostTensor(T, hostData(data, shape, 'adoptFloat32'), shape),
     toFloat32: (x: ort.Tensor): Promise<Float32Array> => {
@@ -274,19 +349,21 @@ export function createOnnxTensorOps(name: string, runtime: OnnxRuntime): TensorO
     },
     zeros(shape: readonly number[]): ort.Tensor {
       checkShape(shape, 'ops.zeros');
-      return hostTensor(T, new Float32Array(shapeSize(shape)), shape);
+      return hostTensor(T, pool.take(shapeSize(shape)).fill(0), shape);
     },
-    add: (a: ort.Tensor, b: ort.Tensor) => elementwise(T, a, b, 'add', (x, y) => x + y),
-    sub: (a: ort.Tensor, b: ort.Tensor) => elementwise(T, a, b, 'sub', (x, y) => x - y),
-    mul: (a: ort.Tensor, b: ort.Tensor) => elementwise(T, a, b, 'mul', (x, y) => x * y),
-    scale: (x: ort.Tensor, factor: number) => map(T, x, 'scale', (v) => v * factor),
-    clamp: (x: ort.Tensor, min: number, max: number) => map(T, x, 'clamp', (v) => Math.min(max, Math.max(min, v))),
-    concat: (xs: readonly ort.Tensor[], axis: number) => concat(T, xs, axis),
-    slice: (x: ort.Tensor, begin: readonly number[], size: readonly number[]) => slice(T, x, begin, size),
+    add: (a: ort.Tensor, b: ort.Tensor) => elementwise(T, pool, a, b, 'add', (x, y) => x + y),
+    sub: (a: ort.Tensor, b: ort.Tensor) => elementwise(T, pool, a, b, 'sub', (x, y) => x - y),
+    mul: (a: ort.Tensor, b: ort.Tensor) => elementwise(T, pool, a, b, 'mul', (x, y) => x * y),
+    scale: (x: ort.Tensor, factor: number) => map(T, pool, x, 'scale', (v) => v * factor),
+    clamp: (x: ort.Tensor, min: number, max: number) => map(T, pool, x, 'clamp', (v) => Math.min(max, Math.max(min, v))),
+    concat: (xs: readonly ort.Tensor[], axis: number) => concat(T, pool, xs, axis),
+    slice: (x: ort.Tensor, begin: readonly number[], size: readonly number[]) => slice(T, pool, x, begin, size),
     resize: (x: ort.Tensor, height: number, width: number, mode: ResizeMode) => resize(T, x, height, width, mode),
     avgPool: (x: ort.Tensor, window: number, stride: number) => avgPool(T, x, window, stride),
-    clone: (x: ort.Tensor) => hostTensor(T, float32Data(T, x, 'clone').slice(), x.dims),
-    dispose,
-    combine: (terms: readonly (readonly [number, ort.Tensor])[], clamp?: { readonly min: number; readonly max: number }) => combine(T, terms, clamp),
+    clone: (x: ort.Tensor) => hostTensor(T, copied(float32Data(T, x, 'clone')), x.dims),
+    dispose: (x: ort.Tensor | readonly ort.Tensor[]) => dispose(pool, x),
+    combine: (terms: readonly (readonly [number, ort.Tensor])[], clamp?: { readonly min: number; readonly max: number }) => combine(T, pool, terms, clamp),
+    // Straight into a recycled array (core's contract: write sets every element, keeps nothing).
+    writeFloat32: (shape: readonly number[], write: (data: Float32Array) => void) => written(T, pool, shape, write),
   });
 }

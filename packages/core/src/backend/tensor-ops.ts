@@ -57,6 +57,15 @@ export interface TensorOps<T> {
    * NaN through it. Call it through core's `viewFloat32(ops, x)`, which falls back to `toFloat32`.
    */
   viewFloat32?(x: T): Promise<Float32Array>;
+  /**
+   * Optional: a new tensor of `shape` whose values `write(data)` puts straight into the storage
+   * the tensor will keep, every element of `data` (what it holds before `write` is unspecified).
+   * A host backend may hand out the storage of a tensor disposed earlier, so a loop that disposes
+   * what it no longer needs allocates nothing per step; `data` must not be kept past `write`.
+   * Samplers draw their step noise into it. Call it through core's `writeFloat32(ops, shape, write)`,
+   * which falls back to a new array and `adoptFloat32`.
+   */
+  writeFloat32?(shape: readonly number[], write: (data: Float32Array) => void): T;
 }
 
 /** `ops.adoptFloat32(data, shape)` where the backend has it (no copy), else `ops.fromFloat32`; either way the caller gives `data` up. */
@@ -67,6 +76,18 @@ export function adoptFloat32<T>(ops: TensorOps<T>, data: Float32Array, shape: re
 /** `ops.viewFloat32(x)` where the backend has it (no copy), else `ops.toFloat32(x)`: values to read, not to write or keep. */
 export function viewFloat32<T>(ops: TensorOps<T>, x: T): Promise<Float32Array> {
   return ops.viewFloat32 === undefined ? ops.toFloat32(x) : ops.viewFloat32(x);
+}
+
+/**
+ * `ops.writeFloat32(shape, write)` where the backend has it (the values written into the
+ * backend's storage, possibly recycled), else `write` into a new array that `adoptFloat32` hands
+ * over. `write` must set every element of the array it gets and not keep it.
+ */
+export function writeFloat32<T>(ops: TensorOps<T>, shape: readonly number[], write: (data: Float32Array) => void): T {
+  if (ops.writeFloat32 !== undefined) return ops.writeFloat32(shape, write);
+  const data = new Float32Array(shapeSize(shape));
+  write(data);
+  return adoptFloat32(ops, data, shape);
 }
 
 export type ResizeMode = 'nearest' | 'bilinear' | 'bicubic';

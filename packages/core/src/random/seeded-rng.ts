@@ -21,15 +21,19 @@
  *   outputs are used and a draw starting at an odd position takes the sine of its pair.
  *   normal (float32) is normal64 rounded to float32.
  *
- * Speed: the bulk of a normal draw takes its Philox words from a WebAssembly build of the same
- * function (philox-wasm.ts; 32 × 32 → 64-bit products in one instruction) where WebAssembly runs,
- * and from philox.ts elsewhere: the same words either way.
+ * Speed: where WebAssembly runs, normals come from a WebAssembly module (philox-wasm.ts) that
+ * computes the Philox words (32 × 32 → 64-bit products in single instructions, four blocks at a
+ * time) and Box–Muller (two pairs at a time), a whole chunk per call; elsewhere from philox.ts and
+ * a JS Box–Muller loop over Math.*.
  *
  * Determinism: the words, uniforms and integers are bit-identical on every JS engine. Normals
- * use Math.log, Math.cos and Math.sin, which ECMAScript does not require to be correctly
- * rounded. Node 20's V8 computes them with its fdlibm port on every machine; other engines, and
- * V8 releases that moved sin and cos to another libm, may differ in the last float64 bit, which
- * almost never changes the float32 value (the browser tests compare images within 1/255).
+ * need log, cos and sin, which ECMAScript does not require to be correctly rounded. Where the
+ * module runs (WebAssembly with SIMD: Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+), they
+ * come from its port of fdlibm, the code Node 20's V8 runs for Math.log, Math.cos and Math.sin,
+ * bit for bit; so they do not depend on the engine's Math, and a browser whose V8 moved sin and
+ * cos to another libm draws the same noise as Node 20. The JS fall-back uses Math.*: the same
+ * values on Node 20, and on other engines possibly a last-float64-bit difference, which almost
+ * never changes the float32 value.
  */
 import { LevelskipError } from '../errors/levelskip-error.js';
 import { philox4x32KeyedInto, philoxRoundKeys, type PhiloxRoundKeys } from './philox.js';
@@ -86,13 +90,14 @@ function jsBlocks(index: number, count: number, stream0: number, stream3: number
   return jsWords.subarray(0, 4 * count);
 }
 
-/** One pair's words and values, for the draws' edges (`#pairInto`, `#normalAt`). */
+/** One pair's words and values, for the draws' edges (`#pairInto`, `#normalAt`) without WebAssembly. */
 const pairWords = new Uint32Array(2);
 const pairValues = new Float64Array(2);
 
 /**
  * Box–Muller on consecutive word pairs: (words[j], words[j + 1]) → r·cos θ, r·sin θ with
  * r = √(−2 ln u₁), θ = 2π u₂, into out[offset + j], out[offset + j + 1] (`count` values, even).
+ * The fall-back where WebAssembly cannot run; philox.wat computes the same expressions.
  */
 function boxMullerInto(out: Float64Array | Float32Array, offset: number, words: Uint32Array, count: number): void {
   for (let j = 0; j < count; j += 2) {
@@ -176,6 +181,21 @@ export class SeededRng {
     return out;
   }
 
+  /**
+   * Fills `out` with the next `out.length` standard normals as float32 and returns it: the values
+   * `normal(out.length)` would return, without allocating (e.g. one buffer reused every step).
+   *
+   * @throws LevelskipError `INVALID_OPTION` when `out` is not a Float32Array.
+   */
+  normalInto(out: Float32Array): Float32Array {
+    if (!(out instanceof Float32Array)) {
+      const kind = out === null ? 'null' : typeof out === 'object' ? (Object.getPrototypeOf(out)?.constructor?.name ?? 'object') : typeof out;
+      throw rngError(`normalInto(out): out must be a Float32Array (e.g. new Float32Array(n)), got ${String(kind)}`);
+    }
+    this.#normalsInto(out, this.#advance(out.length));
+    return out;
+  }
+
   /** `n` standard normals as float64 (Box–Muller, both outputs of each pair used). */
   normal64(n: number): Float64Array {
     const out = new Float64Array(checkCount(n));
@@ -206,15 +226,22 @@ export class SeededRng {
       const blocks = Math.floor((n - i) / 4);
       const stream3 = (this.#stream1 | NORMAL_FAMILY) >>> 0;
       let index = (start + i) / 4;
-      // Whole blocks in chunks: Philox's words (in WebAssembly where it runs), then Box–Muller.
+      // Whole blocks in chunks: words and Box–Muller in WebAssembly where it runs, else in JS.
       const wasm = philoxWasm();
       // Round 0's keys are the key itself.
       const key0 = this.#roundKeys[0] as number;
       const key1 = this.#roundKeys[1] as number;
+      const float32 = out instanceof Float32Array;
       for (let done = 0; done < blocks; ) {
         const count = Math.min(CHUNK_BLOCKS, blocks - done);
-        const words = wasm === undefined ? jsBlocks(index, count, this.#stream0, stream3, this.#roundKeys) : wasm.blocks(index, count, this.#stream0, stream3, key0, key1);
-        boxMullerInto(out, i, words, 4 * count);
+        let words: Uint32Array;
+        if (wasm === undefined) {
+          words = jsBlocks(index, count, this.#stream0, stream3, this.#roundKeys);
+          boxMullerInto(out, i, words, 4 * count);
+        } else {
+          out.set(float32 ? wasm.normals32(index, count, this.#stream0, stream3, key0, key1) : wasm.normals64(index, count, this.#stream0, stream3, key0, key1), i);
+          words = wasm.words(count);
+        }
         this.#block.set(words.subarray(4 * count - 4, 4 * count));
         done += count;
         index += count;
@@ -234,8 +261,16 @@ export class SeededRng {
 
   /** The pair at even `position` into out[i], out[i + 1]. */
   #pairInto(out: Float64Array | Float32Array, i: number, position: number): void {
-    pairWords[0] = this.#word(NORMAL_FAMILY, position);
-    pairWords[1] = this.#word(NORMAL_FAMILY, position + 1);
+    const word0 = this.#word(NORMAL_FAMILY, position);
+    const word1 = this.#word(NORMAL_FAMILY, position + 1);
+    // The same Box–Muller as the bulk, so values never depend on where a draw starts or ends.
+    const wasm = philoxWasm();
+    if (wasm !== undefined) {
+      wasm.pairInto(out, i, word0, word1);
+      return;
+    }
+    pairWords[0] = word0;
+    pairWords[1] = word1;
     boxMullerInto(out, i, pairWords, 2);
   }
 

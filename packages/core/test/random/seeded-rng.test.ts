@@ -218,6 +218,52 @@ describe('SeededRng determinism, streams and resume', () => {
   });
 });
 
+describe('SeededRng.normalInto', () => {
+  it('fills the buffer with the values normal(n) returns, for odd and even starts and lengths, and advances the position', () => {
+    for (const start of [0, 1, 2, 3, 5, 6, 7]) {
+      for (const n of [0, 1, 2, 3, 4, 5, 7, 8, 63, 64, 65, 4097, 4099, 9000]) {
+        const reference = new SeededRng(31, 2);
+        reference.uniform(start);
+        const expected = reference.normal(n);
+        const rng = new SeededRng(31, 2);
+        rng.uniform(start);
+        const buffer = new Float32Array(n).fill(Number.NaN);
+        expect(rng.normalInto(buffer)).toBe(buffer);
+        expect(buffer).toEqual(expected);
+        expect(rng.state()).toEqual(reference.state());
+        // The next draw continues where normal(n) would.
+        expect(rng.normal(3)).toEqual(reference.normal(3));
+      }
+    }
+  });
+
+  it('reusing one buffer gives the consecutive draws (what a sampling loop does)', () => {
+    const reused = new SeededRng(8, 1);
+    const buffer = new Float32Array(257);
+    const fresh = new SeededRng(8, 1);
+    for (let step = 0; step < 4; step++) {
+      reused.normalInto(buffer);
+      expect(buffer).toEqual(fresh.normal(257));
+    }
+    // Documented layout, independently of normal(): position 4·257 = 1028 is even, so its cosine.
+    expect(new SeededRng(8, 1).normalInto(new Float32Array(1029))[1028]).toBe(Math.fround(referenceNormal(8n, 1, 1028)));
+  });
+
+  it.each<[string, unknown]>([
+    ['a Float64Array', new Float64Array(4)],
+    ['an array', [0, 0, 0]],
+    ['a number', 4],
+    ['null', null],
+    ['undefined', undefined],
+  ])('rejects %s with INVALID_OPTION naming out', (_name, out) => {
+    const rng = new SeededRng(1);
+    const error = errorOf(() => rng.normalInto(out as Float32Array));
+    expect(error.code).toBe('INVALID_OPTION');
+    expect(error.message).toContain('normalInto(out): out must be a Float32Array');
+    expect(rng.state().counter).toBe('0');
+  });
+});
+
 describe('gaussianNoise', () => {
   it('is the first ∏shape normals of (seed, stream)', () => {
     const noise = gaussianNoise(7, [2, 3, 4], 1);

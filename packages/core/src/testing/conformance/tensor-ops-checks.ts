@@ -4,7 +4,7 @@
  * avgPool TensorFlow's 'same' padding with padded cells excluded; see the reference's
  * resize and avg-pool files for the formulas.
  */
-import { adoptFloat32, viewFloat32, type HostTensor, type ResizeMode, type TensorOps } from '../../backend/tensor-ops.js';
+import { adoptFloat32, viewFloat32, writeFloat32, type HostTensor, type ResizeMode, type TensorOps } from '../../backend/tensor-ops.js';
 import { SeededRng } from '../../random/seeded-rng.js';
 import { referenceOps, type ReferenceTensor } from '../reference/index.js';
 import type { SuiteContext } from './context.js';
@@ -140,6 +140,64 @@ async function checkAdoptAndView<T>(ctx: SuiteContext<T>): Promise<string | void
   return `adoptFloat32 ${ops.adoptFloat32 === undefined ? 'absent' : 'present'}, viewFloat32 ${ops.viewFloat32 === undefined ? 'absent' : 'present'}`;
 }
 
+/**
+ * `writeFloat32` (the backend's, or core's fall-back) gives the values written, and storage a
+ * backend recycles from disposed tensors never aliases a live one: after a tensor is disposed
+ * (twice: the second dispose must be harmless, not recycle the storage twice), new tensors from
+ * `writeFloat32`, the ops and `zeros` each hold their own values, and a tensor that stays live
+ * keeps its own. A `write` that throws leaves no tensor behind.
+ */
+async function checkWriteAndRecycle<T>(ctx: SuiteContext<T>): Promise<string | void> {
+  const ops = ctx.backend.ops;
+  const live = ctx.options.liveTensors;
+  const host = randomHost(new SeededRng(9), [2, 3, 4, 5]);
+  const { shape, data } = host;
+  const constant = (value: number): Float32Array => new Float32Array(data.length).fill(value);
+  const x = writeFloat32(ops, shape, (out) => out.set(data));
+  const made: T[] = [];
+  try {
+    assertShape('writeFloat32', ops.shape(x), shape);
+    assertIdentical('writeFloat32', await ops.toFloat32(x), data);
+    // Storage to recycle: op results and written tensors, disposed (one of them twice).
+    const y = ops.scale(x, 2);
+    const w = writeFloat32(ops, shape, (out) => out.fill(5));
+    ops.dispose(y);
+    ops.dispose(y);
+    ops.dispose(w);
+    const ones = writeFloat32(ops, shape, (out) => out.fill(1));
+    made.push(ones);
+    const twos = writeFloat32(ops, shape, (out) => out.fill(2));
+    made.push(twos);
+    const tripled = ops.scale(x, 3);
+    made.push(tripled);
+    const zeros = ops.zeros(shape);
+    made.push(zeros);
+    const copy = ops.clone(x);
+    made.push(copy);
+    assertIdentical('a written tensor after recycling', await ops.toFloat32(ones), constant(1));
+    assertIdentical('a second written tensor after recycling', await ops.toFloat32(twos), constant(2));
+    assertClose('an op result after recycling', await ops.toFloat32(tripled), data.map((v) => 3 * v), ctx.options.tolerance);
+    assertIdentical('zeros after recycling', await ops.toFloat32(zeros), constant(0));
+    assertIdentical('clone after recycling', await ops.toFloat32(copy), data);
+    assertIdentical('the live source after recycling', await ops.toFloat32(x), data);
+  } finally {
+    ops.dispose(made);
+    ops.dispose(x);
+  }
+  const before = live?.();
+  let threw = false;
+  try {
+    writeFloat32(ops, shape, () => {
+      throw new Error('write failed');
+    });
+  } catch {
+    threw = true;
+  }
+  if (!threw) fail('writeFloat32 must let an exception thrown by write through');
+  if (live !== undefined && before !== undefined && live() > before) fail('writeFloat32 left a live tensor behind when write threw');
+  return `writeFloat32 ${ops.writeFloat32 === undefined ? 'absent (core\'s fall-back checked)' : 'present'}`;
+}
+
 async function checkShape<T>(ctx: SuiteContext<T>): Promise<void> {
   const ops = ctx.backend.ops;
   const x = ops.fromFloat32(new Float32Array(2 * 3 * 4 * 5), [2, 3, 4, 5]);
@@ -182,6 +240,7 @@ export async function tensorOpsChecks<T>(ctx: SuiteContext<T>): Promise<Conforma
   const checks: ConformanceCheck[] = [];
   checks.push(await runCheck('ops.fromFloat32/toFloat32 round trip', () => checkRoundTrip(ctx)));
   checks.push(await runCheck('ops.adoptFloat32/viewFloat32 (optional, no copy)', () => checkAdoptAndView(ctx)));
+  checks.push(await runCheck('ops.writeFloat32 (optional) and recycled storage', () => checkWriteAndRecycle(ctx)));
   checks.push(await runCheck('ops.shape', () => checkShape(ctx)));
   checks.push(await runCheck('ops.zeros', () => checkZeros(ctx)));
   for (const op of opCases()) checks.push(await runCheck(op.name, () => checkOpCase(ctx, op)));
