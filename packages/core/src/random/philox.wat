@@ -1,3 +1,17 @@
+;; The log, sin and cos routines below are a translation of V8's src/base/ieee754.cc, which
+;; carries these notices (V8's BSD licence: https://github.com/v8/v8/blob/main/LICENSE):
+;;   Copyright 2016 the V8 project authors. All rights reserved. Use of this source code is
+;;   governed by a BSD-style license that can be found in the LICENSE file.
+;;   The following is adapted from fdlibm (http://www.netlib.org/fdlibm).
+;;   ====================================================
+;;   Copyright (C) 1993-2004 by Sun Microsystems, Inc. All rights reserved.
+;;
+;;   Developed at SunSoft, a Sun Microsystems, Inc. business.
+;;   Permission to use, copy, modify, and distribute this
+;;   software is freely granted, provided that this notice
+;;   is preserved.
+;;   ====================================================
+;;
 ;; Philox4x32-10 blocks and Box–Muller normals for SeededRng (see philox-wasm.ts). Uses the
 ;; SIMD proposal (v128; every current engine has it): where it is missing the module does not
 ;; compile and SeededRng takes its JS path.
