@@ -323,6 +323,23 @@ describe('optimalSchedule at a budget within rounding of 0', () => {
   });
 });
 
+describe('optimalSchedule with a plan that saves just enough', () => {
+  // Found by the monotone property below (fast-check seed 1116758956, fresh-clone CI 2026-12-07):
+  // three steps at k = 2 save 55.49 % of a step against the 55.20 % required, but savings rounded
+  // down to the discretisation's units (3 × 184 = 552 of the 553 needed) hid that plan, and
+  // the search returned a worse one (error 0.255 against the optimum 0.188).
+  it.each(['independent', 'coherent'] as const)('%s errors: the brute-force optimum', (errorModel) => {
+    const input: TableInput = { levels: 3, n: 5, errors: [[0.01, 0.01], [0.01, 0.01], [0.01, 0.01], [0.01, 0.010000000088031907], [0.01, 0.01]], cost: [10, 8.579391969591727, 8.15042237111214] };
+    const budget = 0.11040000000100003;
+    for (const monotone of [true, false]) {
+      const plan = plannedOrUndefined(input, budget, 'zero', errorModel, monotone)!;
+      const expected = bruteForce(input, budget, 'ddim', errorModel, monotone)!;
+      expect(plan.fractionSaved).toBeGreaterThanOrEqual(budget - 1e-12);
+      expect(plan.predictedError).toBeCloseTo(expected.error, 9);
+    }
+  });
+});
+
 describe('monotone plans (the default for stateless fills): depth only falls over the run', () => {
   it.each(['independent', 'coherent'] as const)('%s errors: the brute-force optimum over non-increasing sequences, and never a rising depth', (errorModel) => {
     fc.assert(
