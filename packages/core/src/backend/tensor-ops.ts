@@ -5,6 +5,8 @@
  * Layout: every image-like tensor is logically NCHW at this boundary, whatever a backend
  * stores internally. Each op returns a new tensor that the caller owns and must `dispose`.
  */
+import { LevelskipError } from '../errors/levelskip-error.js';
+
 export interface TensorOps<T> {
   /** Name of the backend these ops belong to (for error messages). */
   readonly name: string;
@@ -85,6 +87,11 @@ export function viewFloat32<T>(ops: TensorOps<T>, x: T): Promise<Float32Array> {
  */
 export function writeFloat32<T>(ops: TensorOps<T>, shape: readonly number[], write: (data: Float32Array) => void): T {
   if (ops.writeFloat32 !== undefined) return ops.writeFloat32(shape, write);
+  // Checked here, before an array of that size is made (a backend's fromFloat32 checks too late for that).
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new LevelskipError('INVALID_SHAPE', `writeFloat32: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  if (typeof write !== 'function') throw new LevelskipError('INVALID_OPTION', 'writeFloat32(ops, shape, write): write must be a function (data: Float32Array) => void');
   const data = new Float32Array(shapeSize(shape));
   write(data);
   return adoptFloat32(ops, data, shape);

@@ -11,6 +11,7 @@ import type { SuiteContext } from './context.js';
 import {
   assertClose,
   assertIdentical,
+  assertLevelskipError,
   assertShape,
   fail,
   runCheck,
@@ -194,6 +195,8 @@ async function checkWriteAndRecycle<T>(ctx: SuiteContext<T>): Promise<string | v
     threw = true;
   }
   if (!threw) fail('writeFloat32 must let an exception thrown by write through');
+  await assertLevelskipError('writeFloat32 with a negative dimension', 'INVALID_SHAPE', () => writeFloat32(ops, [2, -1], (out) => out.fill(0)));
+  await assertLevelskipError('writeFloat32 with a fractional dimension', 'INVALID_SHAPE', () => writeFloat32(ops, [2.5], (out) => out.fill(0)));
   if (live !== undefined && before !== undefined && live() > before) fail('writeFloat32 left a live tensor behind when write threw');
   return `writeFloat32 ${ops.writeFloat32 === undefined ? 'absent (core\'s fall-back checked)' : 'present'}`;
 }
