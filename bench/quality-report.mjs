@@ -23,12 +23,12 @@
  *   },
  * }
  */
-import { writeFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chartToPixels, chartToSvg, layoutChart, paretoFrontier } from './lib/chart.mjs';
 import { cs, recipeBaselines, sameWeights, shippedIdentities, table1Rows, table1Sampler, table3, table4, table5 } from './quality.mjs';
 import { median } from './lib/timing.mjs';
-import { loadPackage } from './lib/workspace.mjs';
+import { loadPackage, repositoryRoot } from './lib/workspace.mjs';
 
 /** @typedef {import('./lib/types.js').QualityDocument} QualityDocument */
 /** @typedef {import('./lib/types.js').QualityCell} QualityCell */
@@ -101,14 +101,15 @@ function table1Section(doc) {
       if (found.every((x) => x === undefined)) continue;
       const name = `${row.model} / ${fill}${trainedFor ? '' : ' (not trained for it)'}`;
       rows.push([name, ...found.map((x) => num(x?.fdLenet))]);
-      const base = found[0]?.msPerImage;
+      const base = found[0];
       times.push([
         name,
         ...found.map((x, i) => {
           if (x === undefined) return '—';
           if (cs[i] === 0) return `${num(x.msPerImage)} ms`;
-          const measured = base === undefined ? null : 1 - x.msPerImage / base;
-          return `${num(x.msPerImage)} ms (${pct(measured)} / ${pct(x.predictedFractionSaved)})`;
+          const measured = base === undefined ? null : 1 - x.msPerImage / base.msPerImage;
+          const caveat = base === undefined ? '' : timeCaveat(x, base, doc.machine.cores);
+          return `${num(x.msPerImage)} ms (${pct(measured)}${caveat === '' ? '' : `, ${caveat}`} / ${pct(x.predictedFractionSaved)})`;
         }),
       ]);
     }
@@ -117,7 +118,7 @@ function table1Section(doc) {
   return `FD-LeNet (lower is better), DDIM-50 η = 1 (stochastic, DDPM-like; the paper's Table 1 samples with DDPM), by power-schedule curvature c (c = 0: every level at every step). At c = 0 nothing is skipped, so the fills of one model share that cell.
 
 ${table(['model / fill', ...cs.map((c) => `c = ${c}`)], rows)}
-Sampling time per image on this machine (batch ${doc.config.batch}, ${doc.config.backend}), with the time saved against the same model's c = 0, measured / FLOP-predicted:
+Sampling time per image on this machine (batch ${doc.config.batch}, ${doc.config.backend}), with the time saved against the same model's c = 0, measured / FLOP-predicted; a measured saving says "other run" where the two cells were timed in different runs of the bench, and "busy machine" where either was timed while other work shared the cores:
 
 ${table(['model / fill', ...cs.map((c) => `c = ${c}`)], times)}`;
 }
@@ -128,7 +129,7 @@ ${table(['model / fill', ...cs.map((c) => `c = ${c}`)], times)}`;
  * @param {QualityDocument} doc
  * @returns {string}
  */
-function table3Section(doc) {
+export function table3Section(doc) {
   const cells = Object.values(doc.cells).filter((x) => x.tables.includes('table3') || isTable1Sampler(x));
   const blocks = [];
   for (const row of table3.rows) {
@@ -150,7 +151,37 @@ function table3Section(doc) {
     blocks.push(`**${row.model}, ${row.fill} fill, c = ${row.c}**\n\n${table(['sampler', ...table3.etas.map((e) => `η = ${e}`), 'time per image'], [...ddim, ...dpm])}`);
   }
   if (blocks.length === 0) return '_(Table 3 not measured in this file)_\n';
-  return `FD-LeNet by sampler and step count (DDIM's η: 0 deterministic, 1 DDPM-like noise; DPM-Solver++ 2M is deterministic, its row uses the η = 0 column). A DDIM row's time per image is the median of its η runs, which cost nearly the same (η > 0 only adds a noise draw per step); each run is timed once.\n\n${blocks.join('\n')}`;
+  return `FD-LeNet by sampler and step count (DDIM's η: 0 deterministic, 1 DDPM-like noise; DPM-Solver++ 2M is deterministic, its row uses the η = 0 column). A DDIM row's time per image is the median of its η runs, which cost nearly the same (η > 0 only adds a noise draw per step); each run is timed once.\n\n${blocks.join('\n')}${equalTimeSection(doc, cells)}`;
+}
+
+/**
+ * The paper's Table 3 question: does skipping (a skip-trained row at its c, DDIM-n η = 1) beat the
+ * full-depth row with fewer DDIM steps at equal measured time? For each skipping cell, the
+ * full-depth DDIM η = 1 cell of the same session (so one machine state) that is the slowest not
+ * slower than it. Cells timed on a busy machine are left out: the comparison is by time.
+ *
+ * @param {QualityDocument} doc
+ * @param {QualityCell[]} cells
+ * @returns {string}
+ */
+function equalTimeSection(doc, cells) {
+  const full = table3.rows.find((r) => r.c === 0);
+  if (full === undefined) return '';
+  const quiet = (/** @type {QualityCell} */ x) => !timedOnBusyMachine(x, doc.machine.cores);
+  const ddim1 = (/** @type {QualityCell} */ x) => x.sampler === 'ddim' && x.eta === 1;
+  const fullCells = cells.filter((x) => x.model === full.model && x.fill === full.fill && x.c === 0 && ddim1(x) && quiet(x));
+  const rows = [];
+  for (const row of table3.rows.filter((r) => r.c !== 0)) {
+    const mine = cells.filter((x) => x.model === row.model && x.fill === row.fill && x.c === row.c && ddim1(x) && quiet(x)).sort((a, b) => a.steps - b.steps);
+    for (const x of mine) {
+      const match = fullCells.filter((f) => f.session === x.session && f.msPerImage <= x.msPerImage).sort((a, b) => b.msPerImage - a.msPerImage)[0];
+      if (match === undefined) continue;
+      const verdict = x.fdLenet < match.fdLenet ? 'skipping' : 'fewer full-depth steps';
+      rows.push([`${row.model}, c = ${row.c}, DDIM-${x.steps}`, num(x.fdLenet), `${num(x.msPerImage)} ms`, `DDIM-${match.steps}`, num(match.fdLenet), `${num(match.msPerImage)} ms`, verdict]);
+    }
+  }
+  if (rows.length === 0) return '';
+  return `\n**At equal measured time** (the paper's Table 3 question): each skip-trained DDIM-n η = 1 run beside the ${full.model} DDIM η = 1 run of the same measuring session that takes no longer per image (cells timed on a busy machine left out).\n\n${table(['skipping', 'FD-LeNet', 'time per image', `${full.model}, as fast or faster`, 'FD-LeNet', 'time per image', 'better FD-LeNet'], rows)}`;
 }
 
 /**
@@ -223,6 +254,91 @@ function frontByMeasuredTime(base, present) {
 }
 
 /**
+ * What the model's calibration predicts for a Table 5 cell: the predicted error of the depths it ran
+ * (core's `scheduleError`, the objective the auto schedules minimise), and whether those depths, as
+ * recomputed here, have the step histogram the cell recorded (false: the cell ran another plan,
+ * e.g. an auto cell measured before the planner changed, and must be re-measured).
+ *
+ * @typedef {{ predictedError: number, sameDepths: boolean }} Table5Prediction
+ */
+
+/**
+ * The calibration's prediction for every Table 5 cell whose model ships a calibration table
+ * (`packages/model-<name>/model.json`): the depths of its schedule at each DDIM step (eq. (1)'s
+ * `kAt`, `cache:m`'s `cacheDepths`, or the auto plan the CLI's `--schedule auto:f` makes), scored
+ * by `scheduleError` with the same sampler.
+ *
+ * @param {Pick<QualityDocument, 'cells'>} doc
+ * @returns {Promise<Map<QualityCell, Table5Prediction>>}
+ */
+export async function table5Predictions(doc) {
+  const core = /** @type {any} */ (await loadPackage('core'));
+  /** @type {Map<QualityCell, Table5Prediction>} */
+  const out = new Map();
+  for (const { row, present } of table5Cells(doc)) {
+    /** @type {{ calibration?: unknown }} */
+    let manifest;
+    try {
+      manifest = JSON.parse(readFileSync(join(repositoryRoot, 'packages', `model-${row.model}`, 'model.json'), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (manifest.calibration === undefined) continue;
+    const calibration = core.parseCalibrationTable(manifest.calibration, `${row.model} model.json`);
+    const T = calibration.noiseSchedule.trainTimesteps;
+    for (const x of present) {
+      if (x.sampler !== 'ddim') continue;
+      const sampler = { kind: 'ddim', eta: x.eta ?? 0 };
+      const timesteps = Array.from({ length: x.steps }, (_, i) => Math.floor(T / x.steps) * (x.steps - 1 - i));
+      /** @type {number[]} */
+      const ks =
+        x.auto !== undefined && x.auto !== null
+          ? core.optimalSchedule(calibration, { sampler, steps: timesteps, budget: x.auto, fill: row.fill }).plan.ks
+          : x.c !== null
+            ? timesteps.map((t) => core.powerSchedule({ c: x.c }).kAt(t / T, calibration.levels))
+            : core.cacheDepths(timesteps.map(() => x.k), core.parseFill(x.fill));
+      const histogram = Array.from({ length: calibration.levels }, (_, k) => ks.filter((d) => d === k).length);
+      const prediction = core.scheduleError(calibration, { sampler, steps: timesteps, fill: row.fill, ks });
+      out.set(x, { predictedError: prediction.predictedError, sameDepths: histogram.join('/') === (x.kHistogram ?? []).join('/') });
+    }
+  }
+  return out;
+}
+
+/**
+ * Spearman's rank correlation of two equally long lists (average ranks for ties); undefined below 3 pairs.
+ *
+ * @param {number[]} xs
+ * @param {number[]} ys
+ * @returns {number | undefined}
+ */
+export function spearman(xs, ys) {
+  if (xs.length < 3 || xs.length !== ys.length) return undefined;
+  const ranks = (/** @type {number[]} */ v) => {
+    const order = v.map((value, i) => ({ value, i })).sort((a, b) => a.value - b.value);
+    const r = new Array(v.length);
+    for (let a = 0; a < order.length; ) {
+      let b = a;
+      while (b + 1 < order.length && order[b + 1].value === order[a].value) b++;
+      for (let j = a; j <= b; j++) r[order[j].i] = (a + b) / 2 + 1;
+      a = b + 1;
+    }
+    return r;
+  };
+  const [rx, ry] = [ranks(xs), ranks(ys)];
+  const mean = (xs.length + 1) / 2;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxy += (rx[i] - mean) * (ry[i] - mean);
+    sxx += (rx[i] - mean) ** 2;
+    syy += (ry[i] - mean) ** 2;
+  }
+  return sxx === 0 || syy === 0 ? undefined : sxy / Math.sqrt(sxx * syy);
+}
+
+/**
  * Table 5: calibrated schedules beside the hand-made family of their row (cache:m or eq. (1)),
  * sorted by FLOP-predicted saving, each marked when it is on the Pareto front of its row by FLOPs
  * (no other configuration of the row saves more FLOPs and scores better) and by measured time (no
@@ -230,10 +346,15 @@ function frontByMeasuredTime(base, present) {
  * better). A cell timed on a busy machine keeps its flag in every column its time enters: its
  * measured saving and its place on the front by time are only as good as that time.
  *
+ * With `predictions` (`table5Predictions`), each cell also shows the error its calibration predicts
+ * for its depths, and each row the rank correlation of that prediction with FD-LeNet at equal
+ * budgets: how far the objective the auto schedules minimise tells which schedule samples better.
+ *
  * @param {Pick<QualityDocument, 'machine' | 'cells'>} doc
+ * @param {Map<QualityCell, Table5Prediction>} [predictions]
  * @returns {string}
  */
-export function table5Section(doc) {
+export function table5Section(doc, predictions) {
   const blocks = [];
   for (const { row, base, present } of table5Cells(doc)) {
     const front = new Set(paretoFrontier(present.map((x) => ({ x: 1 - x.predictedFractionSaved, y: x.fdLenet, cell: x }))).map((p) => p.cell));
@@ -242,22 +363,69 @@ export function table5Section(doc) {
     const saved = (/** @type {QualityCell} */ x) => (base === undefined ? null : 1 - x.msPerImage / base.msPerImage);
     const rows = [];
     const time = (/** @type {QualityCell} */ x) => `${num(x.msPerImage)} ms${busy(x) ? ' (busy machine)' : ''}`;
-    const timeFlag = (/** @type {QualityCell} */ x) => (base !== undefined && (busy(x) || busy(base)) ? ' (busy machine)' : '');
+    const timeFlag = (/** @type {QualityCell} */ x) => {
+      const caveat = base === undefined ? '' : timeCaveat(x, base, doc.machine.cores);
+      return caveat === '' ? '' : ` (${caveat})`;
+    };
     if (base) rows.push([`c = 0 (full depth)`, num(base.fdLenet), time(base), '—', '—', '', '', frontByTime.has(base) ? `yes${timeFlag(base)}` : '']);
     for (const x of [...present].sort((a, b) => b.predictedFractionSaved - a.predictedFractionSaved)) {
       const label = x.auto !== undefined ? `auto:${x.auto}, ${x.fill}` : x.c === null ? `${x.fill}, k = ${x.k}` : `eq. (1), c = ${x.c}`;
       const measured = base === undefined ? '—' : `${pct(saved(x))}${timeFlag(x)}`;
-      rows.push([label, num(x.fdLenet), time(x), measured, pct(x.predictedFractionSaved), (x.kHistogram ?? []).join('/'), front.has(x) ? 'yes' : '', frontByTime.has(x) ? `yes${timeFlag(x)}` : '']);
+      const cells = [label, num(x.fdLenet), time(x), measured, pct(x.predictedFractionSaved), (x.kHistogram ?? []).join('/'), front.has(x) ? 'yes' : '', frontByTime.has(x) ? `yes${timeFlag(x)}` : ''];
+      if (predictions !== undefined) cells.splice(2, 0, predictedLabel(predictions.get(x)));
+      rows.push(cells);
     }
+    if (base && predictions !== undefined) rows[0]?.splice(2, 0, '0');
     const what = row.family.kind === 'cache' ? `cache:m with k = ${row.family.k}, the DeepCache family` : 'eq. (1) at c = 1, 2, 3, 5';
+    const header = ['schedule', 'FD-LeNet', 'time per image', 'saved, measured', 'saved, FLOP-predicted', 'steps at k = 0/1/2/3', 'Pareto-optimal in this row (by FLOPs)', 'Pareto-optimal in this row (by measured time)'];
+    if (predictions !== undefined) header.splice(2, 0, 'predicted error');
     blocks.push(`**${row.model}, ${row.fill} fill: auto vs ${what}**
 
-${table(['schedule', 'FD-LeNet', 'time per image', 'saved, measured', 'saved, FLOP-predicted', 'steps at k = 0/1/2/3', 'Pareto-optimal in this row (by FLOPs)', 'Pareto-optimal in this row (by measured time)'], rows)}`);
+${table(header, rows)}${predictions === undefined ? '' : correlationLine(present, predictions)}`);
   }
   if (blocks.length === 0) return '_(Table 5 not measured in this file: `pnpm bench quality --only table5`)_\n';
-  return `Calibrated schedules (\`--schedule auto:f\`, core's \`autoSchedule\`): the depth of each step (with the cache fill, also which steps refresh at full depth) chosen by dynamic programming from the model's calibration table to add the least predicted error for a time budget, beside the hand-made schedules at the same FLOP-predicted saving. DDIM-50 η = 1, as Table 1; measured saved is against the same model's c = 0 row. A measured saving, and a place on the Pareto front by measured time, carries "(busy machine)" where either cell was timed while other work shared the cores: such times may be inflated unevenly, so that ranking is provisional (FD-LeNet does not depend on it; the ranking by FLOPs does not either).
+  const predictedNote =
+    predictions === undefined
+      ? ''
+      : ` *Predicted error*: what the model's calibration table (model.json) predicts the schedule's depths add to each final sample, (Σ √(w_i · err_i))² (core's \`scheduleError\`, the objective the auto schedules minimise), in squared pixel units of the [−1, 1] image; "plan changed" where the depths recomputed now differ from the step counts the cell ran (re-measure it).`;
+  return `Calibrated schedules (\`--schedule auto:f\`, core's \`autoSchedule\`): the depth of each step (with the cache fill, also which steps refresh at full depth) chosen by dynamic programming from the model's calibration table to add the least predicted error for a time budget, beside the hand-made schedules at the same FLOP-predicted saving. DDIM-50 η = 1, as Table 1; measured saved is against the same model's c = 0 row. A measured saving, and a place on the Pareto front by measured time, carries "(busy machine)" where either cell was timed while other work shared the cores, and "(other run)" where the cell and its c = 0 row were timed in different runs of the bench: such times may differ unevenly, so that ranking is provisional (FD-LeNet does not depend on it; the ranking by FLOPs does not either).${predictedNote}
 
 ${blocks.join('\n')}`;
+}
+
+/** @param {Table5Prediction | undefined} p */
+function predictedLabel(p) {
+  if (p === undefined) return '—';
+  return `${p.predictedError.toPrecision(3)}${p.sameDepths ? '' : ' (plan changed)'}`;
+}
+
+/**
+ * Whether a row's predicted errors rank its skipping schedules as FD-LeNet does: Spearman's ρ over
+ * the cells whose plan is the one measured, and at each budget, auto against the family's cell.
+ *
+ * @param {QualityCell[]} present
+ * @param {Map<QualityCell, Table5Prediction>} predictions
+ */
+function correlationLine(present, predictions) {
+  const scored = present.filter((x) => predictions.get(x)?.sameDepths);
+  const rho = spearman(
+    scored.map((x) => /** @type {Table5Prediction} */ (predictions.get(x)).predictedError),
+    scored.map((x) => x.fdLenet),
+  );
+  if (rho === undefined) return '';
+  const autos = scored.filter((x) => x.auto !== undefined && x.auto !== null);
+  const pairs = autos
+    .map((a) => {
+      const family = scored.filter((x) => x.auto === undefined || x.auto === null);
+      const partner = family.reduce((best, x) => (best === undefined || Math.abs(x.predictedFractionSaved - a.predictedFractionSaved) < Math.abs(best.predictedFractionSaved - a.predictedFractionSaved) ? x : best), /** @type {QualityCell | undefined} */ (undefined));
+      if (partner === undefined) return undefined;
+      const pa = /** @type {Table5Prediction} */ (predictions.get(a)).predictedError;
+      const pf = /** @type {Table5Prediction} */ (predictions.get(partner)).predictedError;
+      const label = partner.c === null ? partner.fill : `c = ${partner.c}`;
+      return `auto:${a.auto} vs ${label}: predicted ×${pf === 0 ? '—' : (pa / pf).toFixed(2)}, FD-LeNet ×${(a.fdLenet / partner.fdLenet).toFixed(2)}`;
+    })
+    .filter((line) => line !== undefined);
+  return `\nPredicted error against FD-LeNet in this row: Spearman ρ = ${rho.toFixed(2)} over its ${scored.length} skipping schedules${pairs.length > 0 ? `; at equal budgets, ${pairs.join('; ')}` : ''}.\n`;
 }
 
 /**
@@ -354,18 +522,18 @@ export function recipesSection(doc) {
       if (found.every((x) => x === undefined)) return undefined;
       const base = found[0];
       const at2 = found[cs.indexOf(2)];
-      const busy = [base, at2].some((x) => x !== undefined && timedOnBusyMachine(x, doc.machine.cores));
-      const measured = base !== undefined && at2 !== undefined && !busy ? 1 - at2.msPerImage / base.msPerImage : null;
+      const caveat = base !== undefined && at2 !== undefined ? timeCaveat(at2, base, doc.machine.cores) : '';
+      const measured = base !== undefined && at2 !== undefined && caveat === '' ? 1 - at2.msPerImage / base.msPerImage : null;
       return [
         `${row.model} / ${row.fill}`,
         row.describe,
         ...found.map((x) => num(x?.fdLenet)),
         at2?.recognisable === undefined ? '—' : pct(at2.recognisable),
-        at2 === undefined ? '—' : `${busy ? 'busy machine' : pct(measured)} / ${pct(at2.predictedFractionSaved)}`,
+        at2 === undefined ? '—' : `${caveat === '' ? pct(measured) : caveat} / ${pct(at2.predictedFractionSaved)}`,
       ];
     })
     .filter((row) => row !== undefined);
-  return `FD-LeNet by power-schedule curvature c, as Table 1 (DDIM-50 η = 1, ${doc.config.samples} images), for checkpoints of the training recipes (\`packages/pretrained/scripts/recipes.mjs\`; a label \`<recipe>@<step>\` is the recipe's weights after that many steps) beside the shipped full-depth and from-scratch models. *Recognisable*: the share of the c = 2 samples the project's LeNet classifies with p > 0.9${real === undefined ? '' : ` (held-out real digits: ${pct(real)})`}; LeNet is confident on much that is not a digit, so read it beside FD-LeNet. *Saved at c = 2*: time per image at c = 2 against the same model's c = 0 in this file, measured / FLOP-predicted; "busy machine" where either cell was timed while other work shared the cores (its FD-LeNet is unaffected).
+  return `FD-LeNet by power-schedule curvature c, as Table 1 (DDIM-50 η = 1, ${doc.config.samples} images), for checkpoints of the training recipes (\`packages/pretrained/scripts/recipes.mjs\`; a label \`<recipe>@<step>\` is the recipe's weights after that many steps) beside the shipped full-depth and from-scratch models. *Recognisable*: the share of the c = 2 samples the project's LeNet classifies with p > 0.9${real === undefined ? '' : ` (held-out real digits: ${pct(real)})`}; LeNet is confident on much that is not a digit, so read it beside FD-LeNet. *Saved at c = 2*: time per image at c = 2 against the same model's c = 0 in this file, measured / FLOP-predicted; "busy machine" where either cell was timed while other work shared the cores, "other run" where they were timed in different runs of the bench (its FD-LeNet is unaffected either way).
 
 ${table(['model / fill', 'training', ...cs.map((c) => `c = ${c}`), 'recognisable, c = 2', 'saved at c = 2'], body)}`;
 }
@@ -462,6 +630,21 @@ export function timedOnBusyMachine(cell, cores) {
 }
 
 /**
+ * Why the times of two cells should not be compared, or '' when they can: either was timed on a busy
+ * machine, or they were timed in different runs of the bench (machines of one kind differ up to 2×
+ * between sessions, and one VM drifts between days: compare times only within one run).
+ *
+ * @param {QualityCell} a
+ * @param {QualityCell} b
+ * @param {number} cores
+ * @returns {'' | 'busy machine' | 'other run'}
+ */
+export function timeCaveat(a, b, cores) {
+  if (timedOnBusyMachine(a, cores) || timedOnBusyMachine(b, cores)) return 'busy machine';
+  return a.session === b.session ? '' : 'other run';
+}
+
+/**
  * Renders a quality results file. Writes the Pareto chart to `<outDirectory>/<assetName>.svg|png`
  * and links it by `assetName` (the report and its assets live in one folder). Cells measured with
  * other weights than a model has now (`currentWeights`, by default the shipped ones) are left out
@@ -540,7 +723,7 @@ ${table3Section(doc)}
 ${table4Section(doc)}
 ### Table 5, beyond the paper: calibrated schedules
 
-${table5Section(doc)}${table5Chart}
+${table5Section(doc, await table5Predictions(doc))}${table5Chart}
 ### Recipes: fine-tuning and distillation for c = 2
 
 ${recipesSection(doc)}

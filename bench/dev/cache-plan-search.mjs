@@ -11,7 +11,8 @@
  *
  * Measured 2026-12-07 (500 images; training shared the cores, which changes times, not FD-LeNet),
  * at about cache:3's budget (44.5 % of FLOPs saved), against Table 5's cache:3 (17 refreshes) 67.5
- * and auto:0.445 (15 refreshes, most of them late, three steps at k = 2) 63.2:
+ * and auto:0.445 (15 refreshes, most of them late, three steps at k = 2) 63.2 (the planner before
+ * commit 1dcab61; its plan now, 14 refreshes and five steps at k = 2, scores 57.9):
  *   ramp:2-4.5 (refresh every 2 steps early, every 4–5 late; 17 refreshes)  74.5
  *   ramp:1.5-5 (17 refreshes)                                               72.8
  *   ramp:4-2   (dense late; 18 refreshes, 43.1 % saved)                     72.2

@@ -51,8 +51,10 @@ const distilFromFull = { teacher: 'mnist-full', distillMix: 0.5 };
  * (the FD-LeNet curve of the quality issue is read from them) besides the newest two. `teacher`
  * names a shipped model distilled into the run (train()'s `teacher`: frozen, run at k = 0) and
  * `distillMix` is the weight of the plain ε loss in the distillation loss (0 = pure distillation).
+ * `addedAsIdentity` starts the attention blocks the `initFrom` model lacks as the identity (their
+ * residual output projection `to_out.0` zero), so that the run's step 0 is that model exactly.
  *
- * @type {Record<string, { description: string, spec: object, scheme: string, c?: number, fill: string, batchSize: number, lr: number, warmup: number, ema: number, gradClip: number, seed: number, steps: number, initFrom?: string, keepEvery?: number, teacher?: string, distillMix?: number, experimental?: boolean }>}
+ * @type {Record<string, { description: string, spec: object, scheme: string, c?: number, fill: string, batchSize: number, lr: number, warmup: number, ema: number, gradClip: number, seed: number, steps: number, initFrom?: string, keepEvery?: number, teacher?: string, distillMix?: number, addedAsIdentity?: boolean, experimental?: boolean }>}
  */
 export const recipes = {
   'mnist-zero-c2': {
@@ -132,6 +134,16 @@ export const recipes = {
     scheme: 'schedule-aware',
     c: 2,
     fill: 'mean',
+  },
+  'mnist-c2-distill-attn32': {
+    ...finetuneFromFull,
+    ...distilFromFull,
+    description:
+      "Recipe F of the quality issue: recipe B on mnistSmall with self-attention at the 32×32 level as well (attentionLevels [0, 2]: one attention after the encoder's block, one after each of the decoder's two), a global path that every depth runs, c = 2 included. The attention tensors mnist-full lacks start as the identity (output projection zero, the rest randomWeights(spec, { seed: 24 })), so step 0 is mnist-full exactly; teacher mnist-full at k = 0, mix 0.5 (untuned, as in B). A diagnostic, not a candidate: the three attentions over 1,024 positions cost more than the 32×32 level's convolutions, so c = 2 saves 23.5 % of the FLOPs instead of 41.4 %. It tests whether global mixing at the level that c = 2 keeps is what limits B.",
+    spec: { ...presets.mnistSmall, attentionLevels: [0, 2] },
+    scheme: 'schedule-aware',
+    c: 2,
+    addedAsIdentity: true,
   },
   'mnist-uniform-distill': {
     ...finetuneFromFull,

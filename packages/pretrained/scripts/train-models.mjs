@@ -302,7 +302,9 @@ async function initFromShipped(name, recipe) {
   const added = [];
   for (const [tensorName, tensor] of randomWeights(parseUNetSpec(recipe.spec), { seed: recipe.seed })) {
     if (!weights.has(tensorName)) {
-      weights.set(tensorName, tensor);
+      // An attention block adds to_out.0(...) to its input: with that projection zero it is the identity.
+      const identity = recipe.addedAsIdentity === true && /\.attentions\.\d+\.to_out\.0\.(weight|bias)$/.test(tensorName);
+      weights.set(tensorName, identity ? { shape: tensor.shape, data: new Float32Array(tensor.data.length) } : tensor);
       added.push(tensorName);
     }
   }

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LevelskipError } from '../../../src/errors/levelskip-error.js';
-import { cacheDepths, cacheFill, zeroFill } from '../../../src/fills/fill-registry.js';
+import { cacheDepths, cacheFill, parseFill, zeroFill } from '../../../src/fills/fill-registry.js';
 import { linearBetaSchedule } from '../../../src/noise/noise-schedule.js';
 import { parseCalibrationTable, type CalibrationTable } from '../../../src/schedules/calibrated/calibration-table.js';
 import { errorWeights } from '../../../src/schedules/calibrated/error-weights.js';
-import { autoSchedule, optimalSchedule, propagationLookup } from '../../../src/schedules/calibrated/optimal-schedule.js';
+import { autoSchedule, optimalSchedule, propagationLookup, scheduleError } from '../../../src/schedules/calibrated/optimal-schedule.js';
 import { skipScheduleFromJSON } from '../../../src/schedules/schedule-from-json.js';
 
 const T = 1000;
@@ -409,4 +409,83 @@ describe('optimalSchedule properties (fast-check)', () => {
       );
     });
   }
+});
+
+describe('scheduleError: the objective of any plan, hand-made ones included', () => {
+  const stateless: TableInput = { levels: 3, n: 6, errors: handErrors, cost: [10, 6, 3] };
+  const cached: TableInput = { levels: 3, n: 6, cacheErrors: handCacheErrors, cost: [10, 6, 3] };
+  const w = errorWeights({ sampler: 'ddim', noiseSchedule, timesteps: leading(6) });
+
+  it('by hand, zero fill: eq. (1)-like depths 2, 2, 1, 1, 0, 0 add w_i · err_i (independent) or (Σ √(w_i err_i))² (coherent)', () => {
+    const ks = [2, 2, 1, 1, 0, 0];
+    // Step i has the (5 − i)-th calibrated timestep's errors (the table lists increasing t).
+    const terms = [w[0]! * handErrors[5]![1]!, w[1]! * handErrors[4]![1]!, w[2]! * handErrors[3]![0]!, w[3]! * handErrors[2]![0]!];
+    const independent = scheduleError(table(stateless), { sampler: 'ddim', steps: 6, fill: 'zero', ks, errorModel: 'independent' });
+    expect(independent.predictedError).toBeCloseTo(terms[0]! + terms[1]! + terms[2]! + terms[3]!, 12);
+    expect(independent.stepErrors.slice(4)).toEqual([0, 0]);
+    const coherent = scheduleError(table(stateless), { sampler: 'ddim', steps: 6, fill: 'zero', ks });
+    expect(coherent.errorModel).toBe('coherent');
+    expect(coherent.predictedError).toBeCloseTo(terms.reduce((a, t) => a + Math.sqrt(t), 0) ** 2, 12);
+    // Cost 3 + 3 + 6 + 6 + 10 + 10 = 38 of 60.
+    expect(coherent.fractionSaved).toBeCloseTo(22 / 60, 12);
+  });
+
+  it("by hand, cache fill: DeepCache's cache:2 at k = 2 reads caches one step old", () => {
+    const ks = cacheDepths([2, 2, 2, 2, 2, 2], parseFill('cache:2'));
+    expect(ks).toEqual([0, 2, 0, 2, 0, 2]);
+    const terms = [1, 3, 5].map((i) => w[i]! * handCacheErrors[5 - i]![1]![0]!);
+    const result = scheduleError(table(cached), { sampler: 'ddim', steps: 6, fill: 'cache', ks, errorModel: 'independent' });
+    expect(result.predictedError).toBeCloseTo(terms[0]! + terms[1]! + terms[2]!, 12);
+    // A cache two steps old at step 2 (refresh, k = 1, k = 1 …): the age counts from the refresh.
+    const older = scheduleError(table(cached), { sampler: 'ddim', steps: 6, fill: 'cache', ks: [0, 1, 1, 0, 0, 0], errorModel: 'independent' });
+    expect(older.predictedError).toBeCloseTo(w[1]! * handCacheErrors[4]![0]![0]! + w[2]! * handCacheErrors[3]![0]![1]!, 12);
+  });
+
+  for (const [fill, input] of [['zero', stateless], ['cache', cached]] as const) {
+    for (const errorModel of ['independent', 'coherent'] as const) {
+      it(`${fill}, ${errorModel}: an optimalSchedule plan scores what the search predicted`, () => {
+        for (const budget of [0.1, 0.3, 0.45]) {
+          const plan = optimalSchedule(table(input), { sampler: 'ddim', steps: 6, budget, fill, errorModel, monotone: false }).plan;
+          const scored = scheduleError(table(input), { sampler: 'ddim', steps: 6, fill, ks: plan.ks, errorModel });
+          expect(scored.predictedError).toBeCloseTo(plan.predictedError, 12);
+          expect(scored.fractionSaved).toBeCloseTo(plan.fractionSaved, 12);
+          expect(scored.stepErrors).toEqual(plan.stepErrors);
+        }
+      });
+    }
+  }
+
+  it('no plan at the same saving scores below the optimum (brute force over every sequence)', () => {
+    const best = optimalSchedule(table(stateless), { sampler: 'ddim', steps: 6, budget: 0.4, fill: 'zero', errorModel: 'independent', monotone: false }).plan;
+    for (const ks of sequences(6, 2)) {
+      const scored = scheduleError(table(stateless), { sampler: 'ddim', steps: 6, fill: 'zero', ks, errorModel: 'independent' });
+      if (scored.fractionSaved >= 0.4 - 1e-12) expect(scored.predictedError).toBeGreaterThanOrEqual(best.predictedError - 1e-12);
+    }
+  });
+
+  it('refuses plans a run cannot execute as calibrated, naming the step', () => {
+    const cases: [TableInput, 'zero' | 'cache', unknown, string, RegExp][] = [
+      [stateless, 'zero', [0, 0, 0], 'ks', /one depth per step \(6/],
+      [stateless, 'zero', 'all', 'ks', /one depth per step/],
+      [stateless, 'zero', [0, 3, 0, 0, 0, 0], 'ks[1]', /0 or a depth the table calibrated \(1, 2\)/],
+      [stateless, 'zero', [0, 1.5, 0, 0, 0, 0], 'ks[1]', /got 1\.5/],
+      [cached, 'cache', [2, 0, 0, 0, 0, 0], 'ks[0]', /no full-depth step of this decoder stage filled the cache/],
+      [cached, 'cache', [0, 2, 2, 2, 2, 0], 'ks[4]', /4 steps \(664 timesteps\) old, older than the ages this table calibrated \(up to 498/],
+      [cached, 'cache', [0, 1, 2, 0, 0, 0], 'ks[2]', /deeper than the 1 of an earlier step/],
+      [stateless, 'cache', [0, 0, 0, 0, 0, 0], 'fill', /was not calibrated for this model/],
+    ];
+    for (const [input, fill, ks, field, message] of cases) {
+      const error = (() => {
+        try {
+          scheduleError(table(input), { sampler: 'ddim', steps: 6, fill, ks: ks as number[] });
+        } catch (e) {
+          return e;
+        }
+        throw new Error(`expected an error about ${field}`);
+      })();
+      expect(LevelskipError.is(error) && error.code).toBe('INVALID_OPTION');
+      expect((error as LevelskipError).issues[0]!.path).toEqual([field]);
+      expect((error as Error).message).toMatch(message);
+    }
+  });
 });
