@@ -281,7 +281,8 @@ function fillEntry(table: CalibrationTable, fill: CalibratedFillKind | undefined
 
 /** Runs the search for one fill. */
 function plan(table: CalibrationTable, entry: CalibratedFill, options: OptimalScheduleOptions): CalibratedSchedulePlan {
-  const { sampler, dataVariance, weights, weightModel } = stepWeights(table, options);
+  const resolved = stepWeights(table, options);
+  const { sampler, weights } = resolved;
   const { timesteps } = sampler;
   const n = timesteps.length;
   const levels = table.levels;
@@ -326,7 +327,6 @@ function plan(table: CalibrationTable, entry: CalibratedFill, options: OptimalSc
   // The tolerance also absorbs the rounding of the product; no further slack, or a budget just above
   // it (1e-12 + 2e-28) would be met with nothing saved.
   const requiredUnits = Math.max(0, Math.ceil((required - budgetTolerance) * n * resolution));
-  const errorOf = new Map<string, number>();
   const errorModel = resolveErrorModel(options.errorModel);
   // What the DP sums per step: the squared error (independent errors add in quadrature) or its root (coherent errors add in amplitude).
   const term = (squared: number): number => (errorModel === 'coherent' ? Math.sqrt(squared) : squared);
@@ -358,7 +358,6 @@ function plan(table: CalibrationTable, entry: CalibratedFill, options: OptimalSc
         if (k > smallest) return;
         const error = cacheErrorAt(table.timesteps, cache, t, j, gap);
         if (error === undefined) return;
-        errorOf.set(`${step}:${k}:${age}`, error);
         list.push({ k, next: Math.min(age + 1, maxAge + 1) * levels + (k - 1), saving: savingUnits(k, optimistic), error: term(w * error) });
       });
       return list;
@@ -381,38 +380,8 @@ function plan(table: CalibrationTable, entry: CalibratedFill, options: OptimalSc
       { issues: [{ path: ['budget'], message: `at most about ${most.toFixed(3)}` }] },
     );
   }
-  const { ks } = solution;
   // Errors recomputed per step from the chosen depths (and, for the cache, the age each step reads).
-  let lastRefresh = -1;
-  const stepErrors = ks.map((k, i) => {
-    if (k === 0) {
-      lastRefresh = i;
-      return 0;
-    }
-    if (cache === undefined) return weights[i]! * statelessErrorAt(table.timesteps, entry as Exclude<CalibratedFill, CalibratedCacheFill>, timesteps[i]!, table.ks.indexOf(k));
-    return weights[i]! * errorOf.get(`${i}:${k}:${i - lastRefresh}`)!;
-  });
-  const cost = ks.reduce((sum, k) => sum + costOf(k), 0);
-  return {
-    fill: entry.fill,
-    sampler: sampler.kind,
-    eta: sampler.eta,
-    dataVariance,
-    weightModel,
-    timesteps: [...timesteps],
-    ks: [...ks],
-    weights,
-    stepErrors,
-    predictedError: predicted(stepErrors, errorModel),
-    errorModel,
-    monotone,
-    fractionSaved: 1 - cost / fullCost,
-    requiredFractionSaved: required,
-    cost,
-    fullCost,
-    costUnit: table.costUnit,
-    resolution,
-  };
+  return { ...outcome(table, entry, resolved, solution.ks, errorModel), monotone, requiredFractionSaved: required, resolution };
 }
 
 function checkTable(table: unknown): CalibrationTable {
@@ -461,6 +430,60 @@ export function optimalSchedule(calibration: CalibrationTable, options: OptimalS
   return toSchedule(table, plan(table, fillEntry(table, options.fill), options));
 }
 
+/**
+ * What the depths `ks` (one per step) predict: each step's w_i · err_i (with the cache fill, at the
+ * age of the cache it reads) and their sum under the error model, and the cost. Refuses, naming the
+ * step, depths a run cannot execute as calibrated.
+ */
+function outcome(table: CalibrationTable, entry: CalibratedFill, resolved: ReturnType<typeof stepWeights>, ks: readonly number[], errorModel: CalibratedErrorModel): ScheduleErrorPrediction {
+  const { sampler, dataVariance, weights, weightModel } = resolved;
+  const { timesteps } = sampler;
+  const costOf = (k: number): number => (k === 0 ? entry.cost[0]! : entry.cost[table.ks.indexOf(k) + 1]!);
+  const cache = entry.fill === 'cache' ? (entry as CalibratedCacheFill) : undefined;
+  let refresh = -1;
+  let smallest = table.levels;
+  const stepErrors = ks.map((k, i) => {
+    const t = timesteps[i]!;
+    if (k !== 0 && !table.ks.includes(k)) throw optionError(`ks[${i}]`, `must be 0 or a depth the table calibrated (${table.ks.join(', ')}), got ${String(k)}`);
+    if (k === 0) {
+      refresh = i;
+      smallest = table.levels;
+      return 0;
+    }
+    const j = table.ks.indexOf(k);
+    if (cache === undefined) return weights[i]! * statelessErrorAt(table.timesteps, entry as Exclude<CalibratedFill, CalibratedCacheFill>, t, j);
+    if (refresh < 0 || stageOf(table, timesteps[refresh]!) !== stageOf(table, t)) {
+      throw optionError(`ks[${i}]`, `is ${k} with the cache fill, but no full-depth step of this decoder stage filled the cache before it; set the stage's first step to 0`);
+    }
+    if (k > smallest) throw optionError(`ks[${i}]`, `is ${k}, deeper than the ${smallest} of an earlier step in its refresh cycle: with the cache fill the depth may not increase until the next step at 0`);
+    smallest = k;
+    const error = cacheErrorAt(table.timesteps, cache, t, j, timesteps[refresh]! - t);
+    if (error === undefined) {
+      throw optionError(`ks[${i}]`, `reads a cache ${i - refresh} steps (${timesteps[refresh]! - t} timesteps) old, older than the ages this table calibrated (up to ${cache.ages[cache.ages.length - 1]! * cache.stepSpacing} timesteps); refresh sooner, or recalibrate with more ages`);
+    }
+    return weights[i]! * error;
+  });
+  const cost = ks.reduce((sum, k) => sum + costOf(k), 0);
+  const fullCost = timesteps.length * entry.cost[0]!;
+  return {
+    fill: entry.fill,
+    sampler: sampler.kind,
+    eta: sampler.eta,
+    dataVariance,
+    weightModel,
+    timesteps: [...timesteps],
+    ks: [...ks],
+    weights,
+    stepErrors,
+    predictedError: predicted(stepErrors, errorModel),
+    errorModel,
+    fractionSaved: 1 - cost / fullCost,
+    cost,
+    fullCost,
+    costUnit: table.costUnit,
+  };
+}
+
 export interface ScheduleErrorOptions extends Pick<OptimalScheduleOptions, 'sampler' | 'steps' | 'fill' | 'errorModel' | 'dataVariance'> {
   /**
    * The depth of every step, in step order (0 = full depth; with the cache fill, a step at 0
@@ -503,57 +526,13 @@ export function scheduleError(calibration: CalibrationTable, options: ScheduleEr
   if (typeof options !== 'object' || options === null) throw optionError('options', 'must be an object { sampler, steps, ks, fill? }');
   const entry = fillEntry(table, options.fill);
   const errorModel = resolveErrorModel(options.errorModel);
-  const { sampler, dataVariance, weights, weightModel } = stepWeights(table, options);
-  const { timesteps } = sampler;
-  const n = timesteps.length;
   const { ks } = options;
+  const resolved = stepWeights(table, options);
+  const n = resolved.sampler.timesteps.length;
   if (!Array.isArray(ks) || ks.length !== n) {
     throw optionError('ks', `must list one depth per step (${n} for these steps), got ${Array.isArray(ks) ? `${ks.length} depths` : String(ks)}`);
   }
-  const costOf = (k: number): number => (k === 0 ? entry.cost[0]! : entry.cost[table.ks.indexOf(k) + 1]!);
-  const cache = entry.fill === 'cache' ? (entry as CalibratedCacheFill) : undefined;
-  let refresh = -1;
-  let smallest = table.levels;
-  const stepErrors = ks.map((k, i) => {
-    const t = timesteps[i]!;
-    if (k !== 0 && !table.ks.includes(k)) throw optionError(`ks[${i}]`, `must be 0 or a depth the table calibrated (${table.ks.join(', ')}), got ${String(k)}`);
-    if (k === 0) {
-      refresh = i;
-      smallest = table.levels;
-      return 0;
-    }
-    const j = table.ks.indexOf(k);
-    if (cache === undefined) return weights[i]! * statelessErrorAt(table.timesteps, entry as Exclude<CalibratedFill, CalibratedCacheFill>, t, j);
-    if (refresh < 0 || stageOf(table, timesteps[refresh]!) !== stageOf(table, t)) {
-      throw optionError(`ks[${i}]`, `is ${k} with the cache fill, but no full-depth step of this decoder stage filled the cache before it; set the stage's first step to 0`);
-    }
-    if (k > smallest) throw optionError(`ks[${i}]`, `is ${k}, deeper than the ${smallest} of an earlier step in its refresh cycle: with the cache fill the depth may not increase until the next step at 0`);
-    smallest = k;
-    const error = cacheErrorAt(table.timesteps, cache, t, j, timesteps[refresh]! - t);
-    if (error === undefined) {
-      throw optionError(`ks[${i}]`, `reads a cache ${i - refresh} steps (${timesteps[refresh]! - t} timesteps) old, older than the ages this table calibrated (up to ${cache.ages[cache.ages.length - 1]! * cache.stepSpacing} timesteps); refresh sooner, or recalibrate with more ages`);
-    }
-    return weights[i]! * error;
-  });
-  const cost = ks.reduce((sum, k) => sum + costOf(k), 0);
-  const fullCost = n * entry.cost[0]!;
-  return Object.freeze({
-    fill: entry.fill,
-    sampler: sampler.kind,
-    eta: sampler.eta,
-    dataVariance,
-    weightModel,
-    timesteps: [...timesteps],
-    ks: [...ks],
-    weights,
-    stepErrors,
-    predictedError: predicted(stepErrors, errorModel),
-    errorModel,
-    fractionSaved: 1 - cost / fullCost,
-    cost,
-    fullCost,
-    costUnit: table.costUnit,
-  });
+  return Object.freeze(outcome(table, entry, resolved, ks, errorModel));
 }
 
 const fillStrategies: Readonly<Record<CalibratedFillKind, BuiltinFill>> = Object.fromEntries(calibratedFillKinds.map((kind) => [kind, parseFill(kind)])) as Record<
