@@ -288,18 +288,27 @@ export async function table5Predictions(doc) {
     const T = calibration.noiseSchedule.trainTimesteps;
     for (const x of present) {
       if (x.sampler !== 'ddim') continue;
-      const sampler = { kind: 'ddim', eta: x.eta ?? 0 };
-      const timesteps = Array.from({ length: x.steps }, (_, i) => Math.floor(T / x.steps) * (x.steps - 1 - i));
-      /** @type {number[]} */
-      const ks =
-        x.auto !== undefined && x.auto !== null
-          ? core.optimalSchedule(calibration, { sampler, steps: timesteps, budget: x.auto, fill: row.fill }).plan.ks
-          : x.c !== null
-            ? timesteps.map((t) => core.powerSchedule({ c: x.c }).kAt(t / T, calibration.levels))
-            : core.cacheDepths(timesteps.map(() => x.k), core.parseFill(x.fill));
-      const histogram = Array.from({ length: calibration.levels }, (_, k) => ks.filter((d) => d === k).length);
-      const prediction = core.scheduleError(calibration, { sampler, steps: timesteps, fill: row.fill, ks });
-      out.set(x, { predictedError: prediction.predictedError, sameDepths: histogram.join('/') === (x.kHistogram ?? []).join('/') });
+      try {
+        const sampler = { kind: 'ddim', eta: x.eta ?? 0 };
+        const timesteps = Array.from({ length: x.steps }, (_, i) => Math.floor(T / x.steps) * (x.steps - 1 - i));
+        /** @type {number[]} */
+        const ks =
+          x.auto !== undefined && x.auto !== null
+            ? core.optimalSchedule(calibration, { sampler, steps: timesteps, budget: x.auto, fill: row.fill }).plan.ks
+            : x.c !== null
+              ? timesteps.map((t) => core.powerSchedule({ c: x.c }).kAt(t / T, calibration.levels))
+              : core.cacheDepths(
+                  timesteps.map(() => x.k),
+                  core.parseFill(x.fill),
+                );
+        const histogram = Array.from({ length: calibration.levels }, (_, k) => ks.filter((d) => d === k).length);
+        const prediction = core.scheduleError(calibration, { sampler, steps: timesteps, fill: row.fill, ks });
+        out.set(x, { predictedError: prediction.predictedError, sameDepths: histogram.join('/') === (x.kHistogram ?? []).join('/') });
+      } catch (error) {
+        // A plan the table cannot score (a budget it cannot reach, a cache older than it calibrated):
+        // that cell shows no prediction, and the report goes on.
+        if (/** @type {{ code?: string } | null} */ (error)?.code !== 'INVALID_OPTION') throw error;
+      }
     }
   }
   return out;
