@@ -139,7 +139,7 @@ export const recipes = {
     ...finetuneFromFull,
     ...distilFromFull,
     description:
-      "Recipe F of the quality issue: recipe B on mnistSmall with self-attention at the 32×32 level as well (attentionLevels [0, 2]: one attention after the encoder's block, one after each of the decoder's two), a global path that every depth runs, c = 2 included. The attention tensors mnist-full lacks start as the identity (output projection zero, the rest randomWeights(spec, { seed: 24 })), so step 0 is mnist-full exactly; teacher mnist-full at k = 0, mix 0.5 (untuned, as in B). A diagnostic, not a candidate: the three attentions over 1,024 positions cost more than the 32×32 level's convolutions, so c = 2 saves 23.5 % of the FLOPs instead of 41.4 %. It tests whether global mixing at the level that c = 2 keeps is what limits B.",
+      "Recipe F of the quality issue: recipe B on mnistSmall with self-attention at the 32×32 level as well (attentionLevels [0, 2]: one attention after the encoder's block, one after each of the decoder's two), a global path that every depth runs, c = 2 included. The attention tensors mnist-full lacks start as the identity (output projection zero, the rest randomWeights(spec, { seed: 24 })), so step 0 is mnist-full exactly; teacher mnist-full at k = 0, mix 0.5 (untuned, as in B). A diagnostic, not a candidate: the three attentions over 1,024 positions cost more than the 32×32 level's convolutions, so c = 2 saves 23.4 % of the FLOPs instead of 41.4 % (14.4 % measured at 500 steps). It tests whether global mixing at the level that c = 2 keeps is what limits B.",
     spec: { ...presets.mnistSmall, attentionLevels: [0, 2] },
     scheme: 'schedule-aware',
     c: 2,
