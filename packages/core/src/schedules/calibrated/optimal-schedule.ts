@@ -279,6 +279,11 @@ function fillEntry(table: CalibrationTable, fill: CalibratedFillKind | undefined
   return entry;
 }
 
+/** The table's cost of one step at depth k (0: full depth) with this fill. */
+function depthCost(table: CalibrationTable, entry: CalibratedFill, k: number): number {
+  return k === 0 ? entry.cost[0]! : entry.cost[table.ks.indexOf(k) + 1]!;
+}
+
 /** Runs the search for one fill. */
 function plan(table: CalibrationTable, entry: CalibratedFill, options: OptimalScheduleOptions): CalibratedSchedulePlan {
   const resolved = stepWeights(table, options);
@@ -286,7 +291,7 @@ function plan(table: CalibrationTable, entry: CalibratedFill, options: OptimalSc
   const { timesteps } = sampler;
   const n = timesteps.length;
   const levels = table.levels;
-  const costOf = (k: number): number => (k === 0 ? entry.cost[0]! : entry.cost[table.ks.indexOf(k) + 1]!);
+  const costOf = (k: number): number => depthCost(table, entry, k);
   const fullStep = entry.cost[0]!;
   const fullCost = n * fullStep;
   const required = requiredFraction(options.budget, table, fullCost);
@@ -438,7 +443,7 @@ export function optimalSchedule(calibration: CalibrationTable, options: OptimalS
 function outcome(table: CalibrationTable, entry: CalibratedFill, resolved: ReturnType<typeof stepWeights>, ks: readonly number[], errorModel: CalibratedErrorModel): ScheduleErrorPrediction {
   const { sampler, dataVariance, weights, weightModel } = resolved;
   const { timesteps } = sampler;
-  const costOf = (k: number): number => (k === 0 ? entry.cost[0]! : entry.cost[table.ks.indexOf(k) + 1]!);
+  const costOf = (k: number): number => depthCost(table, entry, k);
   const cache = entry.fill === 'cache' ? (entry as CalibratedCacheFill) : undefined;
   let refresh = -1;
   let smallest = table.levels;
